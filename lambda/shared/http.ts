@@ -1,0 +1,34 @@
+/** Small helpers for building and reading web-standard requests and responses. */
+
+export class PayloadTooLargeError extends Error {
+  readonly code = 'ERR_PAYLOAD_TOO_LARGE';
+  constructor(readonly limit: number) {
+    super(`request body is larger than ${limit} bytes`);
+    this.name = 'PayloadTooLargeError';
+  }
+}
+
+/** Reads the body as text, refusing anything over `limit` bytes before and after reading. */
+export async function readText(request: Request, limit: number): Promise<string> {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > limit) throw new PayloadTooLargeError(limit);
+  const bytes = new Uint8Array(await request.arrayBuffer());
+  if (bytes.byteLength > limit) throw new PayloadTooLargeError(limit);
+  return new TextDecoder().decode(bytes);
+}
+
+export function json(status: number, body: unknown, headers: HeadersInit = {}): Response {
+  const h = new Headers(headers);
+  h.set('content-type', 'application/json');
+  return new Response(status === 204 ? null : JSON.stringify(body), { status, headers: h });
+}
+
+/** The media type of a request, lowercased and without parameters. */
+export function mediaType(request: Request): string {
+  return (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** Whether a browser origin is allowed by the configured list (exact match; `*` allows any). */
+export function isAllowedOrigin(origin: string, allowed: readonly string[]): boolean {
+  return allowed.includes('*') || allowed.includes(origin);
+}

@@ -1,0 +1,66 @@
+/**
+ * The one place where API Gateway HTTP API (payload format 2.0) events become web-standard
+ * `Request` objects and `Response` objects become Lambda results. Every endpoint is written and
+ * tested as `(request: Request) => Promise<Response>`.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { Logger } from './logger.js';
+
+export type FetchHandler = (request: Request) => Promise<Response>;
+export type LambdaHttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export function toRequest(event: APIGatewayProxyEventV2): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    // API Gateway already joins repeated headers with commas, which is also how Headers stores them.
+    if (value !== undefined) headers.set(name, value);
+  }
+  // Payload 2.0 moves cookies out of the headers into their own array.
+  if (event.cookies?.length) headers.set('cookie', event.cookies.join('; '));
+  const proto = headers.get('x-forwarded-proto') ?? 'https';
+  const host = headers.get('host') ?? event.requestContext.domainName;
+  const query = event.rawQueryString ? `?${event.rawQueryString}` : '';
+  const method = event.requestContext.http.method.toUpperCase();
+  const hasBody = method !== 'GET' && method !== 'HEAD' && event.body !== undefined && event.body !== null;
+  const body = hasBody ? Buffer.from(event.body!, event.isBase64Encoded ? 'base64' : 'utf8') : undefined;
+  return new Request(`${proto}://${host}${event.rawPath}${query}`, { method, headers, body });
+}
+
+const TEXT_TYPE = /^(text\/|application\/([\w.+-]*\+)?(json|xml|x-www-form-urlencoded|javascript))/i;
+
+export async function toResult(response: Response): Promise<APIGatewayProxyStructuredResultV2> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  const bytes = Buffer.from(await response.arrayBuffer());
+  const contentType = response.headers.get('content-type') ?? '';
+  const isText = bytes.length === 0 || TEXT_TYPE.test(contentType);
+  return {
+    statusCode: response.status,
+    headers,
+    ...(cookies.length ? { cookies } : {}),
+    body: isText ? bytes.toString('utf8') : bytes.toString('base64'),
+    isBase64Encoded: !isText,
+  };
+}
+
+/**
+ * Wraps a fetch-style handler as a Lambda handler. Handlers catch their own errors; this is the
+ * last line, so that even a bug answers a bare 500 without internals.
+ */
+export function lambdaHandler(handler: FetchHandler, logger?: Logger): LambdaHttpHandler {
+  return async (event) => {
+    try {
+      return await toResult(await handler(toRequest(event)));
+    } catch (error) {
+      logger?.error('unhandled error', { error });
+      return {
+        statusCode: 500,
+        headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+        body: JSON.stringify({ error: 'server_error' }),
+      };
+    }
+  };
+}
