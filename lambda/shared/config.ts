@@ -49,7 +49,13 @@ export function normalizeIssuer(value: string): string {
   return url.origin;
 }
 
-function integer(env: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number) {
+function integer(
+  env: Record<string, string | undefined>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+) {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
@@ -75,7 +81,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const scopes = env.SCOPES ? list(env.SCOPES, /\s+/) : DEFAULT_SCOPES;
   for (const scope of scopes) {
-    if (!/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(scope)) throw new ConfigError(`SCOPES has an invalid scope "${scope}"`);
+    if (!/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(scope))
+      throw new ConfigError(`SCOPES has an invalid scope "${scope}"`);
   }
   return {
     issuer,

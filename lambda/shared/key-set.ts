@@ -51,7 +51,10 @@ export async function generateSigningKey(now: Date = new Date()): Promise<Stored
  * The key set after one rotation. From an empty set (first deployment) it creates both a
  * current and a next key, so the service can sign at once.
  */
-export async function rotateSigningKeySet(set: SigningKeySet, now: Date = new Date()): Promise<SigningKeySet> {
+export async function rotateSigningKeySet(
+  set: SigningKeySet,
+  now: Date = new Date(),
+): Promise<SigningKeySet> {
   if (!set.current) {
     return { current: await generateSigningKey(now), next: await generateSigningKey(now) };
   }
@@ -95,7 +98,8 @@ export function parseSigningKeySet(text: string): SigningKeySet {
       }
     }
     if (k.kty !== 'RSA') throw new InvalidKeySetError(`"${slot}" must have "kty" "RSA"`);
-    if (k.alg !== SIGNING_ALGORITHM) throw new InvalidKeySetError(`"${slot}" must have "alg" "${SIGNING_ALGORITHM}"`);
+    if (k.alg !== SIGNING_ALGORITHM)
+      throw new InvalidKeySetError(`"${slot}" must have "alg" "${SIGNING_ALGORITHM}"`);
     set[slot] = key as StoredSigningKey;
   }
   return set;

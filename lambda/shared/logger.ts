@@ -3,7 +3,13 @@
  * use `fingerprint()` from `crypto.ts` when a token must be identified.
  */
 type Level = 'debug' | 'info' | 'warn' | 'error';
-const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const ORDER: Record<Level | 'silent', number> = {
+  debug: 10,
+  info: 20,
+  warn: 30,
+  error: 40,
+  silent: Infinity,
+};
 
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
@@ -21,7 +27,8 @@ export function createLogger(
   service: string,
   options: { level?: string; write?: (line: string) => void } = {},
 ): Logger {
-  const threshold = ORDER[(options.level ?? process.env.LOG_LEVEL ?? 'info') as Level] ?? ORDER.info;
+  const threshold =
+    ORDER[(options.level ?? process.env.LOG_LEVEL ?? 'info') as Level | 'silent'] ?? ORDER.info;
   const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
   const log = (level: Level, message: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < threshold) return;

@@ -1,0 +1,51 @@
+/**
+ * `npm start`: the whole system on http://localhost:3000 with no AWS account.
+ * Settings: PORT, HOST, ISSUER, DATA_DIR, IN_MEMORY=1 (or --in-memory), and the function settings
+ * listed in the README (REGISTRATION_POLICY, SCOPES, ACCESS_TOKEN_TTL_SECONDS, ALLOWED_ORIGINS, ...).
+ */
+import { startLocalServer } from '../lib/local/server.js';
+
+const inMemory = process.argv.includes('--in-memory') || process.env.IN_MEMORY === '1';
+const server = await startLocalServer({ inMemory });
+const base = server.issuer;
+
+const lines = [
+  '',
+  `MCP server with OAuth, running locally (${inMemory ? 'in memory' : `data in ${server.dataDir}`})`,
+  '',
+  `  MCP endpoint            ${base}/mcp`,
+  `  Issuer                  ${base}`,
+  `  Discovery               ${base}/.well-known/oauth-authorization-server`,
+  `  Protected resource      ${base}/.well-known/oauth-protected-resource/mcp`,
+  `  Registration (RFC 7591) ${base}/register`,
+  `  Token                   ${base}/token`,
+  `  JWKS                    ${base}/.well-known/jwks.json`,
+  ...(server.generatedKeys && server.dataDir
+    ? ['', `  Generated new signing keys in ${server.dataDir}`]
+    : []),
+  ...(server.initialAccessToken
+    ? ['', `  Registration requires this initial access token: ${server.initialAccessToken}`]
+    : []),
+  '',
+  'Try it:',
+  '',
+  `  curl -s ${base}/register -H 'Content-Type: application/json' \\`,
+  `    -d '{"client_name":"my-agent","grant_types":["client_credentials"]}'`,
+  '',
+  `  curl -s ${base}/token -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials`,
+  '',
+  `  curl -s ${base}/mcp -H "Authorization: Bearer $ACCESS_TOKEN" \\`,
+  `    -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \\`,
+  `    -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'`,
+  '',
+  'Or run the whole walkthrough: scripts/test-api.sh ' + base,
+  '',
+];
+process.stderr.write(lines.join('\n') + '\n');
+
+const stop = async () => {
+  await server.close();
+  process.exit(0);
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

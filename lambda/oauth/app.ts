@@ -1,0 +1,112 @@
+/**
+ * The authorization server: one fetch-style handler for every OAuth route, with one top-level
+ * catch that turns known errors into RFC-shaped responses and anything else into `server_error`.
+ */
+import type { FetchHandler } from '../shared/lambda-adapter.js';
+import { json, PayloadTooLargeError } from '../shared/http.js';
+import { matchPath, ROUTES, type RouteMethod } from '../shared/routes.js';
+import { SigningKeysUnavailableError } from '../shared/signing-keys.js';
+import { deleteClient, readClient, updateClient } from './client-configuration.js';
+import type { OAuthDeps } from './deps.js';
+import {
+  OAuthError,
+  oauthErrorResponse,
+  PayloadTooLargeOAuthError,
+  ServerError,
+  TemporarilyUnavailableError,
+} from './errors.js';
+import { jwksResponse, metadataResponse } from './metadata.js';
+import { registerClient } from './register.js';
+import { token } from './token.js';
+
+type Endpoint = (request: Request, params: Record<string, string>, deps: OAuthDeps) => Promise<Response>;
+
+const ENDPOINTS: Record<string, Partial<Record<RouteMethod, Endpoint>>> = {
+  '/.well-known/oauth-authorization-server': { GET: async (_r, _p, d) => metadataResponse(d.config) },
+  '/.well-known/openid-configuration': { GET: async (_r, _p, d) => metadataResponse(d.config) },
+  '/.well-known/jwks.json': { GET: async (_r, _p, d) => jwksResponse(d.keys) },
+  '/register': { POST: (r, _p, d) => registerClient(r, d) },
+  '/dcr': { POST: (r, _p, d) => registerClient(r, d) },
+  '/clients/{client_id}': {
+    GET: (r, p, d) => readClient(r, p.client_id!, d),
+    PUT: (r, p, d) => updateClient(r, p.client_id!, d),
+    DELETE: (r, p, d) => deleteClient(r, p.client_id!, d),
+  },
+  '/token': { POST: (r, _p, d) => token(r, d) },
+};
+
+const OAUTH_ROUTES = ROUTES.filter((r) => r.function === 'oauth');
+
+/**
+ * These endpoints carry no cookies or other ambient credentials, so any origin may call them:
+ * browser-based MCP clients (MCP Inspector) register and fetch tokens from their own origin.
+ */
+const CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': 'WWW-Authenticate',
+};
+
+function preflight(methods: string[]): Response {
+  return new Response(null, {
+    status: 204,
+    headers: {
+      ...CORS,
+      'access-control-allow-methods': methods.join(', '),
+      'access-control-allow-headers': 'Authorization, Content-Type, MCP-Protocol-Version',
+      'access-control-max-age': '86400',
+    },
+  });
+}
+
+function isThrottling(error: unknown): boolean {
+  const name = (error as { name?: string } | null)?.name ?? '';
+  return /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded/.test(name);
+}
+
+export function createOAuthApp(deps: OAuthDeps): FetchHandler {
+  const toError = (error: unknown): OAuthError | undefined => {
+    if (error instanceof OAuthError) return error;
+    if (error instanceof PayloadTooLargeError) return new PayloadTooLargeOAuthError(error.message);
+    if (error instanceof SigningKeysUnavailableError) {
+      deps.logger.warn('signing keys unavailable', { error });
+      return new TemporarilyUnavailableError('the signing keys are not ready yet; retry shortly');
+    }
+    if (isThrottling(error)) {
+      deps.logger.warn('storage throttled', { error });
+      return new TemporarilyUnavailableError('the server is busy; retry shortly');
+    }
+    return undefined;
+  };
+
+  return async (request) => {
+    const path = new URL(request.url).pathname;
+    const route = OAUTH_ROUTES.map((r) => ({ r, params: matchPath(r.path, path) })).find((m) => m.params);
+    if (!route) return json(404, { error: 'not_found', error_description: 'no such endpoint' });
+    const methods = ENDPOINTS[route.r.path] ?? {};
+    if (request.method === 'OPTIONS') return preflight([...Object.keys(methods), 'OPTIONS']);
+    const endpoint = methods[request.method as RouteMethod];
+    let response: Response;
+    if (!endpoint) {
+      response = json(
+        405,
+        { error: 'invalid_request', error_description: `${request.method} is not allowed here` },
+        { allow: Object.keys(methods).join(', ') },
+      );
+    } else {
+      try {
+        response = await endpoint(request, route.params!, deps);
+      } catch (error) {
+        const known = toError(error);
+        if (!known)
+          deps.logger.error('request failed', { path: route.r.path, method: request.method, error });
+        response = oauthErrorResponse(known ?? new ServerError('an internal error occurred'));
+      }
+    }
+    return withCors(response);
+  };
+}
+
+function withCors(response: Response): Response {
+  for (const [name, value] of Object.entries(CORS)) response.headers.set(name, value);
+  return response;
+}

@@ -1,0 +1,81 @@
+/**
+ * Client configuration endpoint (RFC 7592): read, update and delete a registration, authorized
+ * by that client's registration access token only.
+ */
+import { matchesHash } from '../shared/crypto.js';
+import { json } from '../shared/http.js';
+import { clientInformation } from './client-information.js';
+import { validateClientMetadata } from './client-metadata.js';
+import type { StoredClient } from './client-store.js';
+import { bearerToken } from './credentials.js';
+import type { OAuthDeps } from './deps.js';
+import { InvalidClientMetadataError, InvalidTokenError, MissingTokenError, NO_STORE } from './errors.js';
+import { MAX_REGISTRATION_BYTES, readJsonObject } from './register.js';
+
+const REALM = 'clients';
+
+/**
+ * The client the request may manage. An unknown client and a wrong token look the same
+ * (RFC 7592 §2.1), so the endpoint does not reveal which client ids exist.
+ */
+async function authorizedClient(request: Request, clientId: string, deps: OAuthDeps): Promise<StoredClient> {
+  const token = bearerToken(request);
+  if (token === undefined) throw new MissingTokenError('a registration access token is required', REALM);
+  const client = token === null ? undefined : await deps.clients.get(clientId);
+  if (!client || !matchesHash(token!, client.registrationTokenHash)) {
+    throw new InvalidTokenError('the registration access token is not valid for this client', REALM);
+  }
+  return client;
+}
+
+/** Fields the server owns; clients echoing them back from a GET are tolerated (RFC 7592 §2.2). */
+const SERVER_FIELDS = [
+  'registration_access_token',
+  'registration_client_uri',
+  'client_id_issued_at',
+  'client_secret_expires_at',
+];
+
+export async function readClient(request: Request, clientId: string, deps: OAuthDeps): Promise<Response> {
+  const client = await authorizedClient(request, clientId, deps);
+  return json(200, clientInformation(client, deps.config), NO_STORE);
+}
+
+export async function updateClient(request: Request, clientId: string, deps: OAuthDeps): Promise<Response> {
+  const client = await authorizedClient(request, clientId, deps);
+  const body = await readJsonObject(request, MAX_REGISTRATION_BYTES);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InvalidClientMetadataError('the body must be a JSON object');
+  }
+  const fields = { ...(body as Record<string, unknown>) };
+  if (fields.client_id !== clientId) {
+    throw new InvalidClientMetadataError('"client_id" must be present and equal the client being updated');
+  }
+  if (fields.client_secret !== undefined) {
+    if (typeof fields.client_secret !== 'string' || !matchesHash(fields.client_secret, client.secretHash)) {
+      throw new InvalidClientMetadataError('"client_secret" does not match the issued secret');
+    }
+  }
+  for (const name of ['client_id', 'client_secret', ...SERVER_FIELDS]) delete fields[name];
+
+  const metadata = validateClientMetadata(fields, deps.config.scopesSupported);
+  const wasPublic = client.metadata.token_endpoint_auth_method === 'none';
+  if (wasPublic !== (metadata.token_endpoint_auth_method === 'none')) {
+    throw new InvalidClientMetadataError(
+      '"token_endpoint_auth_method" cannot change between public and confidential; register a new client',
+    );
+  }
+  const now = Math.floor((deps.now?.() ?? Date.now()) / 1000);
+  if (!(await deps.clients.updateMetadata(clientId, metadata, now))) {
+    throw new InvalidTokenError('the registration access token is not valid for this client', REALM);
+  }
+  deps.logger.info('client updated', { clientId });
+  return json(200, clientInformation({ ...client, metadata, updatedAt: now }, deps.config), NO_STORE);
+}
+
+export async function deleteClient(request: Request, clientId: string, deps: OAuthDeps): Promise<Response> {
+  await authorizedClient(request, clientId, deps);
+  await deps.clients.delete(clientId);
+  deps.logger.info('client deleted', { clientId });
+  return new Response(null, { status: 204, headers: NO_STORE });
+}

@@ -1,0 +1,149 @@
+/**
+ * Client metadata (RFC 7591 §2): validated as a whole on registration and on update (RFC 7592).
+ * Unknown fields are ignored as RFC 7591 §2 requires; empty optional strings are dropped so that
+ * responses never carry `""` (which breaks some clients).
+ */
+import { z } from 'zod';
+import { InvalidClientMetadataError, InvalidRedirectUriError } from './errors.js';
+import { redirectUriProblem } from './redirect-uris.js';
+
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
+export type GrantType = (typeof GRANT_TYPES)[number];
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+
+export interface ClientMetadata {
+  redirect_uris?: string[];
+  grant_types: GrantType[];
+  response_types: 'code'[];
+  token_endpoint_auth_method: AuthMethod;
+  scope: string;
+  client_name?: string;
+  client_uri?: string;
+  logo_uri?: string;
+  tos_uri?: string;
+  policy_uri?: string;
+  contacts?: string[];
+  software_id?: string;
+  software_version?: string;
+  application_type?: 'web' | 'native';
+}
+
+const optionalText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .optional()
+    .transform((v) => (v === '' ? undefined : v));
+
+const optionalUrl = optionalText(2000).refine(
+  (v) => v === undefined || /^https?:\/\//i.test(v),
+  'must be an http or https URL',
+);
+
+const MetadataSchema = z.object({
+  redirect_uris: z.array(z.string()).max(20).optional(),
+  grant_types: z.array(z.string()).max(3).optional(),
+  response_types: z.array(z.string()).max(3).optional(),
+  token_endpoint_auth_method: z.string().optional(),
+  scope: z.string().max(1000).optional(),
+  client_name: optionalText(200),
+  client_uri: optionalUrl,
+  logo_uri: optionalUrl,
+  tos_uri: optionalUrl,
+  policy_uri: optionalUrl,
+  contacts: z.array(z.string().max(320)).max(10).optional(),
+  software_id: optionalText(200),
+  software_version: optionalText(100),
+  application_type: z.enum(['web', 'native']).optional(),
+});
+
+function describe(issue: z.core.$ZodIssue): string {
+  const field = issue.path.length ? `"${issue.path.join('.')}"` : 'the body';
+  return `${field} ${issue.message.replace(/^Invalid input: /, '')}`;
+}
+
+/**
+ * Validates registration metadata and fills in defaults: grant types `authorization_code`,
+ * auth method `client_secret_basic`, every supported scope.
+ */
+export function validateClientMetadata(input: unknown, scopesSupported: readonly string[]): ClientMetadata {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new InvalidClientMetadataError('the body must be a JSON object');
+  }
+  const parsed = MetadataSchema.safeParse(input);
+  if (!parsed.success) throw new InvalidClientMetadataError(describe(parsed.error.issues[0]!));
+  const m = parsed.data;
+
+  const grantTypes = [...new Set(m.grant_types ?? ['authorization_code'])];
+  for (const g of grantTypes) {
+    if (!(GRANT_TYPES as readonly string[]).includes(g)) {
+      throw new InvalidClientMetadataError(`"grant_types" has the unsupported value "${g}"`);
+    }
+  }
+  if (grantTypes.length === 0) throw new InvalidClientMetadataError('"grant_types" must not be empty');
+  const usesCode = grantTypes.includes('authorization_code');
+  if (grantTypes.includes('refresh_token') && !usesCode) {
+    throw new InvalidClientMetadataError('"refresh_token" requires the "authorization_code" grant type');
+  }
+
+  const responseTypes = [...new Set(m.response_types ?? (usesCode ? ['code'] : []))];
+  for (const r of responseTypes) {
+    if (r !== 'code')
+      throw new InvalidClientMetadataError(`"response_types" has the unsupported value "${r}"`);
+  }
+  if (usesCode !== responseTypes.includes('code')) {
+    throw new InvalidClientMetadataError(
+      '"response_types" must include "code" exactly when "grant_types" includes "authorization_code"',
+    );
+  }
+
+  const authMethod = m.token_endpoint_auth_method ?? 'client_secret_basic';
+  if (!(AUTH_METHODS as readonly string[]).includes(authMethod)) {
+    throw new InvalidClientMetadataError(`"token_endpoint_auth_method" "${authMethod}" is not supported`);
+  }
+  if (authMethod === 'none' && grantTypes.includes('client_credentials')) {
+    throw new InvalidClientMetadataError(
+      'a public client ("none") cannot use the "client_credentials" grant',
+    );
+  }
+
+  const redirectUris = m.redirect_uris;
+  if (usesCode && (!redirectUris || redirectUris.length === 0)) {
+    throw new InvalidRedirectUriError('"redirect_uris" is required for the "authorization_code" grant');
+  }
+  for (const uri of redirectUris ?? []) {
+    const problem = redirectUriProblem(uri);
+    if (problem) throw new InvalidRedirectUriError(`redirect URI "${uri.slice(0, 200)}" ${problem}`);
+  }
+
+  const scopes =
+    m.scope === undefined ? [...scopesSupported] : [...new Set(m.scope.split(' ').filter(Boolean))];
+  for (const s of scopes) {
+    if (!scopesSupported.includes(s))
+      throw new InvalidClientMetadataError(`"scope" has the unknown scope "${s}"`);
+  }
+  if (scopes.length === 0) throw new InvalidClientMetadataError('"scope" must name at least one scope');
+
+  const metadata: ClientMetadata = {
+    ...(redirectUris?.length ? { redirect_uris: [...new Set(redirectUris)] } : {}),
+    grant_types: grantTypes as GrantType[],
+    response_types: responseTypes as 'code'[],
+    token_endpoint_auth_method: authMethod as AuthMethod,
+    scope: scopes.join(' '),
+  };
+  for (const field of [
+    'client_name',
+    'client_uri',
+    'logo_uri',
+    'tos_uri',
+    'policy_uri',
+    'software_id',
+    'software_version',
+    'application_type',
+  ] as const) {
+    if (m[field] !== undefined) (metadata as unknown as Record<string, unknown>)[field] = m[field];
+  }
+  if (m.contacts?.length) metadata.contacts = m.contacts;
+  return metadata;
+}

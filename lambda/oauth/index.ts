@@ -1,0 +1,39 @@
+/** Lambda entry of the authorization server. Clients are created once per execution environment. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { loadConfig } from '../shared/config.js';
+import { lambdaHandler } from '../shared/lambda-adapter.js';
+import { createLogger } from '../shared/logger.js';
+import { SecretsManagerKeySource } from '../shared/secrets-manager-key-source.js';
+import { CachedSigningKeys } from '../shared/signing-keys.js';
+import { createOAuthApp } from './app.js';
+import { DynamoClientStore } from './client-store.js';
+import { SecretsManagerInitialAccessToken } from './initial-access-token.js';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is required`);
+  return value;
+}
+
+const logger = createLogger('oauth');
+const config = loadConfig();
+const secrets = new SecretsManagerClient({});
+const db = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  marshallOptions: { removeUndefinedValues: true },
+});
+const initialTokenSecret = process.env.INITIAL_ACCESS_TOKEN_SECRET_ARN;
+
+export const handler = lambdaHandler(
+  createOAuthApp({
+    config,
+    logger,
+    clients: new DynamoClientStore(db, required('TABLE_NAME')),
+    keys: new CachedSigningKeys(new SecretsManagerKeySource(secrets, required('SIGNING_KEYS_SECRET_ARN'))),
+    ...(initialTokenSecret
+      ? { initialAccessTokens: new SecretsManagerInitialAccessToken(secrets, initialTokenSecret) }
+      : {}),
+  }),
+  logger,
+);

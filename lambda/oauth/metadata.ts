@@ -1,0 +1,36 @@
+/**
+ * Authorization server metadata (RFC 8414), also served as `/.well-known/openid-configuration`
+ * because some verifiers (AWS AgentCore) accept only that discovery URL, and the JWK Set.
+ */
+import type { Config } from '../shared/config.js';
+import { json } from '../shared/http.js';
+import type { SigningKeys } from '../shared/signing-keys.js';
+import { AUTH_METHODS } from './client-metadata.js';
+import { GRANTS } from './token.js';
+
+/** Both documents change only on deployment or rotation, which publishes keys a rotation ahead. */
+const CACHEABLE = { 'cache-control': 'public, max-age=300' };
+
+export function authorizationServerMetadata(config: Config): Record<string, unknown> {
+  return {
+    issuer: config.issuer,
+    token_endpoint: `${config.issuer}/token`,
+    jwks_uri: `${config.issuer}/.well-known/jwks.json`,
+    ...(config.registrationPolicy !== 'closed' ? { registration_endpoint: `${config.issuer}/register` } : {}),
+    scopes_supported: config.scopesSupported,
+    // No authorization endpoint is served yet, so no response type is either.
+    response_types_supported: [],
+    grant_types_supported: Object.keys(GRANTS),
+    token_endpoint_auth_methods_supported: [...AUTH_METHODS],
+    subject_types_supported: ['public'],
+    resource_indicators_supported: true,
+  };
+}
+
+export function metadataResponse(config: Config): Response {
+  return json(200, authorizationServerMetadata(config), CACHEABLE);
+}
+
+export async function jwksResponse(keys: SigningKeys): Promise<Response> {
+  return json(200, await keys.publicJwks(), CACHEABLE);
+}

@@ -1,0 +1,91 @@
+/**
+ * Dynamic client registration (RFC 7591), served at `/register` and `/dcr`. Confidential clients
+ * get a 256-bit secret; every client gets a registration access token for RFC 7592 management.
+ */
+import { randomToken, sha256 } from '../shared/crypto.js';
+import { json, PayloadTooLargeError, readText } from '../shared/http.js';
+import { clientInformation } from './client-information.js';
+import { validateClientMetadata } from './client-metadata.js';
+import { ClientExistsError, type StoredClient } from './client-store.js';
+import { bearerToken } from './credentials.js';
+import type { OAuthDeps } from './deps.js';
+import {
+  AccessDeniedError,
+  InvalidClientMetadataError,
+  InvalidTokenError,
+  MissingTokenError,
+  NO_STORE,
+  PayloadTooLargeOAuthError,
+} from './errors.js';
+
+/** Client metadata is small; a generous cap still stops abuse long before the general body cap. */
+export const MAX_REGISTRATION_BYTES = 16 * 1024;
+
+export async function readJsonObject(request: Request, limit: number): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readText(request, limit);
+  } catch (error) {
+    if (error instanceof PayloadTooLargeError) throw new PayloadTooLargeOAuthError(error.message);
+    throw error;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InvalidClientMetadataError('the body is not valid JSON');
+  }
+}
+
+async function checkRegistrationPolicy(request: Request, deps: OAuthDeps): Promise<void> {
+  const policy = deps.config.registrationPolicy;
+  if (policy === 'open') return;
+  if (policy === 'closed')
+    throw new AccessDeniedError('dynamic client registration is disabled on this server');
+  const token = bearerToken(request);
+  if (token === undefined) throw new MissingTokenError('an initial access token is required', 'register');
+  if (token === null || !deps.initialAccessTokens || !(await deps.initialAccessTokens.verify(token))) {
+    throw new InvalidTokenError('the initial access token is not valid', 'register');
+  }
+}
+
+export async function registerClient(request: Request, deps: OAuthDeps): Promise<Response> {
+  await checkRegistrationPolicy(request, deps);
+  const body = await readJsonObject(request, MAX_REGISTRATION_BYTES);
+  const metadata = validateClientMetadata(body, deps.config.scopesSupported);
+  const confidential = metadata.token_endpoint_auth_method !== 'none';
+  const clientSecret = confidential ? randomToken() : undefined;
+  const registrationAccessToken = randomToken();
+  const now = Math.floor((deps.now?.() ?? Date.now()) / 1000);
+
+  let client: StoredClient | undefined;
+  for (let attempt = 0; !client; attempt++) {
+    const candidate: StoredClient = {
+      clientId: randomToken(16),
+      metadata,
+      ...(clientSecret ? { secretHash: sha256(clientSecret) } : {}),
+      registrationTokenHash: sha256(registrationAccessToken),
+      issuedAt: now,
+      updatedAt: now,
+    };
+    try {
+      await deps.clients.create(candidate);
+      client = candidate;
+    } catch (error) {
+      // A 128-bit id collision is practically impossible; retry once rather than fail.
+      if (!(error instanceof ClientExistsError) || attempt > 0) throw error;
+    }
+  }
+  deps.logger.info('client registered', {
+    clientId: client.clientId,
+    authMethod: metadata.token_endpoint_auth_method,
+    grantTypes: metadata.grant_types,
+  });
+  return json(
+    201,
+    clientInformation(client, deps.config, {
+      ...(clientSecret ? { clientSecret } : {}),
+      registrationAccessToken,
+    }),
+    NO_STORE,
+  );
+}

@@ -1,0 +1,54 @@
+/**
+ * The token endpoint (RFC 6749 §3.2): authenticates the client, checks that it registered the
+ * grant type, and hands the request to that grant's handler.
+ */
+import { json, mediaType, PayloadTooLargeError, readText } from '../shared/http.js';
+import { authenticateClient } from './client-auth.js';
+import type { GrantType } from './client-metadata.js';
+import { parseForm } from './credentials.js';
+import type { OAuthDeps } from './deps.js';
+import {
+  InvalidRequestError,
+  NO_STORE,
+  PayloadTooLargeOAuthError,
+  UnauthorizedClientError,
+  UnsupportedGrantTypeError,
+} from './errors.js';
+import { clientCredentialsGrant } from './grants/client-credentials.js';
+import type { GrantHandler } from './grants/grant.js';
+
+/** The grants this server implements; the metadata document lists exactly these. */
+export const GRANTS: Partial<Record<GrantType, GrantHandler>> = {
+  client_credentials: clientCredentialsGrant,
+};
+
+const MAX_TOKEN_REQUEST_BYTES = 16 * 1024;
+
+export async function token(request: Request, deps: OAuthDeps): Promise<Response> {
+  if (mediaType(request) !== 'application/x-www-form-urlencoded') {
+    throw new InvalidRequestError('the body must be application/x-www-form-urlencoded');
+  }
+  let body: string;
+  try {
+    body = await readText(request, MAX_TOKEN_REQUEST_BYTES);
+  } catch (error) {
+    if (error instanceof PayloadTooLargeError) throw new PayloadTooLargeOAuthError(error.message);
+    throw error;
+  }
+  const params = parseForm(body);
+  const grantType = params.get('grant_type');
+  if (!grantType) throw new InvalidRequestError('"grant_type" is required');
+
+  const client = await authenticateClient(request, params, deps.clients);
+  const grant = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType as GrantType] : undefined;
+  if (!grant)
+    throw new UnsupportedGrantTypeError(`the grant type "${grantType.slice(0, 100)}" is not supported`);
+  if (!client.metadata.grant_types.includes(grantType as GrantType)) {
+    throw new UnauthorizedClientError(`the client is not registered for the "${grantType}" grant`);
+  }
+
+  const now = deps.now?.() ?? Date.now();
+  const response = await grant({ client, params, deps, now });
+  deps.logger.info('token issued', { clientId: client.clientId, grantType, scope: response.scope });
+  return json(200, response, NO_STORE);
+}

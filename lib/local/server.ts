@@ -1,0 +1,148 @@
+/**
+ * The local server: every route of the deployed system on one loopback port, served by the same
+ * Lambda handlers (adapter included), with an embedded DynamoDB engine and file-backed signing
+ * keys. No AWS account is involved.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createMcpApp } from '../../lambda/mcp/app.js';
+import { createOAuthApp } from '../../lambda/oauth/app.js';
+import { DynamoClientStore } from '../../lambda/oauth/client-store.js';
+import { StaticInitialAccessToken } from '../../lambda/oauth/initial-access-token.js';
+import { loadConfig } from '../../lambda/shared/config.js';
+import { randomToken } from '../../lambda/shared/crypto.js';
+import { lambdaHandler, type LambdaHttpHandler } from '../../lambda/shared/lambda-adapter.js';
+import { createLogger } from '../../lambda/shared/logger.js';
+import { findRoute, type FunctionName } from '../../lambda/shared/routes.js';
+import { CachedSigningKeys, type SigningKeySource } from '../../lambda/shared/signing-keys.js';
+import { startLocalDynamo } from './dynamodb.js';
+import { ensureKeyFile, FileKeySource, MemoryKeySource } from './file-key-source.js';
+import { PayloadTooLargeForGatewayError, readBody, toEvent, writeResult } from './http-bridge.js';
+
+export interface LocalServerOptions {
+  /** Port to listen on; 0 picks a free one. Default: `PORT` or 3000. */
+  port?: number;
+  /** Interface to bind. Default: `HOST` or 127.0.0.1 (loopback only). */
+  host?: string;
+  /** Issuer override, for use behind a proxy or tunnel. Default: `ISSUER` or http://localhost:<port>. */
+  issuer?: string;
+  /** Folder for the table and the signing keys. Default: `DATA_DIR` or `.local`. */
+  dataDir?: string;
+  /** Keep the table and keys in memory only. */
+  inMemory?: boolean;
+  /** Settings as environment variables (REGISTRATION_POLICY, SCOPES, ACCESS_TOKEN_TTL_SECONDS, ...). */
+  env?: Record<string, string | undefined>;
+  /** Log level of the functions: debug, info, warn, error or silent. */
+  logLevel?: string;
+}
+
+export interface LocalServer {
+  /** The issuer; the MCP endpoint is `${issuer}/mcp`. */
+  issuer: string;
+  port: number;
+  dataDir: string | undefined;
+  /** Set when the registration policy is `token`. */
+  initialAccessToken: string | undefined;
+  /** True when this start generated the signing keys. */
+  generatedKeys: boolean;
+  close(): Promise<void>;
+}
+
+/** MCP Inspector's default origin, so the browser-based inspector works against the local server. */
+const LOCAL_ALLOWED_ORIGINS = 'http://localhost:6274,http://127.0.0.1:6274';
+const TABLE_NAME = 'mcp-oauth';
+
+export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
+  const env = { ...process.env, ...options.env };
+  const port = options.port ?? Number(env.PORT ?? 3000);
+  const host = options.host ?? env.HOST ?? '127.0.0.1';
+  const dataDir = options.inMemory ? undefined : resolve(options.dataDir ?? env.DATA_DIR ?? '.local');
+
+  const dynamo = await startLocalDynamo({
+    tableName: TABLE_NAME,
+    ...(dataDir ? { path: join(dataDir, 'dynamodb') } : {}),
+  });
+  let keySource: SigningKeySource;
+  let generatedKeys = true;
+  if (dataDir) {
+    const keyFile = join(dataDir, 'signing-keys.json');
+    generatedKeys = await ensureKeyFile(keyFile);
+    keySource = new FileKeySource(keyFile);
+  } else {
+    keySource = new MemoryKeySource();
+  }
+
+  const handlers: Partial<Record<FunctionName, LambdaHttpHandler>> = {};
+  const server: Server = createServer((req, res) => {
+    void serve(req, res);
+  });
+  const serve = async (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+    try {
+      const path = new URL(req.url ?? '/', 'http://local').pathname;
+      const match = findRoute(path);
+      const handler = match && handlers[match.route.function];
+      if (!match || !handler || !match.route.methods.includes((req.method ?? '') as never)) {
+        // API Gateway answers unmatched routes itself, without calling a function.
+        await readBody(req).catch(() => undefined);
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ message: 'Not Found' }));
+        return;
+      }
+      const body = await readBody(req);
+      writeResult(res, await handler(toEvent(req, body, { path: match.route.path, params: match.params })));
+    } catch (error) {
+      const tooLarge = error instanceof PayloadTooLargeForGatewayError;
+      if (!tooLarge) console.error('local server error', error);
+      res
+        .writeHead(tooLarge ? 413 : 500, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ message: tooLarge ? 'Request Entity Too Large' : 'Internal Server Error' }));
+    }
+  };
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => done());
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+
+  const issuer = options.issuer ?? env.ISSUER ?? `http://localhost:${actualPort}`;
+  const config = loadConfig({
+    ...env,
+    ISSUER: issuer,
+    ALLOWED_ORIGINS: env.ALLOWED_ORIGINS ?? LOCAL_ALLOWED_ORIGINS,
+  });
+  const logLevel = options.logLevel ?? env.LOG_LEVEL ?? 'info';
+  const keys = new CachedSigningKeys(keySource);
+  const initialAccessToken =
+    config.registrationPolicy === 'token' ? (env.INITIAL_ACCESS_TOKEN ?? randomToken()) : undefined;
+
+  const oauthLogger = createLogger('oauth', { level: logLevel });
+  handlers.oauth = lambdaHandler(
+    createOAuthApp({
+      config,
+      logger: oauthLogger,
+      keys,
+      clients: new DynamoClientStore(dynamo.documentClient, TABLE_NAME),
+      ...(initialAccessToken
+        ? { initialAccessTokens: new StaticInitialAccessToken(initialAccessToken) }
+        : {}),
+    }),
+    oauthLogger,
+  );
+  const mcpLogger = createLogger('mcp', { level: logLevel });
+  handlers.mcp = lambdaHandler(createMcpApp({ config, logger: mcpLogger, keys }), mcpLogger);
+
+  return {
+    issuer: config.issuer,
+    port: actualPort,
+    dataDir,
+    initialAccessToken,
+    generatedKeys,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((done) => server.close(() => done()));
+      await dynamo.close();
+    },
+  };
+}
