@@ -1,0 +1,424 @@
+import { jest } from '@jest/globals';
+import {
+  DescribeSecretCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerRotationEvent, SecretsManagerRotationEventStep } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createLocalJWKSet, importJWK, jwtVerify, SignJWT } from 'jose';
+import { handler } from '../../../lambda/rotate-keys/index.js';
+import { RotationError } from '../../../lambda/rotate-keys/errors.js';
+import { rotateSecret, type RotationDeps } from '../../../lambda/rotate-keys/rotation-steps.js';
+import {
+  generateSigningKey,
+  parseSigningKeySet,
+  publishedKeys,
+  serializeSigningKeySet,
+  toPublicJwk,
+  type SigningKeySet,
+  type StoredSigningKey,
+} from '../../../lambda/shared/key-set.js';
+import { createLogger } from '../../../lambda/shared/logger.js';
+import { FakeSecret, SECRET_ARN } from './fake-secret.js';
+
+const secretsManager = mockClient(SecretsManagerClient);
+const STEPS: SecretsManagerRotationEventStep[] = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
+
+let logLines: string[];
+let deps: RotationDeps;
+
+function event(step: SecretsManagerRotationEventStep, token: string): SecretsManagerRotationEvent {
+  return { Step: step, SecretId: SECRET_ARN, ClientRequestToken: token };
+}
+
+async function rotateFully(secret: FakeSecret, token: string): Promise<SigningKeySet> {
+  secret.startRotation(token);
+  for (const step of STEPS) await rotateSecret(event(step, token), deps);
+  return parseSigningKeySet(secret.valueAt('AWSCURRENT')!);
+}
+
+async function signWith(key: StoredSigningKey): Promise<string> {
+  return new SignJWT({ scope: 'mcp:tools' })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(await importJWK(key, key.alg));
+}
+
+function jwksOf(set: SigningKeySet) {
+  return createLocalJWKSet({ keys: publishedKeys(set).map(toPublicJwk) });
+}
+
+let keyA: StoredSigningKey;
+let keyB: StoredSigningKey;
+let keyC: StoredSigningKey;
+
+beforeAll(async () => {
+  [keyA, keyB, keyC] = await Promise.all([generateSigningKey(), generateSigningKey(), generateSigningKey()]);
+});
+
+beforeEach(() => {
+  secretsManager.reset();
+  logLines = [];
+  deps = {
+    client: new SecretsManagerClient({ region: 'eu-west-1' }),
+    logger: createLogger('rotate-keys', { write: (line) => logLines.push(line) }),
+  };
+});
+
+describe('before any step', () => {
+  it('refuses to run when rotation is disabled on the secret', async () => {
+    // Prepare
+    const secret = new FakeSecret('{}');
+    secret.wire(secretsManager);
+    secret.startRotation('token-1');
+    secret.rotationEnabled = false;
+
+    // Act
+    const result = rotateSecret(event('createSecret', 'token-1'), deps);
+
+    // Assess
+    await expect(result).rejects.toMatchObject({ code: 'ERR_ROTATION_DISABLED' });
+    expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('refuses a token that names no version of the secret', async () => {
+    // Prepare
+    new FakeSecret('{}').wire(secretsManager);
+
+    // Act
+    const result = rotateSecret(event('createSecret', 'unknown-token'), deps);
+
+    // Assess
+    await expect(result).rejects.toThrow(RotationError);
+    await expect(result).rejects.toMatchObject({ code: 'ERR_VERSION_NOT_STAGED' });
+  });
+
+  it('refuses a version that is neither AWSPENDING nor AWSCURRENT', async () => {
+    // Prepare
+    const secret = new FakeSecret('{}');
+    secret.versions.set('old-version', { value: '{}', stages: new Set(['AWSPREVIOUS']) });
+    secret.wire(secretsManager);
+
+    // Act
+    const result = rotateSecret(event('testSecret', 'old-version'), deps);
+
+    // Assess
+    await expect(result).rejects.toMatchObject({
+      code: 'ERR_VERSION_NOT_STAGED',
+      message: `version old-version is not AWSPENDING for ${SECRET_ARN}`,
+    });
+  });
+
+  it('refuses an unknown step without calling Secrets Manager', async () => {
+    // Prepare
+    new FakeSecret('{}').wire(secretsManager);
+
+    // Act
+    const result = rotateSecret({ ...event('createSecret', 't'), Step: 'dropSecret' as never }, deps);
+
+    // Assess
+    await expect(result).rejects.toMatchObject({ code: 'ERR_UNKNOWN_STEP' });
+    expect(secretsManager.commandCalls(DescribeSecretCommand)).toHaveLength(0);
+  });
+
+  it.each(STEPS)('does nothing in %s when the version is already AWSCURRENT', async (step) => {
+    // Prepare
+    const secret = new FakeSecret(serializeSigningKeySet({ current: keyA, next: keyB }));
+    secret.wire(secretsManager);
+
+    // Act
+    await rotateSecret(event(step, 'initial-version'), deps);
+
+    // Assess
+    expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    expect(secretsManager.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
+  });
+});
+
+describe('createSecret', () => {
+  it('creates a current and a next key on the first rotation from the empty placeholder', async () => {
+    // Prepare
+    const secret = new FakeSecret('{}');
+    secret.wire(secretsManager);
+    secret.startRotation('token-1');
+
+    // Act
+    await rotateSecret(event('createSecret', 'token-1'), deps);
+
+    // Assess
+    const [put] = secretsManager.commandCalls(PutSecretValueCommand);
+    expect(put?.args[0].input).toMatchObject({
+      SecretId: SECRET_ARN,
+      ClientRequestToken: 'token-1',
+      VersionStages: ['AWSPENDING'],
+    });
+    const pending = parseSigningKeySet(put!.args[0].input.SecretString!);
+    expect(pending.current?.kid).toEqual(expect.any(String));
+    expect(pending.next?.kid).toEqual(expect.any(String));
+    expect(pending.next?.kid).not.toBe(pending.current?.kid);
+    expect(pending.previous).toBeUndefined();
+    expect(secret.valueAt('AWSCURRENT')).toBe('{}');
+  });
+
+  it('moves next to current and current to previous, and adds a new next key', async () => {
+    // Prepare
+    const secret = new FakeSecret(serializeSigningKeySet({ previous: keyC, current: keyA, next: keyB }));
+    secret.wire(secretsManager);
+    secret.startRotation('token-2');
+
+    // Act
+    await rotateSecret(event('createSecret', 'token-2'), deps);
+
+    // Assess
+    const pending = parseSigningKeySet(secret.valueAt('AWSPENDING')!);
+    expect(pending.previous?.kid).toBe(keyA.kid);
+    expect(pending.current?.kid).toBe(keyB.kid);
+    expect([keyA.kid, keyB.kid, keyC.kid]).not.toContain(pending.next?.kid);
+  });
+
+  it('keeps the keys of the first attempt when createSecret is retried', async () => {
+    // Prepare
+    const secret = new FakeSecret('{}');
+    secret.wire(secretsManager);
+    secret.startRotation('token-1');
+    await rotateSecret(event('createSecret', 'token-1'), deps);
+    const firstAttempt = secret.valueAt('AWSPENDING');
+
+    // Act
+    await rotateSecret(event('createSecret', 'token-1'), deps);
+
+    // Assess
+    expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(1);
+    expect(secret.valueAt('AWSPENDING')).toBe(firstAttempt);
+  });
+
+  it('refuses to rotate an AWSCURRENT value that is not a key set, rather than discard it', async () => {
+    // Prepare
+    const secret = new FakeSecret('not json');
+    secret.wire(secretsManager);
+    secret.startRotation('token-1');
+
+    // Act
+    const result = rotateSecret(event('createSecret', 'token-1'), deps);
+
+    // Assess
+    await expect(result).rejects.toMatchObject({ code: 'ERR_INVALID_KEY_SET' });
+    expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('logs key ids but never private key material', async () => {
+    // Prepare
+    const secret = new FakeSecret('{}');
+    secret.wire(secretsManager);
+
+    // Act
+    await rotateFully(secret, 'token-1');
+
+    // Assess
+    const pending = parseSigningKeySet(secret.valueAt('AWSCURRENT')!);
+    const logs = logLines.join('\n');
+    expect(logs).toContain(pending.current!.kid);
+    expect(logs).not.toContain(pending.current!.d);
+    expect(logs).not.toContain(pending.next!.d);
+  });
+});
+
+describe('setSecret', () => {
+  it('changes nothing, because the keys live only in the secret', async () => {
+    // Prepare
+    const secret = new FakeSecret('{}');
+    secret.wire(secretsManager);
+    secret.startRotation('token-1');
+    await rotateSecret(event('createSecret', 'token-1'), deps);
+    secretsManager.resetHistory();
+
+    // Act
+    await rotateSecret(event('setSecret', 'token-1'), deps);
+
+    // Assess
+    expect(secretsManager.calls().map((c) => c.args[0].constructor.name)).toEqual(['DescribeSecretCommand']);
+  });
+});
+
+describe('testSecret', () => {
+  async function testPending(active: SigningKeySet, pending: SigningKeySet): Promise<void> {
+    const secret = new FakeSecret(serializeSigningKeySet(active));
+    secret.wire(secretsManager);
+    secret.startRotation('token-1');
+    secret.versions.get('token-1')!.value = serializeSigningKeySet(pending);
+    await rotateSecret(event('testSecret', 'token-1'), deps);
+  }
+
+  it('accepts a pending set that signs and verifies and still publishes the signing key', async () => {
+    // Prepare
+    const active = { current: keyA, next: keyB };
+    const pending = { previous: keyA, current: keyB, next: keyC };
+
+    // Act
+    const result = testPending(active, pending);
+
+    // Assess
+    await expect(result).resolves.toBeUndefined();
+  });
+
+  it('refuses a pending set that no longer publishes the key live tokens are signed with', async () => {
+    // Prepare
+    const active = { current: keyA, next: keyB };
+    const pending = { current: keyB, next: keyC };
+
+    // Act
+    const result = testPending(active, pending);
+
+    // Assess
+    await expect(result).rejects.toMatchObject({
+      code: 'ERR_PENDING_KEY_SET_INVALID',
+      message: `pending key set no longer publishes the signing key "${keyA.kid}"; its tokens would fail`,
+    });
+  });
+
+  it('refuses a pending set whose signing key was never published as next', async () => {
+    // Prepare
+    const active = { current: keyA, next: keyB };
+    const pending = { previous: keyA, current: keyC, next: keyB };
+
+    // Act
+    const result = testPending(active, pending);
+
+    // Assess
+    await expect(result).rejects.toMatchObject({
+      code: 'ERR_PENDING_KEY_SET_INVALID',
+      message: `pending "current" key "${keyC.kid}" is not the published "next" key "${keyB.kid}"`,
+    });
+  });
+
+  it('refuses a pending set without a current key', async () => {
+    // Prepare
+    const pending = { next: keyC };
+
+    // Act
+    const result = testPending({}, pending);
+
+    // Assess
+    await expect(result).rejects.toMatchObject({ message: 'pending key set has no "current" key' });
+  });
+
+  it('refuses a pending set whose current private key does not match its published public key', async () => {
+    // Prepare: keep B's kid and public modulus, but carry A's private exponent.
+    const broken = { ...keyB, d: keyA.d, p: keyA.p, q: keyA.q, dp: keyA.dp, dq: keyA.dq, qi: keyA.qi };
+    const pending = { previous: keyA, current: broken, next: keyC };
+
+    // Act
+    const result = testPending({ current: keyA, next: keyB }, pending);
+
+    // Assess
+    await expect(result).rejects.toMatchObject({ code: 'ERR_PENDING_KEY_SET_INVALID' });
+  });
+});
+
+describe('finishSecret', () => {
+  it('moves AWSCURRENT to the pending version and away from the old one', async () => {
+    // Prepare
+    const secret = new FakeSecret('{}');
+    secret.wire(secretsManager);
+    secret.startRotation('token-1');
+    await rotateSecret(event('createSecret', 'token-1'), deps);
+
+    // Act
+    await rotateSecret(event('finishSecret', 'token-1'), deps);
+
+    // Assess
+    expect(secretsManager.commandCalls(UpdateSecretVersionStageCommand)[0]?.args[0].input).toEqual({
+      SecretId: SECRET_ARN,
+      VersionStage: 'AWSCURRENT',
+      MoveToVersionId: 'token-1',
+      RemoveFromVersionId: 'initial-version',
+    });
+    expect([...secret.versions.get('initial-version')!.stages]).toEqual(['AWSPREVIOUS']);
+  });
+
+  it('does not move AWSCURRENT again when finishSecret is retried', async () => {
+    // Prepare
+    const secret = new FakeSecret('{}');
+    secret.wire(secretsManager);
+    secret.startRotation('token-1');
+    await rotateSecret(event('createSecret', 'token-1'), deps);
+    await rotateSecret(event('finishSecret', 'token-1'), deps);
+
+    // Act
+    await rotateSecret(event('finishSecret', 'token-1'), deps);
+
+    // Assess
+    expect(secretsManager.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(1);
+    expect(secret.versions.get('token-1')!.stages.has('AWSCURRENT')).toBe(true);
+  });
+});
+
+describe('a complete rotation', () => {
+  it('turns the empty placeholder into a key set that can sign, through the Lambda handler', async () => {
+    // Prepare
+    const secret = new FakeSecret('{}');
+    secret.wire(secretsManager);
+    secret.startRotation('token-1');
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+
+    // Act
+    for (const step of STEPS) await handler(event(step, 'token-1'));
+    stdout.mockRestore();
+
+    // Assess
+    const active = parseSigningKeySet(secret.valueAt('AWSCURRENT')!);
+    const token = await signWith(active.current!);
+    await expect(jwtVerify(token, jwksOf(active))).resolves.toBeDefined();
+  });
+
+  it('still verifies a token signed by the old current key against the JWKS published after rotation', async () => {
+    // Prepare
+    const secret = new FakeSecret('{}');
+    secret.wire(secretsManager);
+    const before = await rotateFully(secret, 'token-1');
+    const tokenFromOldKey = await signWith(before.current!);
+
+    // Act
+    const after = await rotateFully(secret, 'token-2');
+
+    // Assess
+    expect(after.previous?.kid).toBe(before.current?.kid);
+    const { protectedHeader } = await jwtVerify(tokenFromOldKey, jwksOf(after));
+    expect(protectedHeader.kid).toBe(before.current?.kid);
+  });
+
+  it('signs after rotation only with a key that verifiers already saw published before it', async () => {
+    // Prepare
+    const secret = new FakeSecret('{}');
+    secret.wire(secretsManager);
+    const before = await rotateFully(secret, 'token-1');
+
+    // Act
+    const after = await rotateFully(secret, 'token-2');
+    const tokenFromNewKey = await signWith(after.current!);
+
+    // Assess: a verifier still holding the JWKS cached before the rotation accepts it.
+    await expect(jwtVerify(tokenFromNewKey, jwksOf(before))).resolves.toBeDefined();
+  });
+
+  it('drops a key from the JWKS only after it spent one rotation as previous', async () => {
+    // Prepare
+    const secret = new FakeSecret('{}');
+    secret.wire(secretsManager);
+    const first = await rotateFully(secret, 'token-1');
+    const tokenFromFirstKey = await signWith(first.current!);
+    await rotateFully(secret, 'token-2');
+
+    // Act
+    const third = await rotateFully(secret, 'token-3');
+
+    // Assess
+    expect(publishedKeys(third).map((k) => k.kid)).not.toContain(first.current!.kid);
+    await expect(jwtVerify(tokenFromFirstKey, jwksOf(third))).rejects.toMatchObject({
+      code: 'ERR_JWKS_NO_MATCHING_KEY',
+    });
+  });
+});
