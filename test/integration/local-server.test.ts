@@ -1,0 +1,79 @@
+/** The local server as a user runs it: `npm start`'s entry, persistence across restarts. */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalServer } from '../../lib/local/server.js';
+import { basicAuth, registerClient } from '../support/local-server.js';
+
+it('keeps clients and signing keys across a restart', async () => {
+  // Prepare
+  const dataDir = await mkdtemp(join(tmpdir(), 'mcp-oauth-'));
+  try {
+    const first = await startLocalServer({ port: 0, dataDir, logLevel: 'silent' });
+    const client = await registerClient(first.issuer, { grant_types: ['client_credentials'] });
+    const jwksBefore = await (await fetch(`${first.issuer}/.well-known/jwks.json`)).json();
+    await first.close();
+    expect(first.generatedKeys).toBe(true);
+    expect((await stat(join(dataDir, 'signing-keys.json'))).mode & 0o777).toBe(0o600);
+
+    // Act
+    const second = await startLocalServer({ port: 0, dataDir, logLevel: 'silent' });
+    try {
+      const token = await fetch(`${second.issuer}/token`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: basicAuth(client.client_id, client.client_secret!),
+        },
+        body: 'grant_type=client_credentials',
+      });
+      const jwksAfter = await (await fetch(`${second.issuer}/.well-known/jwks.json`)).json();
+
+      // Assess
+      expect(second.generatedKeys).toBe(false);
+      expect(token.status).toBe(200);
+      expect(jwksAfter).toEqual(jwksBefore);
+    } finally {
+      await second.close();
+    }
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+it('starts from the npm start entry and prints its URLs and an example', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'mcp-oauth-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
+    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', NODE_OPTIONS: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    let output = '';
+    const base = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no banner in time:\n${output}`)), 30_000);
+      child.stderr.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /Issuer\s+(http:\/\/localhost:\d+)/.exec(output);
+        if (match && output.includes('Try it:')) {
+          clearTimeout(timer);
+          resolve(match[1]!);
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
+    });
+    expect(output).toContain(`${base}/mcp`);
+    expect(output).toContain(`curl -s ${base}/register`);
+    const metadata = (await (await fetch(`${base}/.well-known/oauth-authorization-server`)).json()) as {
+      issuer: string;
+    };
+    expect(metadata.issuer).toBe(base);
+    expect(JSON.parse(await readFile(join(dataDir, 'signing-keys.json'), 'utf8'))).toHaveProperty(
+      'current.kid',
+    );
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
