@@ -1,0 +1,290 @@
+/**
+ * The MCP resource server: `/mcp` (stateless Streamable HTTP, both protocol eras) behind bearer
+ * token verification, and its protected resource metadata. Created once per process: the
+ * verifier, its caches and the dispatcher live as long as the Lambda execution environment, so
+ * a warm request makes no network call and builds no server.
+ */
+import type { JSONRPCRequest, RequestId } from '@modelcontextprotocol/server';
+import type { Config } from '../shared/config.js';
+import { isAllowedOrigin, mediaType, PayloadTooLargeError, readText } from '../shared/http.js';
+import type { FetchHandler } from '../shared/lambda-adapter.js';
+import type { Logger } from '../shared/logger.js';
+import { SigningKeysUnavailableError, type SigningKeys } from '../shared/signing-keys.js';
+import { createAccessTokenVerifier } from './access-token-verifier.js';
+import {
+  insufficientScopeResponse,
+  invalidTokenResponse,
+  missingTokenResponse,
+  verificationUnavailableResponse,
+} from './bearer-challenge.js';
+import { hasScopes, type Caller } from './caller.js';
+import { Dispatcher, rpcError, type JsonRpcReply } from './dispatcher.js';
+import { InvalidTokenError } from './jwt.js';
+import {
+  PRM_MCP_PATH,
+  PRM_PATH,
+  protectedResourceMetadata,
+  resourceMetadataUrl,
+} from './protected-resource-metadata.js';
+import { classify, ErrorCode, mcpHeaders, RpcError } from './protocol.js';
+import { RESOURCES } from './resources/registry.js';
+import { TOOLS } from './tools/registry.js';
+import { TrustedIssuerUnavailableError, type TrustedIssuer } from './trusted-issuers.js';
+
+export interface McpAppDeps {
+  config: Config;
+  keys: SigningKeys;
+  logger: Logger;
+  trustedIssuers?: TrustedIssuer[];
+  now?: () => number;
+  /** Remote JWKS fetch for trusted issuers (tests inject one). */
+  fetch?: typeof fetch;
+}
+
+const MCP_PATH = '/mcp';
+const EXPOSED_HEADERS = 'WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version';
+const ALLOWED_REQUEST_HEADERS =
+  'Authorization, Content-Type, Accept, MCP-Protocol-Version, Mcp-Session-Id, Mcp-Method, Mcp-Name, Last-Event-ID';
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+function jsonRpcResponse(status: number, body: JsonRpcReply | JsonRpcReply[], headers: Headers): Response {
+  headers.set('content-type', 'application/json');
+  return new Response(JSON.stringify(body), { status, headers });
+}
+
+/** The request id to echo in an error, when the body had a usable one. */
+function echoableId(body: unknown): RequestId | null {
+  const id = (body as { id?: unknown } | null)?.id;
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
+}
+
+function isRequestMessage(value: unknown): value is JSONRPCRequest {
+  const m = value as Record<string, unknown> | null;
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    m.jsonrpc === '2.0' &&
+    typeof m.method === 'string' &&
+    (typeof m.id === 'string' || typeof m.id === 'number')
+  );
+}
+
+export function createMcpApp(deps: McpAppDeps): FetchHandler {
+  const { config, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const verify = createAccessTokenVerifier({
+    issuer: config.issuer,
+    resource: config.mcpResource,
+    keys: deps.keys,
+    trustedIssuers: deps.trustedIssuers ?? [],
+    remoteJwks: { ...(deps.fetch && { fetch: deps.fetch }), now },
+    now,
+  });
+  const dispatcher = new Dispatcher({ config, tools: TOOLS, resources: RESOURCES, logger, now });
+  const metadataUrl = resourceMetadataUrl(config);
+  const metadataBody = JSON.stringify(protectedResourceMetadata(config));
+  // The server's own origin is same-origin, never a rebinding attack.
+  const allowedOrigins = [...config.allowedOrigins, config.issuer];
+
+  /** CORS response headers for an allowed browser origin on `/mcp`. */
+  function corsHeaders(origin: string | null): Headers {
+    const headers = new Headers({ 'cache-control': 'no-store' });
+    if (origin !== null) {
+      headers.set('access-control-allow-origin', origin);
+      headers.set('access-control-expose-headers', EXPOSED_HEADERS);
+      headers.set('vary', 'Origin');
+    }
+    return headers;
+  }
+
+  function withCors(response: Response, origin: string | null): Response {
+    if (origin === null) return response;
+    corsHeaders(origin).forEach((value, name) => {
+      if (name !== 'cache-control') response.headers.set(name, value);
+    });
+    return response;
+  }
+
+  function serveMetadata(request: Request): Response {
+    // The metadata is public: any origin may read it, as browser-based clients must.
+    const cors = { 'access-control-allow-origin': '*' };
+    if (request.method === 'OPTIONS') {
+      return new Response(null, {
+        status: 204,
+        headers: {
+          ...cors,
+          'access-control-allow-methods': 'GET, OPTIONS',
+          'access-control-allow-headers':
+            request.headers.get('access-control-request-headers') ?? 'MCP-Protocol-Version',
+          'access-control-max-age': '600',
+        },
+      });
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      return new Response(null, { status: 405, headers: { ...cors, allow: 'GET, OPTIONS' } });
+    }
+    return new Response(metadataBody, {
+      status: 200,
+      headers: { ...cors, 'content-type': 'application/json', 'cache-control': 'public, max-age=300' },
+    });
+  }
+
+  async function authenticate(request: Request): Promise<Caller | Response> {
+    const header = request.headers.get('authorization');
+    if (header === null || !/^bearer(\s|$)/i.test(header))
+      return missingTokenResponse(metadataUrl, config.scopesSupported);
+    const match = BEARER.exec(header);
+    if (!match)
+      return invalidTokenResponse(
+        metadataUrl,
+        config.scopesSupported,
+        'the Authorization header is malformed',
+      );
+    try {
+      return await verify(match[1]!);
+    } catch (error) {
+      if (error instanceof InvalidTokenError) {
+        logger.warn('access token refused', { reason: error.message });
+        return invalidTokenResponse(metadataUrl, config.scopesSupported, error.message);
+      }
+      if (error instanceof SigningKeysUnavailableError || error instanceof TrustedIssuerUnavailableError) {
+        logger.error('access token cannot be verified', { error });
+        return verificationUnavailableResponse();
+      }
+      throw error;
+    }
+  }
+
+  /** The scopes to name in a 403: what the operation needs, plus what the token has, so step-up loses nothing. */
+  function stepUpScopes(caller: Caller, required: readonly string[]): string[] {
+    return [...new Set([...required, ...caller.scopes])];
+  }
+
+  async function servePost(request: Request, origin: string | null): Promise<Response> {
+    const auth = await authenticate(request);
+    if (auth instanceof Response) return withCors(auth, origin);
+    const caller = auth;
+    const headers = corsHeaders(origin);
+    if (mediaType(request) !== 'application/json') {
+      const error = new RpcError(
+        ErrorCode.ServerError,
+        'Unsupported Media Type: Content-Type must be application/json',
+        415,
+      );
+      return jsonRpcResponse(415, rpcError(null, error), headers);
+    }
+    let text: string;
+    try {
+      text = await readText(request, config.maxBodyBytes);
+    } catch (error) {
+      if (!(error instanceof PayloadTooLargeError)) throw error;
+      const tooLarge = new RpcError(
+        ErrorCode.ServerError,
+        `Payload Too Large: the request body exceeds ${config.maxBodyBytes} bytes`,
+      );
+      return jsonRpcResponse(413, rpcError(null, tooLarge), headers);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return jsonRpcResponse(
+        400,
+        rpcError(null, new RpcError(ErrorCode.ParseError, 'Parse error: Invalid JSON')),
+        headers,
+      );
+    }
+    let route;
+    try {
+      route = classify(body, mcpHeaders(request.headers));
+    } catch (error) {
+      if (!(error instanceof RpcError)) throw error;
+      return jsonRpcResponse(error.httpStatus, rpcError(echoableId(body), error), headers);
+    }
+    switch (route.kind) {
+      case 'response':
+      case 'notification':
+        // Stateless: there is no session to cancel or initialize, and no request of ours to answer.
+        return new Response(null, { status: 202, headers });
+      case 'request': {
+        const required = dispatcher.requiredScopes(route.message);
+        if (!hasScopes(caller, required))
+          return withCors(insufficientScopeResponse(metadataUrl, stepUpScopes(caller, required)), origin);
+        const { status, reply } = await dispatcher.dispatch(route.message, { caller, era: route.era });
+        return jsonRpcResponse(status, reply, headers);
+      }
+      case 'batch': {
+        // 2025-03-26 batches: every request must be valid and allowed before any of them runs.
+        const requests: JSONRPCRequest[] = [];
+        const replies: JsonRpcReply[] = [];
+        for (const message of route.messages) {
+          if (isRequestMessage(message)) requests.push(message);
+          else if (
+            typeof (message as { method?: unknown })?.method !== 'string' ||
+            'id' in (message as object)
+          ) {
+            replies.push(
+              rpcError(echoableId(message), new RpcError(ErrorCode.InvalidRequest, 'Invalid Request')),
+            );
+          }
+        }
+        const required = [...new Set(requests.flatMap((m) => [...dispatcher.requiredScopes(m)]))];
+        if (!hasScopes(caller, required))
+          return withCors(insufficientScopeResponse(metadataUrl, stepUpScopes(caller, required)), origin);
+        for (const message of requests)
+          replies.push((await dispatcher.dispatch(message, { caller, era: 'legacy' })).reply);
+        if (replies.length === 0) return new Response(null, { status: 202, headers });
+        return jsonRpcResponse(200, replies, headers);
+      }
+    }
+  }
+
+  function preflight(request: Request, origin: string | null): Response {
+    const headers = corsHeaders(origin);
+    headers.set('access-control-allow-methods', 'POST, GET, DELETE, OPTIONS');
+    headers.set(
+      'access-control-allow-headers',
+      request.headers.get('access-control-request-headers') ?? ALLOWED_REQUEST_HEADERS,
+    );
+    headers.set('access-control-max-age', '600');
+    return new Response(null, { status: 204, headers });
+  }
+
+  async function serveMcp(request: Request): Promise<Response> {
+    const origin = request.headers.get('origin');
+    if (origin !== null && !isAllowedOrigin(origin, allowedOrigins)) {
+      logger.warn('origin refused', { origin });
+      const error = new RpcError(ErrorCode.ServerError, 'Forbidden: Origin not allowed');
+      return jsonRpcResponse(403, rpcError(null, error), new Headers({ 'cache-control': 'no-store' }));
+    }
+    switch (request.method) {
+      case 'POST':
+        return servePost(request, origin);
+      case 'OPTIONS':
+        return preflight(request, origin);
+      default: {
+        // Stateless: no standalone SSE stream (GET) and no session to end (DELETE).
+        const headers = corsHeaders(origin);
+        headers.set('allow', 'POST');
+        const error = new RpcError(ErrorCode.ServerError, 'Method not allowed.');
+        return jsonRpcResponse(405, rpcError(null, error), headers);
+      }
+    }
+  }
+
+  return async (request) => {
+    try {
+      const { pathname } = new URL(request.url);
+      if (pathname === MCP_PATH) return await serveMcp(request);
+      if (pathname === PRM_MCP_PATH || pathname === PRM_PATH) return serveMetadata(request);
+      return new Response(JSON.stringify({ error: 'not_found' }), {
+        status: 404,
+        headers: { 'content-type': 'application/json' },
+      });
+    } catch (error) {
+      logger.error('unexpected error', { error });
+      const internal = new RpcError(ErrorCode.InternalError, 'Internal error');
+      return jsonRpcResponse(500, rpcError(null, internal), new Headers({ 'cache-control': 'no-store' }));
+    }
+  };
+}
