@@ -1,0 +1,84 @@
+/**
+ * How every function is bundled. The CDK stack (through `NodejsFunction`), `scripts/build.ts` and
+ * the benchmark all build from these options, so the bundle that is measured is the bundle that
+ * is deployed; `test/lib/bundling.test.ts` checks that they are byte-identical.
+ */
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BuildOptions } from 'esbuild';
+
+/** The repository root: every entry and the lock file are resolved from here. */
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Each deployed function and its entry module (which exports `handler`), relative to the root. */
+export const FUNCTION_ENTRIES = {
+  oauth: 'lambda/oauth/index.ts',
+  mcp: 'lambda/mcp/index.ts',
+  'rotate-keys': 'lambda/rotate-keys/index.ts',
+} as const;
+
+export type DeployedFunction = keyof typeof FUNCTION_ENTRIES;
+
+/** The bundle's file name inside its asset; `.mjs` makes Lambda load it as an ES module. */
+export const BUNDLE_FILE = 'index.mjs';
+
+/** esbuild `target` matching the Lambda runtime the stack deploys (`nodejs24.x`). */
+export const NODE_TARGET = 'node24';
+
+/**
+ * Some bundled CommonJS dependencies call `require()` for Node built-ins, which an ES module does
+ * not have; this banner defines it. The alias avoids clashing with names in the bundle.
+ */
+export const CREATE_REQUIRE_BANNER =
+  "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);";
+
+/**
+ * The esbuild options, apart from the entry and the output file.
+ *
+ * - Everything is bundled, the AWS SDK included: the runtime's own SDK copy is not tree-shaken,
+ *   its version moves under us, and what the benchmark measures must be what runs.
+ * - `sourcesContent: false`: stack traces need only the mappings, and a small map keeps
+ *   `--enable-source-maps` cheap at start-up.
+ * - `mainFields: module, main`: prefer the ESM build of dependencies so tree-shaking works.
+ */
+export const ESBUILD_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  target: NODE_TARGET,
+  format: 'esm',
+  minify: true,
+  sourcemap: true,
+  sourcesContent: false,
+  mainFields: ['module', 'main'],
+  external: [],
+  banner: { js: CREATE_REQUIRE_BANNER },
+  logLevel: 'warning',
+} as const satisfies BuildOptions;
+
+/** The absolute path of a function's entry module. */
+export function entryPath(name: DeployedFunction): string {
+  return join(PROJECT_ROOT, FUNCTION_ENTRIES[name]);
+}
+
+/** The complete esbuild options for one function, writing `<outdir>/index.mjs`. */
+export function buildOptions(name: DeployedFunction, outdir: string): BuildOptions {
+  return {
+    ...ESBUILD_OPTIONS,
+    mainFields: [...ESBUILD_OPTIONS.mainFields],
+    external: [...ESBUILD_OPTIONS.external],
+    banner: { ...ESBUILD_OPTIONS.banner },
+    absWorkingDir: PROJECT_ROOT,
+    entryPoints: [entryPath(name)],
+    outfile: join(outdir, BUNDLE_FILE),
+  };
+}
+
+/** Where `scripts/build.ts` writes a function's bundle: `dist/<name>/index.mjs`. */
+export function distDir(name: DeployedFunction): string {
+  return join(PROJECT_ROOT, 'dist', name);
+}
+
+/** A path relative to the root, for messages. */
+export function fromRoot(path: string): string {
+  return relative(PROJECT_ROOT, path);
+}

@@ -1,0 +1,136 @@
+/**
+ * The alarms an operator needs and nothing more: any function error or throttle, the API's 5xx
+ * rate, and the p99 latency of `POST /mcp`. All notify one SNS topic; an email subscription is
+ * optional.
+ *
+ * The `/mcp` latency comes from the API access log (a metric filter on `routeKey`), because
+ * API Gateway's own per-route metrics cost money per route and per metric whether or not we
+ * read them; this is one metric, measured where the client waits.
+ */
+import { Aws, Duration, Validations } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+
+export interface AlarmsProps {
+  /** Every function, by name: each gets an errors and a throttles alarm. */
+  readonly functions: Record<string, lambda.IFunction>;
+  readonly httpApi: apigw.IHttpApi;
+  /** The API access log group (format `ACCESS_LOG_FORMAT` in `api.ts`). */
+  readonly accessLogs: logs.ILogGroup;
+  readonly mcpLatencyP99AlarmMs: number;
+  readonly alarmEmail?: string;
+}
+
+const PERIOD = Duration.minutes(5);
+/** Below this many requests in a period, a 5xx rate says more about luck than about health. */
+export const MIN_REQUESTS_FOR_ERROR_RATE = 20;
+export const SERVER_ERROR_RATE_THRESHOLD = 0.05;
+
+export class Alarms extends Construct {
+  readonly topic: sns.Topic;
+  readonly alarms: cloudwatch.Alarm[] = [];
+  readonly mcpLatency: cloudwatch.IMetric;
+
+  constructor(scope: Construct, id: string, props: AlarmsProps) {
+    super(scope, id);
+    this.topic = new sns.Topic(this, 'Topic', { displayName: 'MCP server alarms', enforceSSL: true });
+    // The SSL-only policy replaces the topic's default policy, so say who may publish.
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: {
+            'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`,
+          },
+        },
+      }),
+    );
+    if (props.alarmEmail) {
+      this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    }
+
+    for (const [name, fn] of Object.entries(props.functions)) {
+      this.add(`${name}-errors`, {
+        metric: fn.metricErrors({ period: PERIOD, statistic: 'Sum' }),
+        threshold: 1,
+        description: `The ${name} function failed (an uncaught error or a timeout).`,
+      });
+      this.add(`${name}-throttles`, {
+        metric: fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }),
+        threshold: 1,
+        description: `The ${name} function was throttled: the account's concurrency limit is reached.`,
+      });
+    }
+
+    this.add('api-5xx-rate', {
+      metric: new cloudwatch.MathExpression({
+        expression: `IF(requests >= ${MIN_REQUESTS_FOR_ERROR_RATE}, errors / requests, 0)`,
+        usingMetrics: {
+          errors: props.httpApi.metricServerError({ period: PERIOD, statistic: 'Sum' }),
+          requests: props.httpApi.metricCount({ period: PERIOD, statistic: 'Sum' }),
+        },
+        period: PERIOD,
+        label: 'Share of requests answered 5xx',
+      }),
+      threshold: SERVER_ERROR_RATE_THRESHOLD,
+      evaluationPeriods: 2,
+      description: `More than ${SERVER_ERROR_RATE_THRESHOLD * 100}% of API requests answered 5xx for 10 minutes.`,
+    });
+
+    const latencyFilter = new logs.MetricFilter(this, 'McpLatencyFilter', {
+      logGroup: props.accessLogs,
+      filterPattern: logs.FilterPattern.stringValue('$.routeKey', '=', 'POST /mcp'),
+      metricNamespace: `McpOAuth/${Aws.STACK_NAME}`,
+      metricName: 'McpResponseLatency',
+      metricValue: '$.responseLatency',
+      unit: cloudwatch.Unit.MILLISECONDS,
+    });
+    this.mcpLatency = latencyFilter.metric({
+      period: PERIOD,
+      statistic: 'p99',
+      label: 'POST /mcp p99 latency',
+    });
+    this.add('mcp-latency-p99', {
+      metric: this.mcpLatency,
+      threshold: props.mcpLatencyP99AlarmMs,
+      evaluationPeriods: 3,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description: `POST /mcp p99 latency above ${props.mcpLatencyP99AlarmMs} ms for 15 minutes.`,
+    });
+  }
+
+  private add(
+    name: string,
+    options: {
+      metric: cloudwatch.IMetric;
+      threshold: number;
+      description: string;
+      evaluationPeriods?: number;
+      comparisonOperator?: cloudwatch.ComparisonOperator;
+    },
+  ): void {
+    const alarm = new cloudwatch.Alarm(this, name, {
+      metric: options.metric,
+      threshold: options.threshold,
+      evaluationPeriods: options.evaluationPeriods ?? 1,
+      comparisonOperator:
+        options.comparisonOperator ?? cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      // No traffic is not a failure.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: options.description,
+    });
+    alarm.addAlarmAction(new actions.SnsAction(this.topic));
+    alarm.addOkAction(new actions.SnsAction(this.topic));
+    this.alarms.push(alarm);
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The HTTP API in front of the functions. Its routes are made from `ROUTES`
+ * (`lambda/shared/routes.ts`), the same table the local server dispatches with.
+ *
+ * HTTP API with only the `$default` stage: the issuer is the bare origin, so
+ * `/.well-known/oauth-authorization-server` sits at the root as RFC 8414 requires. CORS is the
+ * handlers' job (the OPTIONS routes reach them), because only they know which origins and
+ * headers each endpoint allows.
+ */
+import { Aws, Validations, type RemovalPolicy } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ROUTES, type FunctionName } from '../../lambda/shared/routes.js';
+
+export interface ApiProps {
+  readonly functions: Record<FunctionName, lambda.IFunction>;
+  /** Default throttle for every route. */
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+  /** Tighter throttle for the registration endpoints, which write to the table. */
+  readonly registrationRateLimit: number;
+  readonly logRetentionDays: number;
+  readonly logRemovalPolicy: RemovalPolicy;
+  readonly customDomain?: { readonly domainName: string; readonly certificateArn: string };
+}
+
+/**
+ * The access log line, one JSON object per request. Numbers stay unquoted so metric filters
+ * can read them (the `/mcp` latency metric does). No header that could carry a credential.
+ */
+export const ACCESS_LOG_FORMAT = JSON.stringify({
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTimeEpoch',
+  ip: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+  routeKey: '$context.routeKey',
+  status: '__STATUS__',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  responseLatency: '__LATENCY__',
+  integrationLatency: '$context.integrationLatency',
+  integrationStatus: '$context.integrationStatus',
+  integrationError: '$context.integrationErrorMessage',
+  error: '$context.error.message',
+})
+  .replace('"__STATUS__"', '$context.status')
+  .replace('"__LATENCY__"', '$context.responseLatency');
+
+/** Route keys whose throttle is `registrationRateLimit` rather than the stage default. */
+export const REGISTRATION_ROUTE_KEYS = ['POST /register', 'POST /dcr'];
+
+export class Api extends Construct {
+  readonly httpApi: apigw.HttpApi;
+  readonly stage: apigw.HttpStage;
+  readonly accessLogs: logs.LogGroup;
+  readonly domainName?: apigw.DomainName;
+  /** The issuer and base URL: `https://<api-id>.execute-api.<region>.<suffix>` or `https://<custom domain>`. */
+  readonly url: string;
+
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id);
+
+    if (props.customDomain) {
+      this.domainName = new apigw.DomainName(this, 'DomainName', {
+        domainName: props.customDomain.domainName,
+        certificate: acm.Certificate.fromCertificateArn(
+          this,
+          'Certificate',
+          props.customDomain.certificateArn,
+        ),
+        securityPolicy: apigw.SecurityPolicy.TLS_1_2,
+      });
+    }
+
+    this.httpApi = new apigw.HttpApi(this, 'HttpApi', {
+      description: 'MCP server and its OAuth 2.1 authorization server',
+      createDefaultStage: false,
+      // With a custom domain the issuer is that domain; a second origin serving the same
+      // metadata with a different issuer would only confuse clients.
+      disableExecuteApiEndpoint: Boolean(this.domainName),
+    });
+
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy: props.logRemovalPolicy,
+    });
+
+    const integrations: Record<FunctionName, HttpLambdaIntegration> = {
+      oauth: new HttpLambdaIntegration('OAuth', props.functions.oauth, {
+        payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
+      }),
+      mcp: new HttpLambdaIntegration('Mcp', props.functions.mcp, {
+        payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
+      }),
+    };
+    const routes = ROUTES.flatMap((route) =>
+      this.httpApi.addRoutes({
+        path: route.path,
+        methods: route.methods.map((method) => apigw.HttpMethod[method]),
+        integration: integrations[route.function],
+      }),
+    );
+
+    this.stage = new apigw.HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: props.rateLimit, burstLimit: props.burstLimit },
+      accessLogSettings: {
+        destination: new apigw.LogGroupLogDestination(this.accessLogs),
+        format: AccessLogFormat.custom(ACCESS_LOG_FORMAT),
+      },
+      ...(this.domainName ? { domainMapping: { domainName: this.domainName } } : {}),
+    });
+    // Per-route throttles have no L2 property. A route setting names a route key, which must
+    // exist before the stage refers to it.
+    const stage = this.stage.node.defaultChild as apigw.CfnStage;
+    stage.addPropertyOverride(
+      'RouteSettings',
+      Object.fromEntries(
+        REGISTRATION_ROUTE_KEYS.map((key) => [
+          key,
+          {
+            ThrottlingRateLimit: props.registrationRateLimit,
+            ThrottlingBurstLimit: props.registrationRateLimit * 2,
+          },
+        ]),
+      ),
+    );
+    for (const route of routes) {
+      const { routeKey } = route.node.defaultChild as apigw.CfnRoute;
+      if (REGISTRATION_ROUTE_KEYS.includes(routeKey)) stage.node.addDependency(route);
+    }
+
+    for (const route of routes) {
+      Validations.of(route).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'OAuth endpoints are public by definition (RFC 8414, 7591, 6749), and /mcp must answer 401 with ' +
+          'WWW-Authenticate resource_metadata (RFC 9728), which an API Gateway authorizer cannot send; the ' +
+          'functions authenticate every request themselves (client credentials, registration tokens, JWT).',
+      });
+    }
+
+    this.url = props.customDomain
+      ? `https://${props.customDomain.domainName}`
+      : `https://${this.httpApi.apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`;
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * The deployment's settings. Each can be given as a stack prop (for apps that build the stack in
+ * code) or as CDK context (`cdk deploy -c registrationPolicy=open`, or `cdk.json`), and has a
+ * default. Props win over context. Invalid values fail synthesis with a message naming the key.
+ */
+import type { Node } from 'constructs';
+import { parseTrustedIssuers, type TrustedIssuer } from '../lambda/mcp/trusted-issuers.js';
+import { DEFAULT_SCOPES, type RegistrationPolicy } from '../lambda/shared/config.js';
+
+export type { TrustedIssuer };
+
+export type RemovalChoice = 'retain' | 'destroy';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface DeploymentSettings {
+  /** Lifetime of issued access tokens. */
+  readonly accessTokenTtlSeconds: number;
+  /**
+   * Who may register clients: `open` (anyone), `token` (an initial access token the stack
+   * generates, RFC 7591 §3) or `closed`. `token` by default: with only the client_credentials
+   * grant, open registration would hand tool access to anyone on the internet.
+   */
+  readonly registrationPolicy: RegistrationPolicy;
+  /** Browser origins allowed to call the API (MCP Inspector, web clients). */
+  readonly allowedOrigins: readonly string[];
+  /** Every scope the server knows. */
+  readonly scopes: readonly string[];
+  /** External issuers `/mcp` accepts tokens from. */
+  readonly trustedIssuers: readonly TrustedIssuer[];
+  /** Custom domain (e.g. `mcp.example.com`); the issuer follows it. Needs `customDomainCertificateArn`. */
+  readonly customDomainName?: string;
+  /** ACM certificate for the custom domain, in the stack's region. */
+  readonly customDomainCertificateArn?: string;
+  /** Email address subscribed to the alarm topic (confirm the subscription email once). */
+  readonly alarmEmail?: string;
+  /** What `cdk destroy` does to the table and log groups. */
+  readonly removalPolicy: RemovalChoice;
+  /** Days between signing key rotations. */
+  readonly signingKeyRotationDays: number;
+  /** Memory of the `mcp` function, in MB (see doc/performance.md). */
+  readonly mcpMemorySize: number;
+  /** Memory of the `oauth` function, in MB (see doc/performance.md). */
+  readonly oauthMemorySize: number;
+  /** Retention of function logs and API access logs, in days. */
+  readonly logRetentionDays: number;
+  /** Steady-state requests per second the API accepts (all routes together). */
+  readonly throttleRateLimit: number;
+  /** Burst of requests the API accepts above the steady rate. */
+  readonly throttleBurstLimit: number;
+  /** Steady-state requests per second for `/register` and `/dcr`. */
+  readonly registrationRateLimit: number;
+  /** p99 latency of `POST /mcp`, in milliseconds, above which the latency alarm fires. */
+  readonly mcpLatencyP99AlarmMs: number;
+  /** Log level of the functions. */
+  readonly logLevel: LogLevel;
+  /** RFC 9728 `resource_name` of the MCP server. */
+  readonly resourceName: string;
+  /** AWS X-Ray active tracing on the functions. */
+  readonly tracing: boolean;
+}
+
+export const DEFAULT_SETTINGS: DeploymentSettings = {
+  accessTokenTtlSeconds: 3600,
+  registrationPolicy: 'token',
+  allowedOrigins: [],
+  scopes: DEFAULT_SCOPES,
+  trustedIssuers: [],
+  removalPolicy: 'retain',
+  signingKeyRotationDays: 30,
+  mcpMemorySize: 1024,
+  oauthMemorySize: 1024,
+  logRetentionDays: 30,
+  throttleRateLimit: 200,
+  throttleBurstLimit: 400,
+  registrationRateLimit: 5,
+  mcpLatencyP99AlarmMs: 1000,
+  logLevel: 'info',
+  resourceName: 'MCP server',
+  tracing: true,
+};
+
+export class SettingsError extends Error {
+  readonly code = 'ERR_SETTINGS';
+  constructor(message: string) {
+    super(message);
+    this.name = 'SettingsError';
+  }
+}
+
+/** CloudWatch Logs accepts only these retention periods. */
+const RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+type Parser<T> = (value: unknown, key: string) => T;
+
+const integer =
+  (min: number, max: number): Parser<number> =>
+  (value, key) => {
+    const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+      throw new SettingsError(
+        `"${key}" must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`,
+      );
+    }
+    return n;
+  };
+
+const oneOf =
+  <T extends string>(...allowed: T[]): Parser<T> =>
+  (value, key) => {
+    if (typeof value !== 'string' || !allowed.includes(value as T)) {
+      throw new SettingsError(`"${key}" must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+    }
+    return value as T;
+  };
+
+const text: Parser<string> = (value, key) => {
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new SettingsError(`"${key}" must be a non-empty string`);
+  return value.trim();
+};
+
+const bool: Parser<boolean> = (value, key) => {
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new SettingsError(`"${key}" must be true or false, got ${JSON.stringify(value)}`);
+};
+
+/** A list given as an array, or as a string split on `separator` (how `-c key=a,b` arrives). */
+const list =
+  (separator: RegExp): Parser<string[]> =>
+  (value, key) => {
+    const items = typeof value === 'string' ? value.split(separator) : value;
+    if (!Array.isArray(items) || items.some((i) => typeof i !== 'string')) {
+      throw new SettingsError(`"${key}" must be a list of strings`);
+    }
+    return items.map((i: string) => i.trim()).filter(Boolean);
+  };
+
+const origins: Parser<string[]> = (value, key) =>
+  list(/,/)(value, key).map((origin) => {
+    if (origin === '*') return origin;
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new SettingsError(
+        `"${key}" has "${origin}", which is not an origin such as https://app.example.com`,
+      );
+    }
+    if (url.origin !== origin.replace(/\/$/, '')) {
+      throw new SettingsError(`"${key}" has "${origin}", which is not a bare origin (no path)`);
+    }
+    return url.origin;
+  });
+
+const scopes: Parser<string[]> = (value, key) => {
+  const parsed = list(/\s+|,/)(value, key);
+  for (const scope of parsed) {
+    if (!/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(scope))
+      throw new SettingsError(`"${key}" has an invalid scope "${scope}"`);
+  }
+  if (parsed.length === 0) throw new SettingsError(`"${key}" must name at least one scope`);
+  return parsed;
+};
+
+/**
+ * External issuers, as the mcp function reads them (`TRUSTED_ISSUERS`, parsed by its own
+ * `parseTrustedIssuers`, so a setting that would stop the function from starting fails synth
+ * instead). `audience` (one string) is accepted as a shorthand for `audiences`.
+ */
+const trustedIssuers: Parser<TrustedIssuer[]> = (value, key) => {
+  let items: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      items = JSON.parse(value);
+    } catch {
+      throw new SettingsError(
+        `"${key}" must be a JSON array of {issuer, audiences?, clientIds?, requiredScopes?}`,
+      );
+    }
+  }
+  if (!Array.isArray(items)) throw new SettingsError(`"${key}" must be an array`);
+  const normalized = items.map((item: unknown) => {
+    if (typeof item !== 'object' || item === null || !('audience' in item)) return item;
+    const { audience, ...rest } = item as Record<string, unknown>;
+    return { ...rest, audiences: [audience] };
+  });
+  try {
+    return parseTrustedIssuers(JSON.stringify(normalized));
+  } catch (error) {
+    throw new SettingsError(`"${key}": ${(error as Error).message.replace(/^TRUSTED_ISSUERS/, key)}`);
+  }
+};
+
+const email: Parser<string> = (value, key) => {
+  const s = text(value, key);
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(s)) throw new SettingsError(`"${key}" must be an email address`);
+  return s;
+};
+
+const retention: Parser<number> = (value, key) => {
+  const n = integer(1, 3653)(value, key);
+  if (!RETENTION_DAYS.includes(n)) {
+    throw new SettingsError(
+      `"${key}" must be one of ${RETENTION_DAYS.join(', ')} (CloudWatch Logs retention periods)`,
+    );
+  }
+  return n;
+};
+
+const PARSERS: { [K in keyof DeploymentSettings]-?: Parser<NonNullable<DeploymentSettings[K]>> } = {
+  accessTokenTtlSeconds: integer(60, 86_400),
+  registrationPolicy: oneOf('open', 'token', 'closed'),
+  allowedOrigins: origins,
+  scopes,
+  trustedIssuers,
+  customDomainName: (value, key) => {
+    const s = text(value, key).toLowerCase();
+    if (!/^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/.test(s)) {
+      throw new SettingsError(`"${key}" must be a domain name such as mcp.example.com`);
+    }
+    return s;
+  },
+  customDomainCertificateArn: (value, key) => {
+    const s = text(value, key);
+    if (!/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/.test(s)) {
+      throw new SettingsError(`"${key}" must be an ACM certificate ARN`);
+    }
+    return s;
+  },
+  alarmEmail: email,
+  removalPolicy: oneOf('retain', 'destroy'),
+  signingKeyRotationDays: integer(1, 365),
+  mcpMemorySize: integer(128, 10_240),
+  oauthMemorySize: integer(128, 10_240),
+  logRetentionDays: retention,
+  throttleRateLimit: integer(1, 10_000),
+  throttleBurstLimit: integer(1, 5_000),
+  registrationRateLimit: integer(1, 10_000),
+  mcpLatencyP99AlarmMs: integer(10, 30_000),
+  logLevel: oneOf('debug', 'info', 'warn', 'error'),
+  resourceName: text,
+  tracing: bool,
+};
+
+/** The settings keys, which are also the CDK context keys. */
+export const SETTING_KEYS = Object.keys(PARSERS) as (keyof DeploymentSettings)[];
+
+/**
+ * Resolves every setting from props, then CDK context, then the default, and checks the
+ * settings that depend on each other.
+ */
+export function resolveSettings(props: Partial<DeploymentSettings>, node?: Node): DeploymentSettings {
+  const resolved: Record<string, unknown> = {};
+  for (const key of SETTING_KEYS) {
+    const given = props[key] ?? node?.tryGetContext(key);
+    resolved[key] =
+      given === undefined || given === null ? DEFAULT_SETTINGS[key] : PARSERS[key](given as never, key);
+  }
+  const settings = resolved as unknown as DeploymentSettings;
+
+  if (Boolean(settings.customDomainName) !== Boolean(settings.customDomainCertificateArn)) {
+    throw new SettingsError('"customDomainName" and "customDomainCertificateArn" must be given together');
+  }
+  // A key stays published for one rotation period after it stops signing: that must outlive the
+  // tokens it signed, plus the functions' key cache (5 minutes) and some clock skew.
+  if (settings.signingKeyRotationDays * 86_400 < settings.accessTokenTtlSeconds + 600) {
+    throw new SettingsError(
+      '"signingKeyRotationDays" must be longer than "accessTokenTtlSeconds" plus 10 minutes',
+    );
+  }
+  if (settings.throttleBurstLimit < settings.throttleRateLimit) {
+    throw new SettingsError('"throttleBurstLimit" must be at least "throttleRateLimit"');
+  }
+  return settings;
+}
