@@ -1,0 +1,111 @@
+/**
+ * The official MCP SDK clients against the local server, with tokens from its own `/token`:
+ * the v1 client (what most shipping clients embed) and the v2 client, including its
+ * `ClientCredentialsProvider`, which starts from nothing but the /mcp URL and credentials.
+ */
+import {
+  Client as V2Client,
+  ClientCredentialsProvider,
+  StreamableHTTPClientTransport as V2Transport,
+} from '@modelcontextprotocol/client';
+import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  machineToken,
+  registerMachineClient,
+  startServer,
+  type MachineClient,
+  type RunningServer,
+} from './mcp-support.js';
+
+let server: RunningServer;
+let client: MachineClient;
+
+beforeAll(async () => {
+  server = await startServer();
+  client = await registerMachineClient(server.issuer);
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+describe('v1 SDK client (@modelcontextprotocol/sdk)', () => {
+  it('initializes, lists tools, calls add and get_user_info with a bearer token', async () => {
+    // Prepare
+    const token = await machineToken(server.issuer, client);
+    const mcp = new V1Client({ name: 'v1-e2e', version: '1.0.0' });
+    const transport = new V1Transport(new URL(server.mcpUrl), {
+      requestInit: { headers: { authorization: `Bearer ${token}` } },
+    });
+
+    // Act
+    await mcp.connect(transport);
+    const tools = await mcp.listTools();
+    const sum = await mcp.callTool({ name: 'add', arguments: { a: 2, b: 40 } });
+    const me = await mcp.callTool({ name: 'get_user_info', arguments: {} });
+    await mcp.close();
+
+    // Assess
+    expect(mcp.getServerVersion()?.name).toBe('mcp-oauth-aws');
+    expect(tools.tools.map((t) => t.name).sort()).toEqual(['add', 'get_time', 'get_user_info']);
+    expect(sum.structuredContent).toEqual({ sum: 42 });
+    expect(sum.isError).toBeFalsy();
+    expect(me.structuredContent).toMatchObject({
+      sub: client.clientId,
+      client_id: client.clientId,
+      issuer: server.issuer,
+    });
+    expect((me.structuredContent as { scopes: string[] }).scopes.sort()).toEqual([
+      'mcp:resources',
+      'mcp:tools',
+    ]);
+    expect(transport.sessionId).toBeUndefined();
+  });
+});
+
+describe('v2 SDK client (@modelcontextprotocol/client)', () => {
+  it('connects with a bearer token, lists tools, calls add and get_user_info', async () => {
+    // Prepare
+    const token = await machineToken(server.issuer, client);
+    const mcp = new V2Client({ name: 'v2-e2e', version: '1.0.0' });
+    const transport = new V2Transport(new URL(server.mcpUrl), {
+      requestInit: { headers: { authorization: `Bearer ${token}` } },
+    });
+
+    // Act
+    await mcp.connect(transport);
+    const tools = await mcp.listTools();
+    const sum = await mcp.callTool({ name: 'add', arguments: { a: 1.5, b: 2 } });
+    const me = await mcp.callTool({ name: 'get_user_info', arguments: {} });
+    await mcp.close();
+
+    // Assess
+    expect(tools.tools.map((t) => t.name).sort()).toEqual(['add', 'get_time', 'get_user_info']);
+    expect(sum.structuredContent).toEqual({ sum: 3.5 });
+    expect(me.structuredContent).toMatchObject({ sub: client.clientId, client_id: client.clientId });
+  });
+
+  it('discovers the authorization server from the 401 and gets its own token with ClientCredentialsProvider', async () => {
+    // Prepare
+    const authProvider = new ClientCredentialsProvider({
+      clientId: client.clientId,
+      clientSecret: client.clientSecret,
+    });
+    const mcp = new V2Client({ name: 'v2-m2m', version: '1.0.0' });
+    const transport = new V2Transport(new URL(server.mcpUrl), { authProvider });
+
+    // Act
+    await mcp.connect(transport);
+    const tools = await mcp.listTools();
+    const sum = await mcp.callTool({ name: 'add', arguments: { a: -1, b: 1 } });
+    const me = await mcp.callTool({ name: 'get_user_info', arguments: {} });
+    await mcp.close();
+
+    // Assess
+    expect(authProvider.tokens()?.access_token).toEqual(expect.any(String));
+    expect(tools.tools.map((t) => t.name)).toContain('add');
+    expect(sum.structuredContent).toEqual({ sum: 0 });
+    expect(me.structuredContent).toMatchObject({ client_id: client.clientId });
+  });
+});
