@@ -53,7 +53,7 @@ export const getTimeTool = defineTool({
     const date = new Date(now());
     const result = {
       utc: date.toISOString(),
-      timeZone: formatter.resolvedOptions().timeZone,
+      timeZone,
       local: localIso(formatter, date),
     };
     return {
