@@ -3,10 +3,10 @@
  * `lib/bundling.ts`) into `dist/<name>/index.mjs`, and prints the sizes. Type-checking is
  * separate (`npm run typecheck`).
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
-import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 import {
   BUNDLE_FILE,
@@ -17,7 +17,11 @@ import {
   type DeployedFunction,
 } from '../lib/bundling.js';
 
-const requested = process.argv.slice(2) as DeployedFunction[];
+// Usage: tsx scripts/build.ts [--outdir <dir>] [function ...]; by default every function into dist/.
+const args = process.argv.slice(2);
+const outdirFlag = args.indexOf('--outdir');
+const outRoot = outdirFlag >= 0 ? args.splice(outdirFlag, 2)[1] : undefined;
+const requested = args as DeployedFunction[];
 const names = requested.length > 0 ? requested : (Object.keys(FUNCTION_ENTRIES) as DeployedFunction[]);
 for (const name of names) {
   if (!(name in FUNCTION_ENTRIES)) {
@@ -28,7 +32,7 @@ for (const name of names) {
 
 const rows: string[][] = [['function', 'bundle', 'bytes', 'gzip bytes', 'map bytes']];
 for (const name of names) {
-  const outdir = distDir(name);
+  const outdir = outRoot ? join(outRoot, name) : distDir(name);
   await rm(outdir, { recursive: true, force: true });
   await build(buildOptions(name, outdir));
   const file = `${outdir}/${BUNDLE_FILE}`;

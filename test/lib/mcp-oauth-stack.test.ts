@@ -1,0 +1,475 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { ROUTES } from '../../lambda/shared/routes.js';
+import { TABLE_SCHEMA } from '../../lambda/shared/table.js';
+import { ITEM_ACTIONS } from '../../lib/constructs/storage.js';
+import { arnOf, logicalId, ref, rolePermissions, synth, type Resources } from './synth.js';
+
+let template: Template;
+let ids: Record<'oauth' | 'mcp' | 'rotate', { fn: string; role: string; logs: string }>;
+let tableId: string;
+let signingSecretId: string;
+let initialTokenSecretId: string;
+let apiId: string;
+
+beforeAll(() => {
+  ({ template } = synth());
+  const idsOf = (prefix: string) => ({
+    fn: logicalId(template, 'AWS::Lambda::Function', `${prefix}Function`),
+    role: logicalId(template, 'AWS::IAM::Role', `${prefix}Role`),
+    logs: logicalId(template, 'AWS::Logs::LogGroup', `${prefix}Logs`),
+  });
+  ids = { oauth: idsOf('OAuth'), mcp: idsOf('Mcp'), rotate: idsOf('SigningKeysRotateKeys') };
+  tableId = logicalId(template, 'AWS::DynamoDB::Table', 'Storage');
+  signingSecretId = logicalId(template, 'AWS::SecretsManager::Secret', 'SigningKeys');
+  initialTokenSecretId = logicalId(template, 'AWS::SecretsManager::Secret', 'InitialAccessToken');
+  apiId = logicalId(template, 'AWS::ApiGatewayV2::Api', 'Api');
+});
+
+const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'].map((a) => `Allow ${a} "*"`);
+const logWrite = (logsId: string) =>
+  ['logs:CreateLogStream', 'logs:PutLogEvents'].map((a) => `Allow ${a} ${arnOf(logsId)}`);
+
+describe('least privilege', () => {
+  it('lets the mcp function write its logs and read the signing keys, and nothing else', () => {
+    // Act
+    const permissions = rolePermissions(template, ids.mcp.role);
+
+    // Assess
+    expect(permissions).toEqual(
+      [
+        ...logWrite(ids.mcp.logs),
+        ...XRAY,
+        `Allow secretsmanager:GetSecretValue ${ref(signingSecretId)}`,
+      ].sort(),
+    );
+  });
+
+  it('lets the oauth function use single table items and read the signing keys and the initial access token', () => {
+    // Act
+    const permissions = rolePermissions(template, ids.oauth.role);
+
+    // Assess
+    expect(permissions).toEqual(
+      [
+        ...logWrite(ids.oauth.logs),
+        ...XRAY,
+        ...ITEM_ACTIONS.map((a) => `Allow ${a} ${arnOf(tableId)}`),
+        `Allow secretsmanager:GetSecretValue ${ref(signingSecretId)}`,
+        `Allow secretsmanager:GetSecretValue ${ref(initialTokenSecretId)}`,
+      ].sort(),
+    );
+    expect(ITEM_ACTIONS).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    ]);
+  });
+
+  it('lets the rotation function rotate its own secret only', () => {
+    // Act
+    const permissions = rolePermissions(template, ids.rotate.role);
+
+    // Assess
+    expect(permissions).toEqual(
+      [
+        ...logWrite(ids.rotate.logs),
+        ...XRAY,
+        ...[
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:UpdateSecretVersionStage',
+        ].map((a) => `Allow ${a} ${ref(signingSecretId)}`),
+      ].sort(),
+    );
+  });
+
+  it('gives no role a managed policy, so every permission is one written in the stack', () => {
+    // Act
+    const roles = template.findResources('AWS::IAM::Role') as Resources;
+
+    // Assess
+    expect(Object.keys(roles)).toHaveLength(3);
+    for (const role of Object.values(roles)) {
+      expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+      expect(role.Properties?.AssumeRolePolicyDocument.Statement).toEqual([
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+      ]);
+    }
+  });
+});
+
+describe('no public access beyond the API', () => {
+  it('lets only API Gateway, for this API, and Secrets Manager, for this secret, invoke the functions', () => {
+    // Act
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission') as Resources);
+
+    // Assess
+    for (const { Properties: p } of permissions) {
+      if (p!.Principal === 'secretsmanager.amazonaws.com') {
+        expect(p).toMatchObject({
+          FunctionName: { 'Fn::GetAtt': [ids.rotate.fn, 'Arn'] },
+          SourceArn: { Ref: signingSecretId },
+          SourceAccount: { Ref: 'AWS::AccountId' },
+        });
+      } else {
+        expect(p!.Principal).toBe('apigateway.amazonaws.com');
+        expect(JSON.stringify(p!.SourceArn)).toContain(JSON.stringify({ Ref: apiId }));
+        expect([
+          { 'Fn::GetAtt': [ids.oauth.fn, 'Arn'] },
+          { 'Fn::GetAtt': [ids.mcp.fn, 'Arn'] },
+        ]).toContainEqual(p!.FunctionName);
+      }
+    }
+    expect(
+      permissions.filter((p) => p.Properties!.Principal === 'secretsmanager.amazonaws.com'),
+    ).toHaveLength(1);
+  });
+
+  it('creates no function URL and no resource policy that allows anyone', () => {
+    // Act
+    const resources = template.toJSON().Resources as Resources;
+
+    // Assess
+    expect(template.findResources('AWS::Lambda::Url')).toEqual({});
+    expect(template.findResources('AWS::SecretsManager::ResourcePolicy')).toEqual({});
+    const allowStatements = Object.values(resources)
+      .flatMap((r) => r.Properties?.PolicyDocument?.Statement ?? [])
+      .filter((s: any) => s.Effect === 'Allow');
+    for (const statement of allowStatements) {
+      expect(JSON.stringify(statement.Principal ?? null)).not.toContain('"*"');
+    }
+  });
+
+  it('lets CloudWatch alone publish to the alarm topic, over TLS only', () => {
+    // Act
+    const [policy] = Object.values(template.findResources('AWS::SNS::TopicPolicy') as Resources);
+
+    // Assess
+    const statements = policy!.Properties!.PolicyDocument.Statement as any[];
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Effect: 'Deny',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
+        expect.objectContaining({
+          Effect: 'Allow',
+          Action: 'sns:Publish',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Condition: expect.objectContaining({
+            StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          }),
+        }),
+      ]),
+    );
+  });
+});
+
+describe('functions', () => {
+  it('runs every function on arm64 and Node.js 24 with active tracing and its own log group', () => {
+    // Act
+    const functions = template.findResources('AWS::Lambda::Function') as Resources;
+
+    // Assess
+    expect(Object.keys(functions).sort()).toEqual([ids.mcp.fn, ids.oauth.fn, ids.rotate.fn].sort());
+    for (const key of ['oauth', 'mcp', 'rotate'] as const) {
+      expect(functions[ids[key].fn]!.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: { Ref: ids[key].logs } },
+        Environment: {
+          Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps', LOG_LEVEL: 'info' }),
+        },
+      });
+    }
+  });
+
+  it('sizes the functions: 1024 MB each, 10 s for the HTTP functions and 60 s for rotation', () => {
+    // Assess
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^MCP resource'),
+      MemorySize: 1024,
+      Timeout: 10,
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^OAuth'),
+      MemorySize: 1024,
+      Timeout: 10,
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Rotates'),
+      MemorySize: 1024,
+      Timeout: 60,
+    });
+  });
+
+  it('keeps function and access logs for 30 days', () => {
+    // Act
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup') as Resources);
+
+    // Assess
+    expect(groups).toHaveLength(4);
+    for (const group of groups) expect(group.Properties?.RetentionInDays).toBe(30);
+  });
+
+  it('tells both HTTP functions the issuer: the bare execute-api origin of the API', () => {
+    // Prepare
+    const issuer = {
+      'Fn::Join': [
+        '',
+        ['https://', { Ref: apiId }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }],
+      ],
+    };
+    const functions = template.findResources('AWS::Lambda::Function') as Resources;
+
+    // Act
+    const oauthEnv = functions[ids.oauth.fn]!.Properties!.Environment.Variables;
+    const mcpEnv = functions[ids.mcp.fn]!.Properties!.Environment.Variables;
+
+    // Assess
+    expect(oauthEnv).toEqual({
+      ISSUER: issuer,
+      TABLE_NAME: { Ref: tableId },
+      SIGNING_KEYS_SECRET_ARN: { Ref: signingSecretId },
+      INITIAL_ACCESS_TOKEN_SECRET_ARN: { Ref: initialTokenSecretId },
+      ACCESS_TOKEN_TTL_SECONDS: '3600',
+      SCOPES: 'mcp:tools mcp:resources',
+      REGISTRATION_POLICY: 'token',
+      ALLOWED_ORIGINS: '',
+      LOG_LEVEL: 'info',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+    expect(mcpEnv).toEqual({
+      ISSUER: issuer,
+      SIGNING_KEYS_SECRET_ARN: { Ref: signingSecretId },
+      SCOPES: 'mcp:tools mcp:resources',
+      ALLOWED_ORIGINS: '',
+      RESOURCE_NAME: 'MCP server',
+      LOG_LEVEL: 'info',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+  });
+});
+
+describe('storage', () => {
+  it('creates the table from TABLE_SCHEMA, on demand, encrypted with KMS, with PITR and TTL', () => {
+    // Assess
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: TABLE_SCHEMA.partitionKey, KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: TABLE_SCHEMA.partitionKey, AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: TABLE_SCHEMA.ttlAttribute, Enabled: true },
+      DeletionProtectionEnabled: true,
+    });
+  });
+
+  it('retains the table when the stack is deleted or the table replaced', () => {
+    // Assess
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+});
+
+describe('signing keys', () => {
+  it('starts the secret as the empty key set, which the first rotation fills', () => {
+    // Assess
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { SecretString: '{}' });
+  });
+
+  it('rotates the secret every 30 days and immediately when the schedule is created', () => {
+    // Assess
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      SecretId: { Ref: signingSecretId },
+      RotationLambdaARN: { 'Fn::GetAtt': [ids.rotate.fn, 'Arn'] },
+      RotationRules: { ScheduleExpression: 'rate(30 days)' },
+      RotateImmediatelyOnUpdate: true,
+    });
+  });
+
+  it('creates the schedule only once the function may be invoked and may write the secret', () => {
+    // Act
+    const [schedule] = Object.values(
+      template.findResources('AWS::SecretsManager::RotationSchedule') as Resources,
+    );
+    const permission = logicalId(template, 'AWS::Lambda::Permission', 'SigningKeysInvokedBySecretsManager');
+    const policy = logicalId(template, 'AWS::IAM::Policy', 'SigningKeysRotateKeysRole');
+
+    // Assess
+    expect(schedule!.DependsOn).toEqual(expect.arrayContaining([permission, policy, ids.rotate.fn]));
+  });
+
+  it('generates the initial access token in Secrets Manager, never in the template', () => {
+    // Assess
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true, IncludeSpace: false },
+      SecretString: Match.absent(),
+    });
+  });
+});
+
+describe('API', () => {
+  it('creates exactly one route per ROUTES entry and method, each to the function the table names', () => {
+    // Prepare
+    const expected = ROUTES.flatMap((r) => r.methods.map((m) => `${m} ${r.path} -> ${r.function}`)).sort();
+    const integrations = template.findResources('AWS::ApiGatewayV2::Integration') as Resources;
+    const functionOf = (integrationId: string) => {
+      const uri = JSON.stringify(integrations[integrationId]!.Properties!.IntegrationUri);
+      return uri.includes(ids.oauth.fn) ? 'oauth' : uri.includes(ids.mcp.fn) ? 'mcp' : 'other';
+    };
+
+    // Act
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route') as Resources).map((r) => {
+      const target = JSON.stringify(r.Properties!.Target);
+      const integrationId = Object.keys(integrations).find((id) => target.includes(id))!;
+      return `${r.Properties!.RouteKey} -> ${functionOf(integrationId)}`;
+    });
+
+    // Assess
+    expect(routes.sort()).toEqual(expected);
+  });
+
+  it('sends API Gateway payload format 2.0 to both functions', () => {
+    // Act
+    const integrations = Object.values(template.findResources('AWS::ApiGatewayV2::Integration') as Resources);
+
+    // Assess
+    expect(integrations).toHaveLength(2);
+    for (const i of integrations) {
+      expect(i.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+    }
+  });
+
+  it('serves from the $default stage, so the issuer has no path', () => {
+    // Assess
+    template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { StageName: '$default', AutoDeploy: true });
+  });
+
+  it('throttles every route, and registration more tightly', () => {
+    // Assess
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 },
+      RouteSettings: {
+        'POST /register': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
+        'POST /dcr': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
+      },
+    });
+  });
+
+  it('writes JSON access logs with the route key and latency, and no request headers', () => {
+    // Act
+    const [stage] = Object.values(template.findResources('AWS::ApiGatewayV2::Stage') as Resources);
+    const settings = stage!.Properties!.AccessLogSettings;
+    const sample = JSON.parse(
+      settings.Format.replace(/\$context\.(status|responseLatency)/g, '1').replace(/\$context\.[\w.]+/g, 'x'),
+    );
+
+    // Assess
+    expect(settings.DestinationArn).toEqual({
+      'Fn::GetAtt': [logicalId(template, 'AWS::Logs::LogGroup', 'ApiAccessLogs'), 'Arn'],
+    });
+    expect(sample).toMatchObject({ requestId: 'x', routeKey: 'x', status: 1, responseLatency: 1 });
+    expect(settings.Format).not.toMatch(/authorization|header/i);
+  });
+
+  it('lets the functions answer CORS preflight, rather than API Gateway', () => {
+    // Assess
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'HTTP',
+      CorsConfiguration: Match.absent(),
+      DisableExecuteApiEndpoint: false,
+    });
+  });
+});
+
+describe('alarms', () => {
+  function alarms(): Resources[string][] {
+    return Object.values(template.findResources('AWS::CloudWatch::Alarm') as Resources);
+  }
+
+  it('alarms on errors and throttles of every function', () => {
+    // Act
+    const byFunction = alarms()
+      .filter((a) => a.Properties!.Namespace === 'AWS/Lambda')
+      .map((a) => `${a.Properties!.MetricName} ${a.Properties!.Dimensions[0].Value.Ref}`);
+
+    // Assess
+    expect(byFunction.sort()).toEqual(
+      [ids.oauth.fn, ids.mcp.fn, ids.rotate.fn].flatMap((fn) => [`Errors ${fn}`, `Throttles ${fn}`]).sort(),
+    );
+  });
+
+  it('alarms on the share of 5xx answers, ignoring periods with too few requests to judge', () => {
+    // Act
+    const rate = alarms().find((a) => a.Properties!.Metrics?.some((m: any) => m.Expression))!;
+
+    // Assess
+    expect(rate.Properties).toMatchObject({
+      Threshold: 0.05,
+      EvaluationPeriods: 2,
+      TreatMissingData: 'notBreaching',
+    });
+    const expression = rate.Properties!.Metrics.find((m: any) => m.Expression).Expression;
+    expect(expression).toBe('IF(requests >= 20, errors / requests, 0)');
+    const names = rate
+      .Properties!.Metrics.filter((m: any) => m.MetricStat)
+      .map((m: any) => m.MetricStat.Metric.MetricName);
+    expect(names.sort()).toEqual(['5xx', 'Count']);
+  });
+
+  it('alarms on the p99 latency of POST /mcp, measured from the access log', () => {
+    // Act
+    const latency = alarms().find((a) =>
+      JSON.stringify(a.Properties!.Metrics ?? []).includes('McpResponseLatency'),
+    )!;
+
+    // Assess
+    expect(latency.Properties).toMatchObject({
+      Threshold: 1000,
+      EvaluationPeriods: 3,
+      Metrics: [{ MetricStat: { Metric: { MetricName: 'McpResponseLatency' }, Stat: 'p99', Period: 300 } }],
+    });
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: { Ref: logicalId(template, 'AWS::Logs::LogGroup', 'ApiAccessLogs') },
+      FilterPattern: '{ $.routeKey = "POST /mcp" }',
+      MetricTransformations: [
+        Match.objectLike({
+          MetricName: 'McpResponseLatency',
+          MetricValue: '$.responseLatency',
+          Unit: 'Milliseconds',
+        }),
+      ],
+    });
+  });
+
+  it('notifies the alarm topic when any alarm fires and when it recovers', () => {
+    // Prepare
+    const topic = { Ref: logicalId(template, 'AWS::SNS::Topic', 'Alarms') };
+
+    // Assess
+    expect(alarms()).toHaveLength(8);
+    for (const alarm of alarms()) {
+      expect(alarm.Properties).toMatchObject({ AlarmActions: [topic], OKActions: [topic] });
+    }
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+});
+
+describe('outputs', () => {
+  it('prints the MCP URL, the issuer and the registration endpoint', () => {
+    // Act
+    const outputs = template.toJSON().Outputs;
+
+    // Assess
+    expect(Object.keys(outputs)).toEqual(
+      expect.arrayContaining(['McpUrl', 'Issuer', 'RegistrationEndpoint']),
+    );
+    expect(JSON.stringify(outputs.McpUrl.Value)).toMatch(/\/mcp"\]\]\}$/);
+    expect(JSON.stringify(outputs.RegistrationEndpoint.Value)).toMatch(/\/register"\]\]\}$/);
+  });
+});

@@ -1,0 +1,63 @@
+/**
+ * Synthesizes the stack for tests, offline: an environment-agnostic stack needs no account,
+ * region or credentials. Bundling is real (esbuild) unless `bundle: false`.
+ */
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { McpOAuthStack, type McpOAuthStackProps } from '../../lib/mcp-oauth-stack.js';
+
+export interface Synthesized {
+  app: App;
+  stack: McpOAuthStack;
+  template: Template;
+  assembly: CloudAssembly;
+}
+
+export function synth(
+  props: McpOAuthStackProps = {},
+  options: { context?: Record<string, unknown>; bundle?: boolean } = {},
+): Synthesized {
+  const app = new App({
+    context: { ...options.context, ...(options.bundle === false ? { 'aws:cdk:bundling-stacks': [] } : {}) },
+  });
+  const stack = new McpOAuthStack(app, 'McpOAuth', props);
+  const assembly = app.synth();
+  return { app, stack, template: Template.fromStack(stack), assembly };
+}
+
+export type Resources = Record<
+  string,
+  { Type: string; Properties?: Record<string, any>; [key: string]: any }
+>;
+
+/** The logical id of the one resource of `type` whose id starts with `prefix`. */
+export function logicalId(template: Template, type: string, prefix: string): string {
+  const ids = Object.keys(template.findResources(type)).filter((id) => id.startsWith(prefix));
+  if (ids.length !== 1)
+    throw new Error(`expected one ${type} starting with ${prefix}, found ${ids.join(', ') || 'none'}`);
+  return ids[0]!;
+}
+
+/**
+ * Every permission a role holds, as sorted `"<Effect> <action> <resource>"` lines, one per
+ * action and resource, so that tests compare exact sets whatever way the statements are merged.
+ */
+export function rolePermissions(template: Template, roleId: string): string[] {
+  const policies = Object.values(template.findResources('AWS::IAM::Policy') as Resources).filter((p) =>
+    (p.Properties?.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })),
+  );
+  const lines = policies.flatMap((p) =>
+    (p.Properties!.PolicyDocument.Statement as any[]).flatMap((s) =>
+      [s.Action]
+        .flat()
+        .flatMap((action: string) =>
+          [s.Resource].flat().map((resource: unknown) => `${s.Effect} ${action} ${JSON.stringify(resource)}`),
+        ),
+    ),
+  );
+  return [...new Set(lines)].sort();
+}
+
+export const ref = (id: string) => JSON.stringify({ Ref: id });
+export const arnOf = (id: string) => JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] });
