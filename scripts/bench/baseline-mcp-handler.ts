@@ -5,13 +5,14 @@
  * `jose` `jwtVerify` against a local JWKS. It serves the same tools as the real function.
  */
 import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import * as z from 'zod';
 
 export interface BaselineOptions {
   issuer: string;
   resource: string;
-  jwks: JSONWebKeySet;
+  /** A JWKS, or the URL to fetch it from (cached by `jose` after the first fetch). */
+  jwks: JSONWebKeySet | URL;
   serverName?: string;
   serverVersion?: string;
 }
@@ -48,7 +49,8 @@ function buildServer(name: string, version: string): McpServer {
 }
 
 export function createBaselineHandler(options: BaselineOptions): (request: Request) => Promise<Response> {
-  const jwks = createLocalJWKSet(options.jwks);
+  const jwks =
+    options.jwks instanceof URL ? createRemoteJWKSet(options.jwks) : createLocalJWKSet(options.jwks);
   const name = options.serverName ?? 'baseline';
   const version = options.serverVersion ?? '0.0.0';
   const handler = createMcpHandler(() => buildServer(name, version));
