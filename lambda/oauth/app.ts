@@ -6,6 +6,7 @@ import type { FetchHandler } from '../shared/lambda-adapter.js';
 import { json, PayloadTooLargeError } from '../shared/http.js';
 import { matchPath, ROUTES, type RouteMethod } from '../shared/routes.js';
 import { SigningKeysUnavailableError } from '../shared/signing-keys.js';
+import { authorize } from './authorize.js';
 import { deleteClient, readClient, updateClient } from './client-configuration.js';
 import type { OAuthDeps } from './deps.js';
 import {
@@ -32,6 +33,7 @@ const ENDPOINTS: Record<string, Partial<Record<RouteMethod, Endpoint>>> = {
     PUT: (r, p, d) => updateClient(r, p.client_id!, d),
     DELETE: (r, p, d) => deleteClient(r, p.client_id!, d),
   },
+  '/authorize': { GET: (r, _p, d) => authorize(r, d) },
   '/token': { POST: (r, _p, d) => token(r, d) },
 };
 

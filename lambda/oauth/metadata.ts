@@ -14,11 +14,12 @@ const CACHEABLE = { 'cache-control': 'public, max-age=300' };
 export function authorizationServerMetadata(config: Config): Record<string, unknown> {
   return {
     issuer: config.issuer,
+    authorization_endpoint: `${config.issuer}/authorize`,
     token_endpoint: `${config.issuer}/token`,
     jwks_uri: `${config.issuer}/.well-known/jwks.json`,
     ...(config.registrationPolicy !== 'closed' ? { registration_endpoint: `${config.issuer}/register` } : {}),
     scopes_supported: config.scopesSupported,
-    // No authorization endpoint is served yet, so no response type is either.
+    // The authorization endpoint does not issue codes yet (see authorize.ts).
     response_types_supported: [],
     grant_types_supported: Object.keys(GRANTS),
     token_endpoint_auth_methods_supported: [...AUTH_METHODS],

@@ -20,6 +20,7 @@ export const ROUTES: readonly Route[] = [
   { path: '/register', methods: ['POST', 'OPTIONS'], function: 'oauth' },
   { path: '/dcr', methods: ['POST', 'OPTIONS'], function: 'oauth' },
   { path: '/clients/{client_id}', methods: ['GET', 'PUT', 'DELETE', 'OPTIONS'], function: 'oauth' },
+  { path: '/authorize', methods: ['GET'], function: 'oauth' },
   { path: '/token', methods: ['POST', 'OPTIONS'], function: 'oauth' },
   { path: '/.well-known/oauth-protected-resource', methods: ['GET', 'OPTIONS'], function: 'mcp' },
   { path: '/.well-known/oauth-protected-resource/mcp', methods: ['GET', 'OPTIONS'], function: 'mcp' },

@@ -547,6 +547,68 @@ describe('client_credentials grant', () => {
   });
 });
 
+describe('authorization endpoint', () => {
+  const authorizeUrl = (params: Record<string, string>) =>
+    `${issuer}/authorize?${new URLSearchParams(params)}`;
+
+  it('is listed in the metadata, with no response type offered yet', () => {
+    expect(as.authorization_endpoint).toBe(`${issuer}/authorize`);
+    expect(as.response_types_supported).toEqual([]);
+  });
+
+  it('sends a valid request back to the registered loopback redirect URI with unsupported_response_type', async () => {
+    // Prepare
+    const client = await registerClient(issuer, {
+      redirect_uris: ['http://localhost/callback'],
+      token_endpoint_auth_method: 'none',
+    });
+    // Act
+    const response = await fetch(
+      authorizeUrl({
+        client_id: client.client_id,
+        redirect_uri: 'http://localhost:53127/callback',
+        response_type: 'code',
+        state: 'xyz',
+      }),
+      { redirect: 'manual' },
+    );
+    // Assess
+    expect(response.status).toBe(302);
+    const location = new URL(response.headers.get('location')!);
+    expect(location.origin + location.pathname).toBe('http://localhost:53127/callback');
+    expect(Object.fromEntries(location.searchParams)).toMatchObject({
+      error: 'unsupported_response_type',
+      state: 'xyz',
+      iss: issuer,
+    });
+  });
+
+  it.each([
+    ['no client_id', {}],
+    ['an unknown client', { client_id: 'nobody', redirect_uri: 'https://evil.example/cb' }],
+  ])('shows an error page, never a redirect, for %s', async (_case, params) => {
+    const response = await fetch(authorizeUrl(params), { redirect: 'manual' });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('location')).toBeNull();
+    expect(response.headers.get('content-type')).toContain('text/html');
+  });
+
+  it('never redirects to a URI the client did not register', async () => {
+    const client = await registerClient(issuer, { redirect_uris: ['https://app.example/cb'] });
+    const response = await fetch(
+      authorizeUrl({
+        client_id: client.client_id,
+        redirect_uri: 'https://evil.example/cb',
+        response_type: 'code',
+      }),
+      { redirect: 'manual' },
+    );
+    expect(response.status).toBe(400);
+    expect(response.headers.get('location')).toBeNull();
+    expect(await response.text()).toContain('not registered');
+  });
+});
+
 describe('registration policies', () => {
   it('requires the initial access token under the token policy', async () => {
     const guarded = await startTestServer({
