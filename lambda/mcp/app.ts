@@ -6,7 +6,7 @@
  */
 import type { JSONRPCRequest, RequestId } from '@modelcontextprotocol/server';
 import type { Config } from '../shared/config.js';
-import { isAllowedOrigin, mediaType, PayloadTooLargeError, readText } from '../shared/http.js';
+import { isAllowedOrigin, mediaType } from '../shared/http.js';
 import type { FetchHandler } from '../shared/lambda-adapter.js';
 import type { Logger } from '../shared/logger.js';
 import { SigningKeysUnavailableError, type SigningKeys } from '../shared/signing-keys.js';
@@ -47,9 +47,24 @@ const ALLOWED_REQUEST_HEADERS =
   'Authorization, Content-Type, Accept, MCP-Protocol-Version, Mcp-Session-Id, Mcp-Method, Mcp-Name, Last-Event-ID';
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
-function jsonRpcResponse(status: number, body: JsonRpcReply | JsonRpcReply[], headers: Headers): Response {
-  headers.set('content-type', 'application/json');
-  return new Response(JSON.stringify(body), { status, headers });
+type HeaderRecord = Record<string, string>;
+
+function jsonRpcResponse(
+  status: number,
+  body: JsonRpcReply | JsonRpcReply[],
+  headers: HeaderRecord,
+): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { ...headers, 'content-type': 'application/json' },
+  });
+}
+
+/** The body as text, or undefined when it is larger than `limit` bytes (declared or actual). */
+async function readBody(request: Request, limit: number): Promise<string | undefined> {
+  if (Number(request.headers.get('content-length') ?? '0') > limit) return undefined;
+  const bytes = Buffer.from(await request.arrayBuffer());
+  return bytes.byteLength > limit ? undefined : bytes.toString('utf8');
 }
 
 /** The request id to echo in an error, when the body had a usable one. */
@@ -87,21 +102,21 @@ export function createMcpApp(deps: McpAppDeps): FetchHandler {
   const allowedOrigins = [...config.allowedOrigins, config.issuer];
 
   /** CORS response headers for an allowed browser origin on `/mcp`. */
-  function corsHeaders(origin: string | null): Headers {
-    const headers = new Headers({ 'cache-control': 'no-store' });
-    if (origin !== null) {
-      headers.set('access-control-allow-origin', origin);
-      headers.set('access-control-expose-headers', EXPOSED_HEADERS);
-      headers.set('vary', 'Origin');
-    }
-    return headers;
+  function corsHeaders(origin: string | null): HeaderRecord {
+    if (origin === null) return { 'cache-control': 'no-store' };
+    return {
+      'cache-control': 'no-store',
+      'access-control-allow-origin': origin,
+      'access-control-expose-headers': EXPOSED_HEADERS,
+      vary: 'Origin',
+    };
   }
 
   function withCors(response: Response, origin: string | null): Response {
     if (origin === null) return response;
-    corsHeaders(origin).forEach((value, name) => {
+    for (const [name, value] of Object.entries(corsHeaders(origin))) {
       if (name !== 'cache-control') response.headers.set(name, value);
-    });
+    }
     return response;
   }
 
@@ -173,11 +188,8 @@ export function createMcpApp(deps: McpAppDeps): FetchHandler {
       );
       return jsonRpcResponse(415, rpcError(null, error), headers);
     }
-    let text: string;
-    try {
-      text = await readText(request, config.maxBodyBytes);
-    } catch (error) {
-      if (!(error instanceof PayloadTooLargeError)) throw error;
+    const text = await readBody(request, config.maxBodyBytes);
+    if (text === undefined) {
       const tooLarge = new RpcError(
         ErrorCode.ServerError,
         `Payload Too Large: the request body exceeds ${config.maxBodyBytes} bytes`,
@@ -240,13 +252,13 @@ export function createMcpApp(deps: McpAppDeps): FetchHandler {
   }
 
   function preflight(request: Request, origin: string | null): Response {
-    const headers = corsHeaders(origin);
-    headers.set('access-control-allow-methods', 'POST, GET, DELETE, OPTIONS');
-    headers.set(
-      'access-control-allow-headers',
-      request.headers.get('access-control-request-headers') ?? ALLOWED_REQUEST_HEADERS,
-    );
-    headers.set('access-control-max-age', '600');
+    const headers = {
+      ...corsHeaders(origin),
+      'access-control-allow-methods': 'POST, GET, DELETE, OPTIONS',
+      'access-control-allow-headers':
+        request.headers.get('access-control-request-headers') ?? ALLOWED_REQUEST_HEADERS,
+      'access-control-max-age': '600',
+    };
     return new Response(null, { status: 204, headers });
   }
 
@@ -255,7 +267,7 @@ export function createMcpApp(deps: McpAppDeps): FetchHandler {
     if (origin !== null && !isAllowedOrigin(origin, allowedOrigins)) {
       logger.warn('origin refused', { origin });
       const error = new RpcError(ErrorCode.ServerError, 'Forbidden: Origin not allowed');
-      return jsonRpcResponse(403, rpcError(null, error), new Headers({ 'cache-control': 'no-store' }));
+      return jsonRpcResponse(403, rpcError(null, error), { 'cache-control': 'no-store' });
     }
     switch (request.method) {
       case 'POST':
@@ -264,8 +276,7 @@ export function createMcpApp(deps: McpAppDeps): FetchHandler {
         return preflight(request, origin);
       default: {
         // Stateless: no standalone SSE stream (GET) and no session to end (DELETE).
-        const headers = corsHeaders(origin);
-        headers.set('allow', 'POST');
+        const headers = { ...corsHeaders(origin), allow: 'POST' };
         const error = new RpcError(ErrorCode.ServerError, 'Method not allowed.');
         return jsonRpcResponse(405, rpcError(null, error), headers);
       }
@@ -284,7 +295,7 @@ export function createMcpApp(deps: McpAppDeps): FetchHandler {
     } catch (error) {
       logger.error('unexpected error', { error });
       const internal = new RpcError(ErrorCode.InternalError, 'Internal error');
-      return jsonRpcResponse(500, rpcError(null, internal), new Headers({ 'cache-control': 'no-store' }));
+      return jsonRpcResponse(500, rpcError(null, internal), { 'cache-control': 'no-store' });
     }
   };
 }

@@ -20,6 +20,11 @@ const keys = new CachedSigningKeys(
   new SecretsManagerHttpKeySource(optionsFromEnvironment(process.env, secretArn)),
 );
 
+// Read the keys while the execution environment initializes, so the first invocation need not wait.
+keys
+  .publicJwks()
+  .catch((error: unknown) => logger.warn('signing keys not loaded at start; will retry', { error }));
+
 export const handler = lambdaHandler(
   createMcpApp({ config, keys, logger, trustedIssuers: parseTrustedIssuers(process.env.TRUSTED_ISSUERS) }),
   logger,

@@ -2,6 +2,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import {
   SecretsManagerHttpKeySource,
+  type SignedRequest,
   signSecretsManagerRequest,
 } from '../../../lambda/mcp/secrets-manager-http-key-source.js';
 import { SigningKeysUnavailableError } from '../../../lambda/shared/signing-keys.js';
@@ -81,15 +82,15 @@ describe('SecretsManagerHttpKeySource', () => {
   it('reads and parses the key set from the secret', async () => {
     // Prepare
     const key = await currentKey();
-    const calls: Array<{ url: string; init: RequestInit }> = [];
+    const calls: SignedRequest[] = [];
     const source = new SecretsManagerHttpKeySource({
       secretId: 'keys',
       region: 'eu-west-1',
       credentials: () => credentials,
-      fetch: (async (url: string, init: RequestInit) => {
-        calls.push({ url, init });
-        return new Response(JSON.stringify({ SecretString: JSON.stringify({ current: key }) }));
-      }) as unknown as typeof fetch,
+      send: async (request) => {
+        calls.push(request);
+        return { status: 200, body: JSON.stringify({ SecretString: JSON.stringify({ current: key }) }) };
+      },
     });
 
     // Act
@@ -99,9 +100,7 @@ describe('SecretsManagerHttpKeySource', () => {
     expect(set.current?.kid).toBe(key.kid);
     expect(calls).toHaveLength(1);
     expect(calls[0]!.url).toBe(endpoint);
-    expect((calls[0]!.init.headers as Record<string, string>)['x-amz-target']).toBe(
-      'secretsmanager.GetSecretValue',
-    );
+    expect(calls[0]!.headers['x-amz-target']).toBe('secretsmanager.GetSecretValue');
   });
 
   it('turns an AWS error into SigningKeysUnavailableError', async () => {
@@ -109,10 +108,7 @@ describe('SecretsManagerHttpKeySource', () => {
       secretId: 'keys',
       region: 'eu-west-1',
       credentials: () => credentials,
-      fetch: (async () =>
-        new Response(JSON.stringify({ __type: 'AccessDeniedException' }), {
-          status: 400,
-        })) as unknown as typeof fetch,
+      send: async () => ({ status: 400, body: JSON.stringify({ __type: 'AccessDeniedException' }) }),
     });
     await expect(source.load()).rejects.toBeInstanceOf(SigningKeysUnavailableError);
   });
@@ -122,7 +118,7 @@ describe('SecretsManagerHttpKeySource', () => {
       secretId: 'keys',
       region: 'eu-west-1',
       credentials: () => credentials,
-      fetch: (async () => new Response(JSON.stringify({ Name: 'keys' }))) as unknown as typeof fetch,
+      send: async () => ({ status: 200, body: JSON.stringify({ Name: 'keys' }) }),
     });
     await expect(source.load()).rejects.toThrow('has no value yet');
   });

@@ -1,0 +1,287 @@
+/**
+ * `npm run bench`: the mcp function against the pattern users would otherwise pick (the SDK's
+ * stateless `createMcpHandler`, a fresh server per request, with `jose` verification), both
+ * bundled with the deployed esbuild options (`lib/bundling.ts`). Prints, side by side:
+ *
+ * - bundle bytes;
+ * - a fresh process's import plus first authenticated `tools/call` (median of several spawns);
+ * - warm time per authenticated `tools/call` through the Lambda entry (median and p99);
+ * - requests per second through a loopback HTTP server (bounded in count and time).
+ *
+ * Secrets Manager and the JWKS endpoint are loopback fakes (scripts/bench/fake-aws.ts).
+ * Figures vary by machine; doc/performance.md records a run.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { buildOptions, PROJECT_ROOT } from '../lib/bundling.js';
+import { generateSigningKey } from '../lambda/shared/key-set.js';
+import { startFakeAws } from './bench/fake-aws.js';
+import { createPrivateKey, sign } from 'node:crypto';
+
+const ISSUER = 'http://localhost:3000';
+const FRESH_RUNS = Number(process.env.BENCH_FRESH_RUNS ?? 7);
+const WARM_CALLS = Number(process.env.BENCH_WARM_CALLS ?? 5000);
+const LOAD_REQUESTS = Number(process.env.BENCH_LOAD_REQUESTS ?? 4000);
+const LOAD_CONCURRENCY = 16;
+const LOAD_MAX_MS = 15_000;
+const outRoot = join(PROJECT_ROOT, '.bench');
+
+type Variant = 'mcp' | 'baseline';
+
+async function buildBundles(): Promise<Record<Variant, string>> {
+  const mcpDir = join(outRoot, 'mcp');
+  const baselineDir = join(outRoot, 'baseline');
+  await build(buildOptions('mcp', mcpDir));
+  await build({
+    ...buildOptions('mcp', baselineDir),
+    entryPoints: [join(PROJECT_ROOT, 'scripts/bench/baseline-entry.ts')],
+  });
+  return { mcp: join(mcpDir, 'index.mjs'), baseline: join(baselineDir, 'index.mjs') };
+}
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+function event(token: string, id = 1) {
+  const body = JSON.stringify({
+    jsonrpc: '2.0',
+    id,
+    method: 'tools/call',
+    params: { name: 'add', arguments: { a: 1, b: 2 } },
+  });
+  return {
+    version: '2.0',
+    routeKey: 'POST /mcp',
+    rawPath: '/mcp',
+    rawQueryString: '',
+    headers: {
+      host: 'localhost:3000',
+      'x-forwarded-proto': 'http',
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-06-18',
+      authorization: `Bearer ${token}`,
+    },
+    requestContext: { domainName: 'localhost:3000', http: { method: 'POST', path: '/mcp' } },
+    body,
+    isBase64Encoded: false,
+  };
+}
+
+// Runs inside a fresh `node` process: import the bundle, answer one call, report the time.
+const FRESH_SCRIPT = `
+const t0 = performance.now();
+const { handler } = await import(process.env.BUNDLE);
+const result = await handler(JSON.parse(process.env.EVENT));
+const ms = performance.now() - t0;
+if (result.statusCode !== 200 || !result.body.includes('"sum":3')) { console.error(JSON.stringify(result)); process.exit(1); }
+console.log(JSON.stringify({ ms }));
+`;
+
+// Runs inside a node process: warm up, then time every call (hrtime) and the total CPU time.
+const WARM_SCRIPT = `
+import { readFileSync } from 'node:fs';
+const { handler } = await import(process.env.BUNDLE);
+const events = JSON.parse(readFileSync(process.env.EVENTS_FILE, 'utf8'));
+const n = Number(process.env.CALLS);
+for (let i = 0; i < 500; i++) await handler(events[i % events.length]);
+const times = new Float64Array(n);
+const cpu0 = process.cpuUsage();
+for (let i = 0; i < n; i++) {
+  const t = process.hrtime.bigint();
+  const r = await handler(events[i % events.length]);
+  times[i] = Number(process.hrtime.bigint() - t) / 1000;
+  if (r.statusCode !== 200) { console.error(JSON.stringify(r)); process.exit(1); }
+}
+const cpu = process.cpuUsage(cpu0);
+times.sort();
+console.log(JSON.stringify({ median: times[Math.floor(n / 2)], p99: times[Math.floor(n * 0.99)], cpuMean: (cpu.user + cpu.system) / n }));
+`;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** Runs a script in a child `node`; async, because the loopback fakes live in this process. */
+function runNode(script: string, env: Record<string, string>): Promise<Record<string, number>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`benchmark child failed: ${stderr}`));
+      else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, number>);
+    });
+  });
+}
+
+async function loadTest(url: string, token: string): Promise<number> {
+  const body = JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'tools/call',
+    params: { name: 'add', arguments: { a: 1, b: 2 } },
+  });
+  const headers = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    authorization: `Bearer ${token}`,
+  };
+  let sent = 0;
+  let done = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (sent < LOAD_REQUESTS && performance.now() - started < LOAD_MAX_MS) {
+      sent++;
+      const response = await fetch(`${url}/mcp`, { method: 'POST', headers, body });
+      if (response.status !== 200) throw new Error(`load test got ${response.status}`);
+      await response.arrayBuffer();
+      done++;
+    }
+  };
+  for (let i = 0; i < 200; i++) {
+    await (await fetch(`${url}/mcp`, { method: 'POST', headers, body })).arrayBuffer();
+  }
+  await Promise.all(Array.from({ length: LOAD_CONCURRENCY }, worker));
+  return done / ((performance.now() - started) / 1000);
+}
+
+async function serve(bundle: string, env: Record<string, string>): Promise<{ url: string; stop(): void }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(PROJECT_ROOT, 'scripts/bench/serve-bundle.ts'), bundle],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return { url, stop: () => child.kill() };
+}
+
+async function main() {
+  mkdirSync(outRoot, { recursive: true });
+  const bundles = await buildBundles();
+  const key = await generateSigningKey();
+  const privateKey = createPrivateKey({
+    key: key as unknown as import('node:crypto').JsonWebKey,
+    format: 'jwk',
+  });
+  const mint = (jti: string) => {
+    const now = Math.floor(Date.now() / 1000);
+    const input = `${b64({ alg: 'RS256', typ: 'at+jwt', kid: key.kid })}.${b64({
+      iss: ISSUER,
+      sub: 'bench-client',
+      aud: `${ISSUER}/mcp`,
+      client_id: 'bench-client',
+      scope: 'mcp:tools mcp:resources',
+      iat: now,
+      exp: now + 3600,
+      jti,
+    })}`;
+    return `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`;
+  };
+  const token = mint('bench');
+  const aws = await startFakeAws({ current: key });
+  const env = {
+    ISSUER,
+    LOG_LEVEL: 'warn',
+    SIGNING_KEYS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIDBENCH',
+    AWS_SECRET_ACCESS_KEY: 'bench-secret',
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: `${aws.url}/`,
+    JWKS_URL: `${aws.url}/jwks`,
+  };
+  const sameToken = join(outRoot, 'events-same-token.json');
+  const distinctTokens = join(outRoot, 'events-distinct-tokens.json');
+  writeFileSync(sameToken, JSON.stringify([event(token)]));
+  writeFileSync(
+    distinctTokens,
+    JSON.stringify(Array.from({ length: 2000 }, (_, i) => event(mint(`t${i}`), i))),
+  );
+
+  const rows: Record<string, Record<Variant, number>> = {};
+  const variants: Variant[] = ['baseline', 'mcp'];
+  rows['bundle bytes'] = { mcp: statSync(bundles.mcp).size, baseline: statSync(bundles.baseline).size };
+  rows['import + first tools/call, ms (median)'] = { mcp: 0, baseline: 0 };
+  for (const v of variants) {
+    const runs: number[] = [];
+    for (let i = 0; i < FRESH_RUNS; i++) {
+      const fresh = await runNode(FRESH_SCRIPT, {
+        ...env,
+        BUNDLE: bundles[v],
+        EVENT: JSON.stringify(event(token)),
+      });
+      runs.push(fresh.ms!);
+    }
+    rows['import + first tools/call, ms (median)'][v] = median(runs);
+  }
+  const warm: Record<Variant, Record<string, number>> = { mcp: {}, baseline: {} };
+  const warmMiss: Record<Variant, Record<string, number>> = { mcp: {}, baseline: {} };
+  for (const v of variants) {
+    warm[v] = await runNode(WARM_SCRIPT, {
+      ...env,
+      BUNDLE: bundles[v],
+      EVENTS_FILE: sameToken,
+      CALLS: String(WARM_CALLS),
+    });
+    warmMiss[v] = await runNode(WARM_SCRIPT, {
+      ...env,
+      BUNDLE: bundles[v],
+      EVENTS_FILE: distinctTokens,
+      CALLS: String(WARM_CALLS),
+    });
+  }
+  rows['warm tools/call, µs (median)'] = { mcp: warm.mcp.median!, baseline: warm.baseline.median! };
+  rows['warm tools/call, µs (p99)'] = { mcp: warm.mcp.p99!, baseline: warm.baseline.p99! };
+  rows['warm tools/call, CPU µs (mean)'] = { mcp: warm.mcp.cpuMean!, baseline: warm.baseline.cpuMean! };
+  rows['warm, new token each call, µs (median)'] = {
+    mcp: warmMiss.mcp.median!,
+    baseline: warmMiss.baseline.median!,
+  };
+  rows['warm, new token each call, µs (p99)'] = { mcp: warmMiss.mcp.p99!, baseline: warmMiss.baseline.p99! };
+  rows['loopback HTTP server, requests/s'] = { mcp: 0, baseline: 0 };
+  for (const v of variants) {
+    const server = await serve(bundles[v], env);
+    try {
+      rows['loopback HTTP server, requests/s'][v] = await loadTest(server.url, token);
+    } finally {
+      server.stop();
+    }
+  }
+  await aws.close();
+
+  const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
+  console.log(
+    `\nnode ${process.version}, ${WARM_CALLS} warm calls, ${FRESH_RUNS} fresh processes, ${LOAD_REQUESTS} HTTP requests x${LOAD_CONCURRENCY}\n`,
+  );
+  console.log(`| figure | baseline (SDK createMcpHandler + jose) | mcp function | ratio |`);
+  console.log(`| --- | ---: | ---: | ---: |`);
+  for (const [name, r] of Object.entries(rows)) {
+    console.log(`| ${name} | ${fmt(r.baseline)} | ${fmt(r.mcp)} | ${(r.mcp / r.baseline).toFixed(3)} |`);
+  }
+  const floors = [
+    ['warm time ≤ 1/5', rows['warm tools/call, µs (median)']!, 1 / 5],
+    ['import + first call ≤ 1/3', rows['import + first tools/call, ms (median)']!, 1 / 3],
+    ['bundle ≤ 1/2', rows['bundle bytes']!, 1 / 2],
+  ] as const;
+  console.log('');
+  for (const [name, r, limit] of floors) {
+    console.log(
+      `${r.mcp / r.baseline <= limit ? 'MET ' : 'MISS'} ${name} (ratio ${(r.mcp / r.baseline).toFixed(3)})`,
+    );
+  }
+}
+
+await main();
