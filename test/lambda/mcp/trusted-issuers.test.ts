@@ -1,0 +1,162 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { parseTrustedIssuers } from '../../../lambda/mcp/trusted-issuers.js';
+import { ConfigError } from '../../../lambda/shared/config.js';
+import { INIT, mcpPost, NOW, RESOURCE, signJwt, testApp } from './mcp-test-kit.js';
+
+const COGNITO = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example';
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const jwk = {
+  ...(publicKey.export({ format: 'jwk' }) as Record<string, unknown>),
+  kid: 'cognito-1',
+  alg: 'RS256',
+  use: 'sig',
+};
+
+/** A fake issuer: discovery and JWKS documents, counting how often each is fetched. */
+function fakeIssuer(keys: Array<Record<string, unknown>> = [jwk]) {
+  const calls: string[] = [];
+  const fetch = (async (input: string | URL) => {
+    const url = String(input);
+    calls.push(url);
+    if (url === `${COGNITO}/.well-known/openid-configuration`) {
+      return new Response(JSON.stringify({ issuer: COGNITO, jwks_uri: `${COGNITO}/.well-known/jwks.json` }));
+    }
+    if (url === `${COGNITO}/.well-known/jwks.json`) return new Response(JSON.stringify({ keys }));
+    return new Response('not found', { status: 404 });
+  }) as typeof globalThis.fetch;
+  return { fetch, calls };
+}
+
+function cognitoAccessToken(
+  overrides: Record<string, unknown> = {},
+  key: KeyObject = privateKey,
+  kid = 'cognito-1',
+) {
+  return signJwt(
+    { alg: 'RS256', kid },
+    {
+      iss: COGNITO,
+      sub: 'machine-client',
+      token_use: 'access',
+      client_id: 'agent-client',
+      scope: 'mcp/tools mcp:tools',
+      iat: NOW - 10,
+      exp: NOW + 3600,
+      ...overrides,
+    },
+    key,
+  );
+}
+
+const trusted = [{ issuer: COGNITO, clientIds: ['agent-client'], requiredScopes: ['mcp/tools'] }];
+
+describe('trusted external issuers', () => {
+  it('accepts a Cognito access token without aud from an allowed client with the required scope', async () => {
+    // Prepare
+    const issuer = fakeIssuer();
+    const app = await testApp({ trustedIssuers: trusted, fetch: issuer.fetch });
+
+    // Act
+    const response = await app(mcpPost(INIT, { token: cognitoAccessToken() }));
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(issuer.calls).toEqual([
+      `${COGNITO}/.well-known/openid-configuration`,
+      `${COGNITO}/.well-known/jwks.json`,
+    ]);
+  });
+
+  it('fetches the JWKS once and serves later calls from the cache', async () => {
+    const issuer = fakeIssuer();
+    const app = await testApp({ trustedIssuers: trusted, fetch: issuer.fetch });
+    await app(mcpPost(INIT, { token: cognitoAccessToken() }));
+    await app(mcpPost(INIT, { token: cognitoAccessToken({ jti: 'other' }) }));
+    expect(issuer.calls).toHaveLength(2);
+  });
+
+  it('refreshes at most once for unknown kids', async () => {
+    // Prepare
+    const issuer = fakeIssuer();
+    const app = await testApp({ trustedIssuers: trusted, fetch: issuer.fetch });
+
+    // Act
+    const first = await app(mcpPost(INIT, { token: cognitoAccessToken({}, privateKey, 'unknown-1') }));
+    const second = await app(mcpPost(INIT, { token: cognitoAccessToken({}, privateKey, 'unknown-2') }));
+
+    // Assess
+    expect(first.status).toBe(401);
+    expect(second.status).toBe(401);
+    expect(issuer.calls.filter((u) => u.endsWith('jwks.json'))).toHaveLength(2);
+  });
+
+  it('refuses a client that is not on the allow-list', async () => {
+    const app = await testApp({ trustedIssuers: trusted, fetch: fakeIssuer().fetch });
+    const response = await app(mcpPost(INIT, { token: cognitoAccessToken({ client_id: 'someone-else' }) }));
+    expect(response.status).toBe(401);
+  });
+
+  it('refuses a token without the required scope', async () => {
+    const app = await testApp({ trustedIssuers: trusted, fetch: fakeIssuer().fetch });
+    const response = await app(mcpPost(INIT, { token: cognitoAccessToken({ scope: 'mcp:tools' }) }));
+    expect(response.status).toBe(401);
+  });
+
+  it('refuses an ID token', async () => {
+    const app = await testApp({ trustedIssuers: trusted, fetch: fakeIssuer().fetch });
+    const response = await app(
+      mcpPost(INIT, { token: cognitoAccessToken({ token_use: 'id', aud: 'agent-client' }) }),
+    );
+    expect(response.status).toBe(401);
+  });
+
+  it('accepts a token whose aud names this resource, and refuses another aud', async () => {
+    const app = await testApp({ trustedIssuers: [{ issuer: COGNITO }], fetch: fakeIssuer().fetch });
+    expect(
+      (await app(mcpPost(INIT, { token: cognitoAccessToken({ aud: RESOURCE, token_use: undefined }) })))
+        .status,
+    ).toBe(200);
+    expect(
+      (await app(mcpPost(INIT, { token: cognitoAccessToken({ aud: 'https://other.example.com' }) }))).status,
+    ).toBe(401);
+  });
+
+  it('refuses a token signed by another key under the issuer kid', async () => {
+    const app = await testApp({ trustedIssuers: trusted, fetch: fakeIssuer().fetch });
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    expect((await app(mcpPost(INIT, { token: cognitoAccessToken({}, other) }))).status).toBe(401);
+  });
+
+  it('ignores external issuers unless configured', async () => {
+    const issuer = fakeIssuer();
+    const app = await testApp({ fetch: issuer.fetch });
+    expect((await app(mcpPost(INIT, { token: cognitoAccessToken() }))).status).toBe(401);
+    expect(issuer.calls).toHaveLength(0);
+  });
+
+  it('answers 503 when the issuer cannot be reached', async () => {
+    const app = await testApp({
+      trustedIssuers: trusted,
+      fetch: (async () => new Response('down', { status: 502 })) as typeof fetch,
+    });
+    const response = await app(mcpPost(INIT, { token: cognitoAccessToken() }));
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).not.toBeNull();
+  });
+});
+
+describe('parseTrustedIssuers', () => {
+  it('reads the TRUSTED_ISSUERS JSON', () => {
+    expect(parseTrustedIssuers(JSON.stringify(trusted))).toEqual(trusted);
+    expect(parseTrustedIssuers(undefined)).toEqual([]);
+  });
+
+  it.each([
+    '{',
+    '{}',
+    '[{"issuer":"http://insecure.example"}]',
+    '[{"issuer":"https://x.example","clientIds":"a"}]',
+  ])('refuses %s with a ConfigError', (raw) => {
+    expect(() => parseTrustedIssuers(raw)).toThrow(ConfigError);
+  });
+});
