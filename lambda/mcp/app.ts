@@ -4,10 +4,10 @@
  * verifier, its caches and the dispatcher live as long as the Lambda execution environment, so
  * a warm request makes no network call and builds no server.
  */
+import { PlainResponse, type Handler, type HttpRequest } from '../shared/http-message.js';
 import type { JSONRPCRequest, RequestId } from '@modelcontextprotocol/server';
 import type { Config } from '../shared/config.js';
 import { isAllowedOrigin, mediaType } from '../shared/http.js';
-import type { FetchHandler } from '../shared/lambda-adapter.js';
 import type { Logger } from '../shared/logger.js';
 import { SigningKeysUnavailableError, type SigningKeys } from '../shared/signing-keys.js';
 import { createAccessTokenVerifier } from './access-token-verifier.js';
@@ -53,15 +53,15 @@ function jsonRpcResponse(
   status: number,
   body: JsonRpcReply | JsonRpcReply[],
   headers: HeaderRecord,
-): Response {
-  return new Response(JSON.stringify(body), {
+): PlainResponse {
+  return new PlainResponse(JSON.stringify(body), {
     status,
     headers: { ...headers, 'content-type': 'application/json' },
   });
 }
 
 /** The body as text, or undefined when it is larger than `limit` bytes (declared or actual). */
-async function readBody(request: Request, limit: number): Promise<string | undefined> {
+async function readBody(request: HttpRequest, limit: number): Promise<string | undefined> {
   if (Number(request.headers.get('content-length') ?? '0') > limit) return undefined;
   const bytes = Buffer.from(await request.arrayBuffer());
   return bytes.byteLength > limit ? undefined : bytes.toString('utf8');
@@ -84,7 +84,7 @@ function isRequestMessage(value: unknown): value is JSONRPCRequest {
   );
 }
 
-export function createMcpApp(deps: McpAppDeps): FetchHandler {
+export function createMcpApp(deps: McpAppDeps): Handler {
   const { config, logger } = deps;
   const now = deps.now ?? Date.now;
   const verify = createAccessTokenVerifier({
@@ -112,7 +112,7 @@ export function createMcpApp(deps: McpAppDeps): FetchHandler {
     };
   }
 
-  function withCors(response: Response, origin: string | null): Response {
+  function withCors(response: PlainResponse, origin: string | null): PlainResponse {
     if (origin === null) return response;
     for (const [name, value] of Object.entries(corsHeaders(origin))) {
       if (name !== 'cache-control') response.headers.set(name, value);
@@ -120,11 +120,11 @@ export function createMcpApp(deps: McpAppDeps): FetchHandler {
     return response;
   }
 
-  function serveMetadata(request: Request): Response {
+  function serveMetadata(request: HttpRequest): PlainResponse {
     // The metadata is public: any origin may read it, as browser-based clients must.
     const cors = { 'access-control-allow-origin': '*' };
     if (request.method === 'OPTIONS') {
-      return new Response(null, {
+      return new PlainResponse(null, {
         status: 204,
         headers: {
           ...cors,
@@ -136,15 +136,15 @@ export function createMcpApp(deps: McpAppDeps): FetchHandler {
       });
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      return new Response(null, { status: 405, headers: { ...cors, allow: 'GET, OPTIONS' } });
+      return new PlainResponse(null, { status: 405, headers: { ...cors, allow: 'GET, OPTIONS' } });
     }
-    return new Response(metadataBody, {
+    return new PlainResponse(metadataBody, {
       status: 200,
       headers: { ...cors, 'content-type': 'application/json', 'cache-control': 'public, max-age=300' },
     });
   }
 
-  async function authenticate(request: Request): Promise<Caller | Response> {
+  async function authenticate(request: HttpRequest): Promise<Caller | PlainResponse> {
     const header = request.headers.get('authorization');
     if (header === null || !/^bearer(\s|$)/i.test(header))
       return missingTokenResponse(metadataUrl, config.scopesSupported);
@@ -175,9 +175,9 @@ export function createMcpApp(deps: McpAppDeps): FetchHandler {
     return [...new Set([...required, ...caller.scopes])];
   }
 
-  async function servePost(request: Request, origin: string | null): Promise<Response> {
+  async function servePost(request: HttpRequest, origin: string | null): Promise<PlainResponse> {
     const auth = await authenticate(request);
-    if (auth instanceof Response) return withCors(auth, origin);
+    if (auth instanceof PlainResponse) return withCors(auth, origin);
     const caller = auth;
     const headers = corsHeaders(origin);
     if (mediaType(request) !== 'application/json') {
@@ -217,7 +217,7 @@ export function createMcpApp(deps: McpAppDeps): FetchHandler {
       case 'response':
       case 'notification':
         // Stateless: there is no session to cancel or initialize, and no request of ours to answer.
-        return new Response(null, { status: 202, headers });
+        return new PlainResponse(null, { status: 202, headers });
       case 'request': {
         const required = dispatcher.requiredScopes(route.message);
         if (!hasScopes(caller, required))
@@ -245,13 +245,13 @@ export function createMcpApp(deps: McpAppDeps): FetchHandler {
           return withCors(insufficientScopeResponse(metadataUrl, stepUpScopes(caller, required)), origin);
         for (const message of requests)
           replies.push((await dispatcher.dispatch(message, { caller, era: 'legacy' })).reply);
-        if (replies.length === 0) return new Response(null, { status: 202, headers });
+        if (replies.length === 0) return new PlainResponse(null, { status: 202, headers });
         return jsonRpcResponse(200, replies, headers);
       }
     }
   }
 
-  function preflight(request: Request, origin: string | null): Response {
+  function preflight(request: HttpRequest, origin: string | null): PlainResponse {
     const headers = {
       ...corsHeaders(origin),
       'access-control-allow-methods': 'POST, GET, DELETE, OPTIONS',
@@ -259,10 +259,10 @@ export function createMcpApp(deps: McpAppDeps): FetchHandler {
         request.headers.get('access-control-request-headers') ?? ALLOWED_REQUEST_HEADERS,
       'access-control-max-age': '600',
     };
-    return new Response(null, { status: 204, headers });
+    return new PlainResponse(null, { status: 204, headers });
   }
 
-  async function serveMcp(request: Request): Promise<Response> {
+  async function serveMcp(request: HttpRequest): Promise<PlainResponse> {
     const origin = request.headers.get('origin');
     if (origin !== null && !isAllowedOrigin(origin, allowedOrigins)) {
       logger.warn('origin refused', { origin });
@@ -288,7 +288,7 @@ export function createMcpApp(deps: McpAppDeps): FetchHandler {
       const { pathname } = new URL(request.url);
       if (pathname === MCP_PATH) return await serveMcp(request);
       if (pathname === PRM_MCP_PATH || pathname === PRM_PATH) return serveMetadata(request);
-      return new Response(JSON.stringify({ error: 'not_found' }), {
+      return new PlainResponse(JSON.stringify({ error: 'not_found' }), {
         status: 404,
         headers: { 'content-type': 'application/json' },
       });

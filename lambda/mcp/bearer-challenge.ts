@@ -2,6 +2,7 @@
  * The responses of the resource server's authorization gate: RFC 6750 §3 challenges with the
  * RFC 9728 `resource_metadata` parameter that starts an MCP client's discovery.
  */
+import { PlainResponse } from '../shared/http-message.js';
 
 export interface ChallengeOptions {
   resourceMetadata: string;
@@ -29,8 +30,8 @@ function challengeResponse(
   status: number,
   options: ChallengeOptions,
   body: Record<string, string>,
-): Response {
-  return new Response(JSON.stringify(body), {
+): PlainResponse {
+  return new PlainResponse(JSON.stringify(body), {
     status,
     headers: {
       'content-type': 'application/json',
@@ -41,7 +42,7 @@ function challengeResponse(
 }
 
 /** 401 for a request without a bearer token: no `error` code (RFC 6750 §3.1). */
-export function missingTokenResponse(resourceMetadata: string, scope: readonly string[]): Response {
+export function missingTokenResponse(resourceMetadata: string, scope: readonly string[]): PlainResponse {
   return challengeResponse(
     401,
     { resourceMetadata, scope },
@@ -57,7 +58,7 @@ export function invalidTokenResponse(
   resourceMetadata: string,
   scope: readonly string[],
   description: string,
-): Response {
+): PlainResponse {
   return challengeResponse(
     401,
     { resourceMetadata, scope, error: 'invalid_token', description },
@@ -66,7 +67,7 @@ export function invalidTokenResponse(
 }
 
 /** 403 `insufficient_scope` with the scopes to request for step-up authorization. */
-export function insufficientScopeResponse(resourceMetadata: string, scope: readonly string[]): Response {
+export function insufficientScopeResponse(resourceMetadata: string, scope: readonly string[]): PlainResponse {
   const description = `this operation requires the scope(s): ${scope.join(' ')}`;
   return challengeResponse(
     403,
@@ -76,8 +77,8 @@ export function insufficientScopeResponse(resourceMetadata: string, scope: reado
 }
 
 /** 503 when tokens cannot be checked right now (no signing keys yet, an external issuer down). */
-export function verificationUnavailableResponse(retryAfterSeconds = 5): Response {
-  return new Response(
+export function verificationUnavailableResponse(retryAfterSeconds = 5): PlainResponse {
+  return new PlainResponse(
     JSON.stringify({
       error: 'temporarily_unavailable',
       error_description: 'access tokens cannot be verified right now; retry shortly',

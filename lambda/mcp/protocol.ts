@@ -84,7 +84,7 @@ function isRequestId(value: unknown): value is RequestId {
 const trimOws = (value: string | null) =>
   value === null ? undefined : value.replace(/^[ \t]+|[ \t]+$/g, '');
 
-export function mcpHeaders(headers: Headers): McpHeaders {
+export function mcpHeaders(headers: { get(name: string): string | null }): McpHeaders {
   return {
     protocolVersion: trimOws(headers.get('mcp-protocol-version')),
     method: trimOws(headers.get('mcp-method')),

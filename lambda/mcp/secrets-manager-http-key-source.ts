@@ -87,9 +87,13 @@ export type Send = (request: SignedRequest, timeoutMs: number) => Promise<{ stat
  */
 export const sendWithNodeHttp: Send = async (signed, timeoutMs) => {
   const url = new URL(signed.url);
-  // Loaded on first use: only the one the endpoint needs, and off the import path.
+  // Loaded on first use: only the one the endpoint needs, and off the import path. Not with
+  // `import()`: building the ES module namespace of `node:http` reads its lazy WebSocket exports,
+  // which loads Node's whole fetch implementation (about 28 ms of CPU).
   const { request: send } =
-    url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+    url.protocol === 'https:'
+      ? process.getBuiltinModule('node:https')
+      : process.getBuiltinModule('node:http');
   return new Promise((resolve, reject) => {
     const request = send(url, { method: 'POST', headers: signed.headers, timeout: timeoutMs }, (response) => {
       const chunks: Buffer[] = [];

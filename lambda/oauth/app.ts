@@ -2,7 +2,7 @@
  * The authorization server: one fetch-style handler for every OAuth route, with one top-level
  * catch that turns known errors into RFC-shaped responses and anything else into `server_error`.
  */
-import type { FetchHandler } from '../shared/lambda-adapter.js';
+import { PlainResponse, type Handler, type HttpRequest } from '../shared/http-message.js';
 import { json, PayloadTooLargeError } from '../shared/http.js';
 import { matchPath, ROUTES, type RouteMethod } from '../shared/routes.js';
 import { SigningKeysUnavailableError } from '../shared/signing-keys.js';
@@ -20,7 +20,11 @@ import { jwksResponse, metadataResponse } from './metadata.js';
 import { registerClient } from './register.js';
 import { token } from './token.js';
 
-type Endpoint = (request: Request, params: Record<string, string>, deps: OAuthDeps) => Promise<Response>;
+type Endpoint = (
+  request: HttpRequest,
+  params: Record<string, string>,
+  deps: OAuthDeps,
+) => Promise<PlainResponse>;
 
 const ENDPOINTS: Record<string, Partial<Record<RouteMethod, Endpoint>>> = {
   '/.well-known/oauth-authorization-server': { GET: async (_r, _p, d) => metadataResponse(d.config) },
@@ -48,8 +52,8 @@ const CORS = {
   'access-control-expose-headers': 'WWW-Authenticate',
 };
 
-function preflight(methods: string[]): Response {
-  return new Response(null, {
+function preflight(methods: string[]): PlainResponse {
+  return new PlainResponse(null, {
     status: 204,
     headers: {
       ...CORS,
@@ -65,7 +69,7 @@ function isThrottling(error: unknown): boolean {
   return /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded/.test(name);
 }
 
-export function createOAuthApp(deps: OAuthDeps): FetchHandler {
+export function createOAuthApp(deps: OAuthDeps): Handler {
   const toError = (error: unknown): OAuthError | undefined => {
     if (error instanceof OAuthError) return error;
     if (error instanceof PayloadTooLargeError) return new PayloadTooLargeOAuthError(error.message);
@@ -87,7 +91,7 @@ export function createOAuthApp(deps: OAuthDeps): FetchHandler {
     const methods = ENDPOINTS[route.r.path] ?? {};
     if (request.method === 'OPTIONS') return preflight([...Object.keys(methods), 'OPTIONS']);
     const endpoint = methods[request.method as RouteMethod];
-    let response: Response;
+    let response: PlainResponse;
     if (!endpoint) {
       response = json(
         405,
@@ -108,7 +112,7 @@ export function createOAuthApp(deps: OAuthDeps): FetchHandler {
   };
 }
 
-function withCors(response: Response): Response {
+function withCors(response: PlainResponse): PlainResponse {
   for (const [name, value] of Object.entries(CORS)) response.headers.set(name, value);
   return response;
 }

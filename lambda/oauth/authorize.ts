@@ -5,6 +5,7 @@
  * `response_types_supported`. The endpoint exists because MCP clients (the SDK's metadata schema)
  * refuse authorization server metadata without `authorization_endpoint`, even for machine grants.
  */
+import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
 import type { OAuthDeps } from './deps.js';
 import { redirectUriMatches } from './redirect-uris.js';
 
@@ -20,13 +21,13 @@ const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** An error shown to the user, for requests whose redirect URI cannot be trusted (RFC 6749 §4.1.2.1). */
-function errorPage(error: string, description: string): Response {
+function errorPage(error: string, description: string): PlainResponse {
   const body = `<!doctype html><meta charset="utf-8"><title>Authorization error</title>
 <h1>Authorization error</h1><p><code>${escapeHtml(error)}</code>: ${escapeHtml(description)}</p>`;
-  return new Response(body, { status: 400, headers: HTML_HEADERS });
+  return new PlainResponse(body, { status: 400, headers: HTML_HEADERS });
 }
 
-export async function authorize(request: Request, deps: OAuthDeps): Promise<Response> {
+export async function authorize(request: HttpRequest, deps: OAuthDeps): Promise<PlainResponse> {
   const query = new URL(request.url).searchParams;
   for (const name of new Set(query.keys())) {
     if (query.getAll(name).length > 1 && name !== 'resource') {
@@ -53,5 +54,8 @@ export async function authorize(request: Request, deps: OAuthDeps): Promise<Resp
   const state = query.get('state');
   if (state !== null) target.searchParams.set('state', state);
   target.searchParams.set('iss', deps.config.issuer);
-  return new Response(null, { status: 302, headers: { location: target.href, 'cache-control': 'no-store' } });
+  return new PlainResponse(null, {
+    status: 302,
+    headers: { location: target.href, 'cache-control': 'no-store' },
+  });
 }

@@ -2,6 +2,7 @@
  * Client authentication at the token endpoint (RFC 6749 §2.3): HTTP Basic or credentials in the
  * body, each client held to the method it registered; public clients send only `client_id`.
  */
+import { type HttpRequest } from '../shared/http-message.js';
 import { matchesHash } from '../shared/crypto.js';
 import type { ClientStore, StoredClient } from './client-store.js';
 import type { AuthMethod } from './client-metadata.js';
@@ -9,7 +10,7 @@ import { basicCredentials } from './credentials.js';
 import { InvalidClientError, InvalidRequestError } from './errors.js';
 
 export async function authenticateClient(
-  request: Request,
+  request: HttpRequest,
   params: URLSearchParams,
   clients: ClientStore,
 ): Promise<StoredClient> {

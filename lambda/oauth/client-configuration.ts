@@ -2,6 +2,7 @@
  * Client configuration endpoint (RFC 7592): read, update and delete a registration, authorized
  * by that client's registration access token only.
  */
+import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
 import { matchesHash } from '../shared/crypto.js';
 import { json } from '../shared/http.js';
 import { clientInformation } from './client-information.js';
@@ -18,7 +19,11 @@ const REALM = 'clients';
  * The client the request may manage. An unknown client and a wrong token look the same
  * (RFC 7592 §2.1), so the endpoint does not reveal which client ids exist.
  */
-async function authorizedClient(request: Request, clientId: string, deps: OAuthDeps): Promise<StoredClient> {
+async function authorizedClient(
+  request: HttpRequest,
+  clientId: string,
+  deps: OAuthDeps,
+): Promise<StoredClient> {
   const token = bearerToken(request);
   if (token === undefined) throw new MissingTokenError('a registration access token is required', REALM);
   const client = token === null ? undefined : await deps.clients.get(clientId);
@@ -36,12 +41,20 @@ const SERVER_FIELDS = [
   'client_secret_expires_at',
 ];
 
-export async function readClient(request: Request, clientId: string, deps: OAuthDeps): Promise<Response> {
+export async function readClient(
+  request: HttpRequest,
+  clientId: string,
+  deps: OAuthDeps,
+): Promise<PlainResponse> {
   const client = await authorizedClient(request, clientId, deps);
   return json(200, clientInformation(client, deps.config), NO_STORE);
 }
 
-export async function updateClient(request: Request, clientId: string, deps: OAuthDeps): Promise<Response> {
+export async function updateClient(
+  request: HttpRequest,
+  clientId: string,
+  deps: OAuthDeps,
+): Promise<PlainResponse> {
   const client = await authorizedClient(request, clientId, deps);
   const body = await readJsonObject(request, MAX_REGISTRATION_BYTES);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -73,9 +86,13 @@ export async function updateClient(request: Request, clientId: string, deps: OAu
   return json(200, clientInformation({ ...client, metadata, updatedAt: now }, deps.config), NO_STORE);
 }
 
-export async function deleteClient(request: Request, clientId: string, deps: OAuthDeps): Promise<Response> {
+export async function deleteClient(
+  request: HttpRequest,
+  clientId: string,
+  deps: OAuthDeps,
+): Promise<PlainResponse> {
   await authorizedClient(request, clientId, deps);
   await deps.clients.delete(clientId);
   deps.logger.info('client deleted', { clientId });
-  return new Response(null, { status: 204, headers: NO_STORE });
+  return new PlainResponse(null, { status: 204, headers: NO_STORE });
 }

@@ -2,13 +2,14 @@
  * Parsing of the credentials a request carries: bearer tokens (RFC 6750 §2.1) and HTTP Basic
  * client credentials (RFC 6749 §2.3.1), strictly, so malformed headers never half-parse.
  */
+import { type HttpRequest } from '../shared/http-message.js';
 import { InvalidClientError, InvalidRequestError } from './errors.js';
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const BASIC = /^Basic +([A-Za-z0-9+/]+=*) *$/i;
 
 /** The bearer token of the Authorization header; undefined if none; null if the header is malformed. */
-export function bearerToken(request: Request): string | undefined | null {
+export function bearerToken(request: HttpRequest): string | undefined | null {
   const header = request.headers.get('authorization');
   if (header === null) return undefined;
   return BEARER.exec(header)?.[1] ?? null;
@@ -24,7 +25,9 @@ function formDecode(value: string): string {
 }
 
 /** The client credentials of a Basic Authorization header, undefined if the header is absent or not Basic. */
-export function basicCredentials(request: Request): { clientId: string; clientSecret: string } | undefined {
+export function basicCredentials(
+  request: HttpRequest,
+): { clientId: string; clientSecret: string } | undefined {
   const header = request.headers.get('authorization');
   if (header === null || !/^basic\b/i.test(header)) return undefined;
   const match = BASIC.exec(header);

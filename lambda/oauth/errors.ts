@@ -3,6 +3,7 @@
  * status it is answered with. Handlers throw them; `errorResponse` turns any thrown value into
  * a spec-shaped response, and anything unknown into a generic `server_error`.
  */
+import { PlainResponse } from '../shared/http-message.js';
 import { json } from '../shared/http.js';
 
 export class OAuthError extends Error {
@@ -127,6 +128,6 @@ export class TemporarilyUnavailableError extends OAuthError {
 /** Credential-bearing responses must never be cached (RFC 6749 §5.1). */
 export const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const;
 
-export function oauthErrorResponse(error: OAuthError): Response {
+export function oauthErrorResponse(error: OAuthError): PlainResponse {
   return json(error.status, error.toResponseObject(), { ...NO_STORE, ...error.headers });
 }

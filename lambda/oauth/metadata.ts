@@ -2,6 +2,7 @@
  * Authorization server metadata (RFC 8414), also served as `/.well-known/openid-configuration`
  * because some verifiers (AWS AgentCore) accept only that discovery URL, and the JWK Set.
  */
+import { PlainResponse } from '../shared/http-message.js';
 import type { Config } from '../shared/config.js';
 import { json } from '../shared/http.js';
 import type { SigningKeys } from '../shared/signing-keys.js';
@@ -28,10 +29,10 @@ export function authorizationServerMetadata(config: Config): Record<string, unkn
   };
 }
 
-export function metadataResponse(config: Config): Response {
+export function metadataResponse(config: Config): PlainResponse {
   return json(200, authorizationServerMetadata(config), CACHEABLE);
 }
 
-export async function jwksResponse(keys: SigningKeys): Promise<Response> {
+export async function jwksResponse(keys: SigningKeys): Promise<PlainResponse> {
   return json(200, await keys.publicJwks(), CACHEABLE);
 }

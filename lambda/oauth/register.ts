@@ -2,6 +2,7 @@
  * Dynamic client registration (RFC 7591), served at `/register` and `/dcr`. Confidential clients
  * get a 256-bit secret; every client gets a registration access token for RFC 7592 management.
  */
+import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
 import { randomToken, sha256 } from '../shared/crypto.js';
 import { json, PayloadTooLargeError, readText } from '../shared/http.js';
 import { clientInformation } from './client-information.js';
@@ -21,7 +22,7 @@ import {
 /** Client metadata is small; a generous cap still stops abuse long before the general body cap. */
 export const MAX_REGISTRATION_BYTES = 16 * 1024;
 
-export async function readJsonObject(request: Request, limit: number): Promise<unknown> {
+export async function readJsonObject(request: HttpRequest, limit: number): Promise<unknown> {
   let text: string;
   try {
     text = await readText(request, limit);
@@ -36,7 +37,7 @@ export async function readJsonObject(request: Request, limit: number): Promise<u
   }
 }
 
-async function checkRegistrationPolicy(request: Request, deps: OAuthDeps): Promise<void> {
+async function checkRegistrationPolicy(request: HttpRequest, deps: OAuthDeps): Promise<void> {
   const policy = deps.config.registrationPolicy;
   if (policy === 'open') return;
   if (policy === 'closed')
@@ -48,7 +49,7 @@ async function checkRegistrationPolicy(request: Request, deps: OAuthDeps): Promi
   }
 }
 
-export async function registerClient(request: Request, deps: OAuthDeps): Promise<Response> {
+export async function registerClient(request: HttpRequest, deps: OAuthDeps): Promise<PlainResponse> {
   await checkRegistrationPolicy(request, deps);
   const body = await readJsonObject(request, MAX_REGISTRATION_BYTES);
   const metadata = validateClientMetadata(body, deps.config.scopesSupported);

@@ -2,6 +2,7 @@
  * The token endpoint (RFC 6749 §3.2): authenticates the client, checks that it registered the
  * grant type, and hands the request to that grant's handler.
  */
+import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
 import { json, mediaType, PayloadTooLargeError, readText } from '../shared/http.js';
 import { authenticateClient } from './client-auth.js';
 import type { GrantType } from './client-metadata.js';
@@ -24,7 +25,7 @@ export const GRANTS: Partial<Record<GrantType, GrantHandler>> = {
 
 const MAX_TOKEN_REQUEST_BYTES = 16 * 1024;
 
-export async function token(request: Request, deps: OAuthDeps): Promise<Response> {
+export async function token(request: HttpRequest, deps: OAuthDeps): Promise<PlainResponse> {
   if (mediaType(request) !== 'application/x-www-form-urlencoded') {
     throw new InvalidRequestError('the body must be application/x-www-form-urlencoded');
   }

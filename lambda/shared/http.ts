@@ -1,4 +1,5 @@
-/** Small helpers for building and reading web-standard requests and responses. */
+/** Small helpers for building and reading requests and responses. */
+import { PlainResponse, type HeaderInit, type HttpRequest } from './http-message.js';
 
 export class PayloadTooLargeError extends Error {
   readonly code = 'ERR_PAYLOAD_TOO_LARGE';
@@ -9,7 +10,7 @@ export class PayloadTooLargeError extends Error {
 }
 
 /** Reads the body as text, refusing anything over `limit` bytes before and after reading. */
-export async function readText(request: Request, limit: number): Promise<string> {
+export async function readText(request: HttpRequest, limit: number): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > limit) throw new PayloadTooLargeError(limit);
   const bytes = new Uint8Array(await request.arrayBuffer());
@@ -17,14 +18,14 @@ export async function readText(request: Request, limit: number): Promise<string>
   return new TextDecoder().decode(bytes);
 }
 
-export function json(status: number, body: unknown, headers: HeadersInit = {}): Response {
-  const h = new Headers(headers);
-  h.set('content-type', 'application/json');
-  return new Response(status === 204 ? null : JSON.stringify(body), { status, headers: h });
+export function json(status: number, body: unknown, headers: HeaderInit = {}): PlainResponse {
+  const response = new PlainResponse(status === 204 ? null : JSON.stringify(body), { status, headers });
+  response.headers.set('content-type', 'application/json');
+  return response;
 }
 
 /** The media type of a request, lowercased and without parameters. */
-export function mediaType(request: Request): string {
+export function mediaType(request: HttpRequest): string {
   return (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
 }
 

@@ -4,31 +4,36 @@
  * tested as `(request: Request) => Promise<Response>`.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { PlainRequest, type HttpRequest, type HttpResponse } from './http-message.js';
 import type { Logger } from './logger.js';
 
-export type FetchHandler = (request: Request) => Promise<Response>;
+export type FetchHandler = (request: HttpRequest) => Promise<HttpResponse>;
 export type LambdaHttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
-export function toRequest(event: APIGatewayProxyEventV2): Request {
-  const headers = new Headers();
+export function toRequest(event: APIGatewayProxyEventV2): PlainRequest {
+  const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) {
     // API Gateway already joins repeated headers with commas, which is also how Headers stores them.
-    if (value !== undefined) headers.set(name, value);
+    if (value !== undefined) headers[name.toLowerCase()] = value;
   }
   // Payload 2.0 moves cookies out of the headers into their own array.
-  if (event.cookies?.length) headers.set('cookie', event.cookies.join('; '));
-  const proto = headers.get('x-forwarded-proto') ?? 'https';
-  const host = headers.get('host') ?? event.requestContext.domainName;
+  if (event.cookies?.length) headers.cookie = event.cookies.join('; ');
+  const proto = headers['x-forwarded-proto'] ?? 'https';
+  const host = headers.host ?? event.requestContext.domainName;
   const query = event.rawQueryString ? `?${event.rawQueryString}` : '';
   const method = event.requestContext.http.method.toUpperCase();
   const hasBody = method !== 'GET' && method !== 'HEAD' && event.body !== undefined && event.body !== null;
   const body = hasBody ? Buffer.from(event.body!, event.isBase64Encoded ? 'base64' : 'utf8') : undefined;
-  return new Request(`${proto}://${host}${event.rawPath}${query}`, { method, headers, body });
+  return new PlainRequest(`${proto}://${host}${event.rawPath}${query}`, {
+    method,
+    headers,
+    ...(body ? { body } : {}),
+  });
 }
 
 const TEXT_TYPE = /^(text\/|application\/([\w.+-]*\+)?(json|xml|x-www-form-urlencoded|javascript))/i;
 
-export async function toResult(response: Response): Promise<APIGatewayProxyStructuredResultV2> {
+export async function toResult(response: HttpResponse): Promise<APIGatewayProxyStructuredResultV2> {
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {
     if (name !== 'set-cookie') headers[name] = value;

@@ -1,3 +1,4 @@
+import type { PlainResponse } from '../../../lambda/shared/http-message.js';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import {
   accessToken,
@@ -17,7 +18,7 @@ import {
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-function expectInvalidToken(response: Response) {
+function expectInvalidToken(response: PlainResponse) {
   expect(response.status).toBe(401);
   const challenge = response.headers.get('www-authenticate') ?? '';
   expect(challenge).toMatch(/^Bearer /);
