@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createMcpApp } from '../../lambda/mcp/app.js';
+import { parseTrustedIssuers } from '../../lambda/mcp/trusted-issuers.js';
 import { createOAuthApp } from '../../lambda/oauth/app.js';
 import { DynamoClientStore } from '../../lambda/oauth/client-store.js';
 import { StaticInitialAccessToken } from '../../lambda/oauth/initial-access-token.js';
@@ -131,7 +132,15 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     oauthLogger,
   );
   const mcpLogger = createLogger('mcp', { level: logLevel });
-  handlers.mcp = lambdaHandler(createMcpApp({ config, logger: mcpLogger, keys }), mcpLogger);
+  handlers.mcp = lambdaHandler(
+    createMcpApp({
+      config,
+      logger: mcpLogger,
+      keys,
+      trustedIssuers: parseTrustedIssuers(env.TRUSTED_ISSUERS),
+    }),
+    mcpLogger,
+  );
 
   return {
     issuer: config.issuer,

@@ -91,6 +91,7 @@ describe('v2 SDK client (@modelcontextprotocol/client)', () => {
     const authProvider = new ClientCredentialsProvider({
       clientId: client.clientId,
       clientSecret: client.clientSecret,
+      expectedIssuer: server.issuer,
     });
     const mcp = new V2Client({ name: 'v2-m2m', version: '1.0.0' });
     const transport = new V2Transport(new URL(server.mcpUrl), { authProvider });
