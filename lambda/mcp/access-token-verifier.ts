@@ -77,6 +77,15 @@ function checkTimes(payload: Record<string, unknown>, now: number, skew: number)
 }
 
 /** Creates the verifier once per process; it holds the verified-token cache and external key caches. */
+/** The verified caller, with the user's name and email when the token carries them. */
+function callerFrom(payload: Record<string, unknown>, caller: Caller): Caller {
+  const name = optionalString(payload.name);
+  const email = optionalString(payload.email);
+  if (name) caller.name = name;
+  if (email) caller.email = email;
+  return caller;
+}
+
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
   const now = options.now ?? Date.now;
   const skew = options.clockSkewSeconds ?? 60;
@@ -103,18 +112,13 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     const expiresAt = checkTimes(payload, now() / 1000, skew);
     if (!audiencesOf(payload)?.includes(options.resource))
       throw new InvalidTokenError('"aud" claim check failed');
-    const caller: Caller = {
+    return callerFrom(payload, {
       issuer: options.issuer,
       sub: stringClaim(payload, 'sub'),
       clientId: stringClaim(payload, 'client_id'),
       scopes: scopesOf(payload),
       expiresAt,
-    };
-    const name = optionalString(payload.name);
-    const email = optionalString(payload.email);
-    if (name) caller.name = name;
-    if (email) caller.email = email;
-    return caller;
+    });
   }
 
   async function verifyExternal(jwt: DecodedJwt, issuer: TrustedIssuer, jwks: RemoteJwks): Promise<Caller> {
@@ -143,18 +147,13 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       throw new InvalidTokenError('token lacks the scopes required for this issuer');
     }
     if (!clientId) throw new InvalidTokenError('missing required "client_id" claim');
-    const caller: Caller = {
+    return callerFrom(payload, {
       issuer: issuer.issuer,
       sub: stringClaim(payload, 'sub'),
       clientId,
       scopes,
       expiresAt,
-    };
-    const name = optionalString(payload.name);
-    const email = optionalString(payload.email);
-    if (name) caller.name = name;
-    if (email) caller.email = email;
-    return caller;
+    });
   }
 
   return async (token) => {

@@ -7,7 +7,7 @@
 import { PlainResponse, type Handler, type HttpRequest } from '../shared/http-message.js';
 import type { JSONRPCRequest, RequestId } from '@modelcontextprotocol/server';
 import type { Config } from '../shared/config.js';
-import { isAllowedOrigin, mediaType } from '../shared/http.js';
+import { isAllowedOrigin, mediaType, PayloadTooLargeError, readText } from '../shared/http.js';
 import type { Logger } from '../shared/logger.js';
 import { SigningKeysUnavailableError, type SigningKeys } from '../shared/signing-keys.js';
 import { createAccessTokenVerifier } from './access-token-verifier.js';
@@ -62,9 +62,12 @@ function jsonRpcResponse(
 
 /** The body as text, or undefined when it is larger than `limit` bytes (declared or actual). */
 async function readBody(request: HttpRequest, limit: number): Promise<string | undefined> {
-  if (Number(request.headers.get('content-length') ?? '0') > limit) return undefined;
-  const bytes = Buffer.from(await request.arrayBuffer());
-  return bytes.byteLength > limit ? undefined : bytes.toString('utf8');
+  try {
+    return await readText(request, limit);
+  } catch (error) {
+    if (error instanceof PayloadTooLargeError) return undefined;
+    throw error;
+  }
 }
 
 /** The request id to echo in an error, when the body had a usable one. */

@@ -4,7 +4,7 @@
  */
 import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
 import { randomToken, sha256 } from '../shared/crypto.js';
-import { json, PayloadTooLargeError, readText } from '../shared/http.js';
+import { json, readText } from '../shared/http.js';
 import { clientInformation } from './client-information.js';
 import { validateClientMetadata } from './client-metadata.js';
 import { ClientExistsError, type StoredClient } from './client-store.js';
@@ -16,20 +16,14 @@ import {
   InvalidTokenError,
   MissingTokenError,
   NO_STORE,
-  PayloadTooLargeOAuthError,
 } from './errors.js';
 
 /** Client metadata is small; a generous cap still stops abuse long before the general body cap. */
 export const MAX_REGISTRATION_BYTES = 16 * 1024;
 
+/** The body parsed as JSON; an oversized body becomes a 413 in the app's error handling. */
 export async function readJsonObject(request: HttpRequest, limit: number): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readText(request, limit);
-  } catch (error) {
-    if (error instanceof PayloadTooLargeError) throw new PayloadTooLargeOAuthError(error.message);
-    throw error;
-  }
+  const text = await readText(request, limit);
   try {
     return JSON.parse(text);
   } catch {

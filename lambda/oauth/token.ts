@@ -3,7 +3,7 @@
  * grant type, and hands the request to that grant's handler.
  */
 import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
-import { json, mediaType, PayloadTooLargeError, readText } from '../shared/http.js';
+import { json, mediaType, readText } from '../shared/http.js';
 import { authenticateClient } from './client-auth.js';
 import type { GrantType } from './client-metadata.js';
 import { parseForm } from './credentials.js';
@@ -11,7 +11,6 @@ import type { OAuthDeps } from './deps.js';
 import {
   InvalidRequestError,
   NO_STORE,
-  PayloadTooLargeOAuthError,
   UnauthorizedClientError,
   UnsupportedGrantTypeError,
 } from './errors.js';
@@ -29,14 +28,7 @@ export async function token(request: HttpRequest, deps: OAuthDeps): Promise<Plai
   if (mediaType(request) !== 'application/x-www-form-urlencoded') {
     throw new InvalidRequestError('the body must be application/x-www-form-urlencoded');
   }
-  let body: string;
-  try {
-    body = await readText(request, MAX_TOKEN_REQUEST_BYTES);
-  } catch (error) {
-    if (error instanceof PayloadTooLargeError) throw new PayloadTooLargeOAuthError(error.message);
-    throw error;
-  }
-  const params = parseForm(body);
+  const params = parseForm(await readText(request, MAX_TOKEN_REQUEST_BYTES));
   const grantType = params.get('grant_type');
   if (!grantType) throw new InvalidRequestError('"grant_type" is required');
 
