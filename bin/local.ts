@@ -3,10 +3,22 @@
  * Settings: PORT, HOST, ISSUER, DATA_DIR, IN_MEMORY=1 (or --in-memory), and the function settings
  * listed in the README (REGISTRATION_POLICY, SCOPES, ACCESS_TOKEN_TTL_SECONDS, ALLOWED_ORIGINS, ...).
  */
-import { startLocalServer } from '../lib/local/server.js';
+import { LocalServerStartError, startLocalServer, type LocalServer } from '../lib/local/server.js';
 
 const inMemory = process.argv.includes('--in-memory') || process.env.IN_MEMORY === '1';
-const server = await startLocalServer({ inMemory });
+let server: LocalServer;
+try {
+  server = await startLocalServer({ inMemory });
+} catch (error) {
+  if (
+    !(error instanceof LocalServerStartError) &&
+    !(error as { code?: string }).code?.startsWith('ERR_CONFIG')
+  ) {
+    throw error;
+  }
+  process.stderr.write(`Cannot start: ${(error as Error).message}\n`);
+  process.exit(1);
+}
 const base = server.issuer;
 
 const lines = [

@@ -5,6 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createMcpApp } from '../../lambda/mcp/app.js';
 import { parseTrustedIssuers } from '../../lambda/mcp/trusted-issuers.js';
@@ -54,12 +55,52 @@ export interface LocalServer {
 const LOCAL_ALLOWED_ORIGINS = 'http://localhost:6274,http://127.0.0.1:6274';
 const TABLE_NAME = 'mcp-oauth';
 
+/** Thrown when the local server cannot start; the message says what to do. */
+export class LocalServerStartError extends Error {
+  readonly code = 'ERR_LOCAL_SERVER_START';
+}
+
+/** Data folders claimed by servers of this process (tests start several). */
+const claimedDirs = new Set<string>();
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Marks the data folder as in use. The embedded engine's files can have one owner only, and a
+ * second server on the same folder would otherwise fail later with an obscure storage error.
+ */
+async function claimDataDir(dir: string): Promise<() => Promise<void>> {
+  const pidFile = join(dir, 'server.pid');
+  const holder = Number(await readFile(pidFile, 'utf8').catch(() => ''));
+  const inUse = holder === process.pid ? claimedDirs.has(dir) : holder > 0 && isRunning(holder);
+  if (inUse) {
+    throw new LocalServerStartError(
+      `another local server (pid ${holder}) is using ${dir}; stop it, or start with DATA_DIR=<another folder> or --in-memory`,
+    );
+  }
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeFile(pidFile, String(process.pid));
+  claimedDirs.add(dir);
+  return async () => {
+    claimedDirs.delete(dir);
+    await rm(pidFile, { force: true });
+  };
+}
+
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
   const env = { ...process.env, ...options.env };
   const port = options.port ?? Number(env.PORT ?? 3000);
   const host = options.host ?? env.HOST ?? '127.0.0.1';
   const dataDir = options.inMemory ? undefined : resolve(options.dataDir ?? env.DATA_DIR ?? '.local');
 
+  const releaseDataDir = dataDir ? await claimDataDir(dataDir) : async () => {};
   const dynamo = await startLocalDynamo({
     tableName: TABLE_NAME,
     ...(dataDir ? { path: join(dataDir, 'dynamodb') } : {}),
@@ -101,10 +142,19 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         .end(JSON.stringify({ message: tooLarge ? 'Request Entity Too Large' : 'Internal Server Error' }));
     }
   };
-  await new Promise<void>((done, fail) => {
-    server.once('error', fail);
-    server.listen(port, host, () => done());
-  });
+  try {
+    await new Promise<void>((done, fail) => {
+      server.once('error', fail);
+      server.listen(port, host, () => done());
+    });
+  } catch (error) {
+    await dynamo.close();
+    await releaseDataDir();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new LocalServerStartError(`port ${port} on ${host} is in use; start with PORT=<another port>`);
+    }
+    throw error;
+  }
   const actualPort = (server.address() as AddressInfo).port;
 
   const issuer = options.issuer ?? env.ISSUER ?? `http://localhost:${actualPort}`;
@@ -152,6 +202,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       server.closeAllConnections();
       await new Promise<void>((done) => server.close(() => done()));
       await dynamo.close();
+      await releaseDataDir();
     },
   };
 }

@@ -77,3 +77,30 @@ it('starts from the npm start entry and prints its URLs and an example', async (
     await rm(dataDir, { recursive: true, force: true });
   }
 });
+
+it('refuses, with a clear message, a second server on the same data folder', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'mcp-oauth-'));
+  const first = await startLocalServer({ port: 0, dataDir, logLevel: 'silent' });
+  try {
+    await expect(startLocalServer({ port: 0, dataDir, logLevel: 'silent' })).rejects.toThrow(
+      /another local server \(pid \d+\) is using/,
+    );
+    // The first one is unharmed.
+    const response = await fetch(`${first.issuer}/.well-known/jwks.json`);
+    expect(response.status).toBe(200);
+  } finally {
+    await first.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+it('refuses, with a clear message, a port that is in use', async () => {
+  const first = await startLocalServer({ port: 0, inMemory: true, logLevel: 'silent' });
+  try {
+    await expect(startLocalServer({ port: first.port, inMemory: true, logLevel: 'silent' })).rejects.toThrow(
+      `port ${first.port} on 127.0.0.1 is in use`,
+    );
+  } finally {
+    await first.close();
+  }
+});
