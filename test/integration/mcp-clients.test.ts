@@ -8,6 +8,7 @@ import {
   ClientCredentialsProvider,
   StreamableHTTPClientTransport as V2Transport,
 } from '@modelcontextprotocol/client';
+import { ClientCredentialsProvider as V1ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
@@ -61,6 +62,29 @@ describe('v1 SDK client (@modelcontextprotocol/sdk)', () => {
       'mcp:tools',
     ]);
     expect(transport.sessionId).toBeUndefined();
+  });
+});
+
+describe('v1 SDK client with its ClientCredentialsProvider', () => {
+  it('starts from the /mcp URL and credentials alone, and discovers and fetches its own token', async () => {
+    // Prepare
+    const authProvider = new V1ClientCredentialsProvider({
+      clientId: client.clientId,
+      clientSecret: client.clientSecret,
+    });
+    const mcp = new V1Client({ name: 'v1-m2m', version: '1.0.0' });
+    const transport = new V1Transport(new URL(server.mcpUrl), { authProvider });
+
+    // Act
+    await mcp.connect(transport);
+    const sum = await mcp.callTool({ name: 'add', arguments: { a: 20, b: 22 } });
+    const me = await mcp.callTool({ name: 'get_user_info', arguments: {} });
+    await mcp.close();
+
+    // Assess
+    expect(authProvider.tokens()?.access_token).toEqual(expect.any(String));
+    expect(sum.structuredContent).toEqual({ sum: 42 });
+    expect(me.structuredContent).toMatchObject({ client_id: client.clientId, issuer: server.issuer });
   });
 });
 
