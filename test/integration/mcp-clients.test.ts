@@ -71,6 +71,7 @@ describe('v1 SDK client with its ClientCredentialsProvider', () => {
     const authProvider = new V1ClientCredentialsProvider({
       clientId: client.clientId,
       clientSecret: client.clientSecret,
+      expectedIssuer: server.issuer,
     });
     const mcp = new V1Client({ name: 'v1-m2m', version: '1.0.0' });
     const transport = new V1Transport(new URL(server.mcpUrl), { authProvider });

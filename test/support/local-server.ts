@@ -28,28 +28,37 @@ export async function registerClient(
   return (await response.json()) as RegisteredClient;
 }
 
-/** Registers a machine client and gets an access token with `client_credentials`. */
-export async function machineToken(
+export interface MachineClient {
+  clientId: string;
+  clientSecret: string;
+}
+
+/** Registers a confidential `client_credentials` client (HTTP Basic) through the real `/register`. */
+export async function registerMachineClient(
   issuer: string,
-  options: { scope?: string; registerScope?: string } = {},
-): Promise<{ client: RegisteredClient; accessToken: string }> {
+  scope = 'mcp:tools mcp:resources',
+): Promise<MachineClient> {
   const client = await registerClient(issuer, {
     client_name: 'test agent',
     grant_types: ['client_credentials'],
-    ...(options.registerScope ? { scope: options.registerScope } : {}),
+    token_endpoint_auth_method: 'client_secret_basic',
+    scope,
   });
-  const body = new URLSearchParams({ grant_type: 'client_credentials' });
-  if (options.scope) body.set('scope', options.scope);
+  return { clientId: client.client_id, clientSecret: client.client_secret! };
+}
+
+/** A `client_credentials` access token from the server's own `/token`. */
+export async function machineToken(issuer: string, client: MachineClient, scope?: string): Promise<string> {
   const response = await fetch(`${issuer}/token`, {
     method: 'POST',
     headers: {
+      authorization: basicAuth(client.clientId, client.clientSecret),
       'content-type': 'application/x-www-form-urlencoded',
-      authorization: basicAuth(client.client_id, client.client_secret!),
     },
-    body,
+    body: new URLSearchParams({ grant_type: 'client_credentials', ...(scope && { scope }) }),
   });
   if (response.status !== 200) throw new Error(`token failed: ${response.status} ${await response.text()}`);
-  return { client, accessToken: ((await response.json()) as { access_token: string }).access_token };
+  return ((await response.json()) as { access_token: string }).access_token;
 }
 
 /** RFC 6749 §2.3.1: form-urlencode each part, then base64 the pair. */
