@@ -3,7 +3,7 @@
  * Unknown fields are ignored as RFC 7591 §2 requires; empty optional strings are dropped so that
  * responses never carry `""` (which breaks some clients).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { InvalidClientMetadataError, InvalidRedirectUriError } from './errors.js';
 import { redirectUriProblem } from './redirect-uris.js';
 
@@ -29,33 +29,36 @@ export interface ClientMetadata {
   application_type?: 'web' | 'native';
 }
 
+/** An optional string; `""` counts as absent. */
 const optionalText = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .optional()
-    .transform((v) => (v === '' ? undefined : v));
+  z.pipe(
+    z.optional(z.string().check(z.maxLength(max))),
+    z.transform((v) => (v === '' ? undefined : v)),
+  );
 
-const optionalUrl = optionalText(2000).refine(
-  (v) => v === undefined || /^https?:\/\//i.test(v),
-  'must be an http or https URL',
+const optionalUrl = z.pipe(
+  optionalText(2000),
+  z.optional(z.string().check(z.refine((v) => /^https?:\/\//i.test(v), 'must be an http or https URL'))),
 );
 
+const strings = (maxItems: number, maxLength = 2000) =>
+  z.optional(z.array(z.string().check(z.maxLength(maxLength))).check(z.maxLength(maxItems)));
+
 const MetadataSchema = z.object({
-  redirect_uris: z.array(z.string()).max(20).optional(),
-  grant_types: z.array(z.string()).max(3).optional(),
-  response_types: z.array(z.string()).max(3).optional(),
-  token_endpoint_auth_method: z.string().optional(),
-  scope: z.string().max(1000).optional(),
+  redirect_uris: strings(20),
+  grant_types: strings(3, 100),
+  response_types: strings(3, 100),
+  token_endpoint_auth_method: z.optional(z.string()),
+  scope: z.optional(z.string().check(z.maxLength(1000))),
   client_name: optionalText(200),
   client_uri: optionalUrl,
   logo_uri: optionalUrl,
   tos_uri: optionalUrl,
   policy_uri: optionalUrl,
-  contacts: z.array(z.string().max(320)).max(10).optional(),
+  contacts: strings(10, 320),
   software_id: optionalText(200),
   software_version: optionalText(100),
-  application_type: z.enum(['web', 'native']).optional(),
+  application_type: z.optional(z.enum(['web', 'native'])),
 });
 
 function describe(issue: z.core.$ZodIssue): string {

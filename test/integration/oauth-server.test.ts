@@ -207,6 +207,16 @@ describe('registration (RFC 7591)', () => {
     ],
     ['an unknown scope', { grant_types: ['client_credentials'], scope: 'mcp:tools admin' }, '"admin"'],
     ['a wrongly typed field', { grant_types: ['client_credentials'], client_name: 42 }, '"client_name"'],
+    [
+      'a logo URI that is not http(s)',
+      { grant_types: ['client_credentials'], logo_uri: 'javascript:alert(1)' },
+      '"logo_uri" must be an http or https URL',
+    ],
+    [
+      'too many redirect URIs',
+      { redirect_uris: Array.from({ length: 21 }, (_, i) => `https://a.example/${i}`) },
+      '"redirect_uris"',
+    ],
   ])('refuses %s with invalid_client_metadata', async (_case, metadata, message) => {
     const { response, body } = await postJson('/register', metadata);
     expect(response.status).toBe(400);
