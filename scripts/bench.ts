@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { buildOptions, PROJECT_ROOT } from '../lib/bundling.js';
 import { generateSigningKey } from '../lambda/shared/key-set.js';
+import { startLocalDynamo } from '../lib/local/dynamodb.js';
 import { startFakeAws } from './bench/fake-aws.js';
 import { createPrivateKey, sign } from 'node:crypto';
 
@@ -77,6 +78,16 @@ const result = await handler(JSON.parse(process.env.EVENT));
 const ms = performance.now() - t0;
 if (result.statusCode !== 200 || !result.body.includes('"sum":3')) { console.error(JSON.stringify(result)); process.exit(1); }
 console.log(JSON.stringify({ ms }));
+`;
+
+// Runs inside a fresh `node` process: import the oauth bundle, answer one event, report the time.
+const FRESH_OAUTH_SCRIPT = `
+const t0 = performance.now();
+const { handler } = await import(process.env.BUNDLE);
+const result = await handler(JSON.parse(process.env.EVENT));
+const ms = performance.now() - t0;
+if (result.statusCode !== Number(process.env.EXPECT)) { console.error(JSON.stringify(result)); process.exit(1); }
+console.log(JSON.stringify({ ms, body: result.body }));
 `;
 
 // Runs inside a node process: warm up, then time every call (hrtime) and the total CPU time.
@@ -260,6 +271,7 @@ async function main() {
       server.stop();
     }
   }
+  const oauth = await measureOAuth(env);
   await aws.close();
 
   const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
@@ -282,6 +294,70 @@ async function main() {
       `${r.mcp / r.baseline <= limit ? 'MET ' : 'MISS'} ${name} (ratio ${(r.mcp / r.baseline).toFixed(3)})`,
     );
   }
+  console.log(`\n| oauth function | value |\n| --- | ---: |`);
+  console.log(`| bundle bytes | ${fmt(oauth.bytes)} |`);
+  console.log(`| import + first client_credentials /token, ms (median) | ${fmt(oauth.firstTokenMs)} |`);
+}
+
+/**
+ * The oauth function's cold start as an M2M agent meets it after idle: a fresh process whose
+ * first request is `/token` (one DynamoDB read, one Secrets Manager read, one RS256 signature).
+ */
+async function measureOAuth(env: Record<string, string>): Promise<{ bytes: number; firstTokenMs: number }> {
+  const dir = join(outRoot, 'oauth');
+  await build(buildOptions('oauth', dir));
+  const bundle = join(dir, 'index.mjs');
+  const dynamo = await startLocalDynamo({ tableName: 'bench' });
+  try {
+    const oauthEnv = {
+      ...env,
+      BUNDLE: bundle,
+      TABLE_NAME: 'bench',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    };
+    const registered = await runNode(FRESH_OAUTH_SCRIPT, {
+      ...oauthEnv,
+      EXPECT: '201',
+      EVENT: JSON.stringify(
+        oauthEvent('/register', JSON.stringify({ grant_types: ['client_credentials'] }), 'application/json'),
+      ),
+    });
+    const client = JSON.parse(registered.body as unknown as string) as {
+      client_id: string;
+      client_secret: string;
+    };
+    const tokenEvent = oauthEvent(
+      '/token',
+      'grant_type=client_credentials',
+      'application/x-www-form-urlencoded',
+      {
+        authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`,
+      },
+    );
+    const runs: number[] = [];
+    for (let i = 0; i < FRESH_RUNS; i++) {
+      runs.push(
+        (await runNode(FRESH_OAUTH_SCRIPT, { ...oauthEnv, EXPECT: '200', EVENT: JSON.stringify(tokenEvent) }))
+          .ms!,
+      );
+    }
+    return { bytes: statSync(bundle).size, firstTokenMs: median(runs) };
+  } finally {
+    await dynamo.close();
+  }
+}
+
+function oauthEvent(path: string, body: string, contentType: string, headers: Record<string, string> = {}) {
+  return {
+    version: '2.0',
+    routeKey: `POST ${path}`,
+    rawPath: path,
+    rawQueryString: '',
+    headers: { host: 'localhost:3000', 'x-forwarded-proto': 'http', 'content-type': contentType, ...headers },
+    requestContext: { domainName: 'localhost:3000', http: { method: 'POST', path } },
+    body,
+    isBase64Encoded: false,
+  };
 }
 
 await main();
