@@ -48,11 +48,6 @@ export class InvalidClientError extends OAuthError {
   }
 }
 
-/** RFC 6749 §5.2: the grant (code, refresh token) is invalid, expired or revoked. */
-export class InvalidGrantError extends OAuthError {
-  static override errorCode = 'invalid_grant';
-}
-
 /** RFC 6749 §5.2: the client may not use this grant type. */
 export class UnauthorizedClientError extends OAuthError {
   static override errorCode = 'unauthorized_client';

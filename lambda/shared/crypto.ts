@@ -20,8 +20,3 @@ export function matchesHash(presented: string, storedHash: string | undefined): 
   const b = Buffer.from(storedHash);
   return a.length === b.length && timingSafeEqual(a, b);
 }
-
-/** A short, non-reversible identifier for a secret value, safe to log. */
-export function fingerprint(value: string): string {
-  return sha256(value).slice(0, 12);
-}

@@ -1,6 +1,6 @@
 /**
- * One structured JSON logger for every function. Callers pass identifiers, never secrets:
- * use `fingerprint()` from `crypto.ts` when a token must be identified.
+ * One structured JSON logger for every function. Callers pass identifiers, never secrets; where a
+ * token must be identified, log a prefix of its SHA-256 (`sha256()` in `crypto.ts`).
  */
 type Level = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<Level | 'silent', number> = {
