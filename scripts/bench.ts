@@ -44,6 +44,21 @@ async function buildBundles(): Promise<Record<Variant, string>> {
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
+/** An API Gateway HTTP API (payload 2.0) POST event, as Lambda receives it. */
+function postEvent(path: string, body: string, headers: Record<string, string>) {
+  return {
+    version: '2.0',
+    routeKey: `POST ${path}`,
+    rawPath: path,
+    rawQueryString: '',
+    headers: { host: 'localhost:3000', 'x-forwarded-proto': 'http', ...headers },
+    requestContext: { domainName: 'localhost:3000', http: { method: 'POST', path } },
+    body,
+    isBase64Encoded: false,
+  };
+}
+
+/** An authenticated `tools/call` of `add` on `/mcp`. */
 function event(token: string, id = 1) {
   const body = JSON.stringify({
     jsonrpc: '2.0',
@@ -51,23 +66,12 @@ function event(token: string, id = 1) {
     method: 'tools/call',
     params: { name: 'add', arguments: { a: 1, b: 2 } },
   });
-  return {
-    version: '2.0',
-    routeKey: 'POST /mcp',
-    rawPath: '/mcp',
-    rawQueryString: '',
-    headers: {
-      host: 'localhost:3000',
-      'x-forwarded-proto': 'http',
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2025-06-18',
-      authorization: `Bearer ${token}`,
-    },
-    requestContext: { domainName: 'localhost:3000', http: { method: 'POST', path: '/mcp' } },
-    body,
-    isBase64Encoded: false,
-  };
+  return postEvent('/mcp', body, {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    'mcp-protocol-version': '2025-06-18',
+    authorization: `Bearer ${token}`,
+  });
 }
 
 // Runs inside a fresh `node` process: import the bundle, answer one call, report the time.
@@ -319,21 +323,19 @@ async function measureOAuth(env: Record<string, string>): Promise<{ bytes: numbe
       ...oauthEnv,
       EXPECT: '201',
       EVENT: JSON.stringify(
-        oauthEvent('/register', JSON.stringify({ grant_types: ['client_credentials'] }), 'application/json'),
+        postEvent('/register', JSON.stringify({ grant_types: ['client_credentials'] }), {
+          'content-type': 'application/json',
+        }),
       ),
     });
     const client = JSON.parse(registered.body as unknown as string) as {
       client_id: string;
       client_secret: string;
     };
-    const tokenEvent = oauthEvent(
-      '/token',
-      'grant_type=client_credentials',
-      'application/x-www-form-urlencoded',
-      {
-        authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`,
-      },
-    );
+    const tokenEvent = postEvent('/token', 'grant_type=client_credentials', {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`,
+    });
     const runs: number[] = [];
     for (let i = 0; i < FRESH_RUNS; i++) {
       runs.push(
@@ -345,19 +347,6 @@ async function measureOAuth(env: Record<string, string>): Promise<{ bytes: numbe
   } finally {
     await dynamo.close();
   }
-}
-
-function oauthEvent(path: string, body: string, contentType: string, headers: Record<string, string> = {}) {
-  return {
-    version: '2.0',
-    routeKey: `POST ${path}`,
-    rawPath: path,
-    rawQueryString: '',
-    headers: { host: 'localhost:3000', 'x-forwarded-proto': 'http', 'content-type': contentType, ...headers },
-    requestContext: { domainName: 'localhost:3000', http: { method: 'POST', path } },
-    body,
-    isBase64Encoded: false,
-  };
 }
 
 await main();

@@ -7,7 +7,13 @@
 import { PlainResponse, type Handler, type HttpRequest } from '../shared/http-message.js';
 import type { JSONRPCRequest, RequestId } from '@modelcontextprotocol/server';
 import type { Config } from '../shared/config.js';
-import { isAllowedOrigin, mediaType, PayloadTooLargeError, readText } from '../shared/http.js';
+import {
+  BEARER_AUTHORIZATION,
+  isAllowedOrigin,
+  mediaType,
+  PayloadTooLargeError,
+  readText,
+} from '../shared/http.js';
 import type { Logger } from '../shared/logger.js';
 import { SigningKeysUnavailableError, type SigningKeys } from '../shared/signing-keys.js';
 import { createAccessTokenVerifier } from './access-token-verifier.js';
@@ -45,7 +51,6 @@ const MCP_PATH = '/mcp';
 const EXPOSED_HEADERS = 'WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version';
 const ALLOWED_REQUEST_HEADERS =
   'Authorization, Content-Type, Accept, MCP-Protocol-Version, Mcp-Session-Id, Mcp-Method, Mcp-Name, Last-Event-ID';
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 type HeaderRecord = Record<string, string>;
 
@@ -151,7 +156,7 @@ export function createMcpApp(deps: McpAppDeps): Handler {
     const header = request.headers.get('authorization');
     if (header === null || !/^bearer(\s|$)/i.test(header))
       return missingTokenResponse(metadataUrl, config.scopesSupported);
-    const match = BEARER.exec(header);
+    const match = BEARER_AUTHORIZATION.exec(header);
     if (!match)
       return invalidTokenResponse(
         metadataUrl,

@@ -3,16 +3,16 @@
  * client credentials (RFC 6749 §2.3.1), strictly, so malformed headers never half-parse.
  */
 import { type HttpRequest } from '../shared/http-message.js';
+import { BEARER_AUTHORIZATION } from '../shared/http.js';
 import { InvalidClientError, InvalidRequestError } from './errors.js';
 
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const BASIC = /^Basic +([A-Za-z0-9+/]+=*) *$/i;
 
 /** The bearer token of the Authorization header; undefined if none; null if the header is malformed. */
 export function bearerToken(request: HttpRequest): string | undefined | null {
   const header = request.headers.get('authorization');
   if (header === null) return undefined;
-  return BEARER.exec(header)?.[1] ?? null;
+  return BEARER_AUTHORIZATION.exec(header)?.[1] ?? null;
 }
 
 /** RFC 6749 §2.3.1 has clients form-urlencode the id and secret before base64. */

@@ -1,6 +1,9 @@
 /** Small helpers for building and reading requests and responses. */
 import { PlainResponse, type HeaderInit, type HttpRequest } from './http-message.js';
 
+/** `Authorization: Bearer <token>` with a token in the RFC 6750 §2.1 `b64token` syntax. */
+export const BEARER_AUTHORIZATION = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
 export class PayloadTooLargeError extends Error {
   readonly code = 'ERR_PAYLOAD_TOO_LARGE';
   constructor(readonly limit: number) {
