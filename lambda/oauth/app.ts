@@ -7,6 +7,8 @@ import { json, PayloadTooLargeError } from '../shared/http.js';
 import { matchPath, ROUTES, type RouteMethod } from '../shared/routes.js';
 import { SigningKeysUnavailableError } from '../shared/signing-keys.js';
 import { authorize } from './authorize.js';
+import { callback } from './callback.js';
+import { consent } from './consent.js';
 import { deleteClient, readClient, updateClient } from './client-configuration.js';
 import type { OAuthDeps } from './deps.js';
 import {
@@ -18,6 +20,7 @@ import {
 } from './errors.js';
 import { jwksResponse, metadataResponse } from './metadata.js';
 import { registerClient } from './register.js';
+import { revoke } from './revoke.js';
 import { token } from './token.js';
 
 type Endpoint = (
@@ -27,8 +30,12 @@ type Endpoint = (
 ) => Promise<PlainResponse>;
 
 const ENDPOINTS: Record<string, Partial<Record<RouteMethod, Endpoint>>> = {
-  '/.well-known/oauth-authorization-server': { GET: async (_r, _p, d) => metadataResponse(d.config) },
-  '/.well-known/openid-configuration': { GET: async (_r, _p, d) => metadataResponse(d.config) },
+  '/.well-known/oauth-authorization-server': {
+    GET: async (_r, _p, d) => metadataResponse(d.config, Boolean(d.identityProvider)),
+  },
+  '/.well-known/openid-configuration': {
+    GET: async (_r, _p, d) => metadataResponse(d.config, Boolean(d.identityProvider)),
+  },
   '/.well-known/jwks.json': { GET: async (_r, _p, d) => jwksResponse(d.keys) },
   '/register': { POST: (r, _p, d) => registerClient(r, d) },
   '/dcr': { POST: (r, _p, d) => registerClient(r, d) },
@@ -37,8 +44,10 @@ const ENDPOINTS: Record<string, Partial<Record<RouteMethod, Endpoint>>> = {
     PUT: (r, p, d) => updateClient(r, p.client_id!, d),
     DELETE: (r, p, d) => deleteClient(r, p.client_id!, d),
   },
-  '/authorize': { GET: (r, _p, d) => authorize(r, d) },
+  '/authorize': { GET: (r, _p, d) => authorize(r, d), POST: (r, _p, d) => consent(r, d) },
+  '/callback': { GET: (r, _p, d) => callback(r, d) },
   '/token': { POST: (r, _p, d) => token(r, d) },
+  '/revoke': { POST: (r, _p, d) => revoke(r, d) },
 };
 
 const OAUTH_ROUTES = ROUTES.filter((r) => r.function === 'oauth');

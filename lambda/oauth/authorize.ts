@@ -1,61 +1,155 @@
 /**
- * The authorization endpoint (RFC 6749 §3.1). Interactive login through an upstream identity
- * provider is not part of this server yet, so every valid request is answered, at the client's
- * verified redirect URI, with `unsupported_response_type`, matching the metadata's empty
- * `response_types_supported`. The endpoint exists because MCP clients (the SDK's metadata schema)
- * refuse authorization server metadata without `authorization_endpoint`, even for machine grants.
+ * The authorization endpoint (RFC 6749 §3.1, OAuth 2.1 §4.1.1): validates the client's request,
+ * keeps it as a pending authorization, and sends the browser to the upstream OpenID provider to
+ * log in. `/callback` continues from there.
+ *
+ * Until the client and its redirect URI are verified, errors are shown as a page and never
+ * redirected (RFC 6749 §4.1.2.1: an unverified redirect URI would make this an open redirector);
+ * after that they go back to the client with `state` and `iss`.
  */
 import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
+import { randomToken, sha256 } from '../shared/crypto.js';
+import type { StoredClient } from './client-store.js';
 import type { OAuthDeps } from './deps.js';
+import {
+  InvalidRequestError,
+  LoginRequiredError,
+  OAuthError,
+  TemporarilyUnavailableError,
+  UnauthorizedClientError,
+  UnsupportedResponseTypeError,
+} from './errors.js';
+import type { AuthorizationRequest } from './grant-store.js';
+import { UpstreamUnavailableError } from './identity-provider.js';
+import { errorPage } from './pages.js';
 import { redirectUriMatches } from './redirect-uris.js';
+import { LOGIN_TTL_SECONDS, newBrowserBinding, redirectError, redirectTo } from './authorization-response.js';
+import { narrowScope, resolveAudience } from './token-request.js';
 
-const HTML_HEADERS = {
-  'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-};
+/** RFC 7636 §4.2: a base64url SHA-256 is 43 characters; the syntax allows 43 to 128. */
+const CODE_CHALLENGE = /^[A-Za-z0-9\-._~]{43,128}$/;
+const MAX_STATE_LENGTH = 2048;
+const PROMPTS = new Set(['none', 'login', 'consent', 'select_account']);
 
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+type Query = URLSearchParams;
 
-/** An error shown to the user, for requests whose redirect URI cannot be trusted (RFC 6749 §4.1.2.1). */
-function errorPage(error: string, description: string): PlainResponse {
-  const body = `<!doctype html><meta charset="utf-8"><title>Authorization error</title>
-<h1>Authorization error</h1><p><code>${escapeHtml(error)}</code>: ${escapeHtml(description)}</p>`;
-  return new PlainResponse(body, { status: 400, headers: HTML_HEADERS });
-}
-
-export async function authorize(request: HttpRequest, deps: OAuthDeps): Promise<PlainResponse> {
-  const query = new URL(request.url).searchParams;
+/** The client and redirect URI of a request, or the error page to show instead. */
+async function verifyClient(
+  query: Query,
+  deps: OAuthDeps,
+): Promise<{ client: StoredClient; redirectUri: string; redirectUriSent: boolean } | PlainResponse> {
   for (const name of new Set(query.keys())) {
     if (query.getAll(name).length > 1 && name !== 'resource') {
-      return errorPage('invalid_request', `the "${name}" parameter is repeated`);
+      return errorPage('invalid_request', `The "${name}" parameter is repeated.`);
     }
   }
   const clientId = query.get('client_id');
-  if (!clientId) return errorPage('invalid_request', 'the "client_id" parameter is required');
+  if (!clientId) return errorPage('invalid_request', 'The request has no "client_id".');
   const client = await deps.clients.get(clientId);
-  if (!client) return errorPage('invalid_client', 'the client is not registered');
+  if (!client) return errorPage('invalid_client', 'The app is not registered with this server.');
 
   const registered = client.metadata.redirect_uris ?? [];
   const requested = query.get('redirect_uri');
   const redirectUri = requested ?? (registered.length === 1 ? registered[0] : undefined);
-  if (!redirectUri) return errorPage('invalid_request', 'the "redirect_uri" parameter is required');
+  if (!redirectUri) return errorPage('invalid_request', 'The request has no "redirect_uri".');
   if (!registered.some((r) => redirectUriMatches(r, redirectUri))) {
-    return errorPage('invalid_request', 'the "redirect_uri" is not registered for this client');
+    return errorPage('invalid_request', 'The "redirect_uri" is not registered for this app.');
   }
+  return { client, redirectUri, redirectUriSent: requested !== null };
+}
+
+/** The rest of the request, checked in the order RFC 6749 §4.1.2.1 lists the errors. */
+function validateRequest(
+  query: Query,
+  verified: { client: StoredClient; redirectUri: string; redirectUriSent: boolean },
+  deps: OAuthDeps,
+): AuthorizationRequest & { prompts: Set<string> } {
+  const { client } = verified;
+  const responseType = query.get('response_type');
+  if (!responseType) throw new InvalidRequestError('"response_type" is required');
+  if (responseType !== 'code' || !deps.identityProvider) {
+    throw new UnsupportedResponseTypeError(
+      deps.identityProvider ? 'only "code" is supported' : 'user login is not configured on this server',
+    );
+  }
+  if (!client.metadata.grant_types.includes('authorization_code')) {
+    throw new UnauthorizedClientError('the client is not registered for the "authorization_code" grant');
+  }
+  const challenge = query.get('code_challenge');
+  const method = query.get('code_challenge_method');
+  if (!challenge) throw new InvalidRequestError('PKCE is required: send "code_challenge" (S256)');
+  if (method !== 'S256') throw new InvalidRequestError('"code_challenge_method" must be "S256"');
+  if (!CODE_CHALLENGE.test(challenge)) throw new InvalidRequestError('"code_challenge" is malformed');
+
+  const state = query.get('state') ?? undefined;
+  if (state !== undefined && state.length > MAX_STATE_LENGTH) {
+    throw new InvalidRequestError(`"state" is longer than ${MAX_STATE_LENGTH} characters`);
+  }
+  const prompts = new Set((query.get('prompt') ?? '').split(' ').filter(Boolean));
+  for (const prompt of prompts) {
+    if (!PROMPTS.has(prompt))
+      throw new InvalidRequestError(`"prompt" has the unknown value "${prompt.slice(0, 50)}"`);
+  }
+  if (prompts.has('none')) {
+    if (prompts.size > 1) throw new InvalidRequestError('"prompt=none" cannot be combined with other values');
+    throw new LoginRequiredError('this server needs the user to log in interactively');
+  }
+  return {
+    clientId: client.clientId,
+    redirectUri: verified.redirectUri,
+    redirectUriSent: verified.redirectUriSent,
+    codeChallenge: challenge,
+    scope: narrowScope(query.get('scope'), client.metadata.scope),
+    audience: resolveAudience(query.getAll('resource'), deps.config),
+    ...(state !== undefined ? { state } : {}),
+    forceConsent: prompts.has('consent'),
+    prompts,
+  };
+}
+
+export async function authorize(request: HttpRequest, deps: OAuthDeps): Promise<PlainResponse> {
+  const query = new URL(request.url).searchParams;
+  const verified = await verifyClient(query, deps);
+  if (verified instanceof PlainResponse) return verified;
 
   // From here on the redirect URI is verified, so errors go back to the client (RFC 6749 §4.1.2.1).
-  const target = new URL(redirectUri);
-  target.searchParams.set('error', 'unsupported_response_type');
-  target.searchParams.set('error_description', 'interactive login is not available on this server');
-  const state = query.get('state');
-  if (state !== null) target.searchParams.set('state', state);
-  target.searchParams.set('iss', deps.config.issuer);
-  return new PlainResponse(null, {
-    status: 302,
-    headers: { location: target.href, 'cache-control': 'no-store' },
-  });
+  const state = query.get('state') ?? undefined;
+  const back = {
+    redirectUri: verified.redirectUri,
+    ...(state && state.length <= MAX_STATE_LENGTH && { state }),
+  };
+  try {
+    const { prompts, ...authorization } = validateRequest(query, verified, deps);
+    const handle = randomToken();
+    const handleHash = sha256(handle);
+    const upstream = { codeVerifier: randomToken(), nonce: randomToken() };
+    const upstreamPrompt = prompts.has('login')
+      ? 'login'
+      : prompts.has('select_account')
+        ? 'select_account'
+        : undefined;
+    const target = await deps.identityProvider!.authorizationUrl({
+      ...upstream,
+      state: handle,
+      callbackUrl: `${deps.config.issuer}/callback`,
+      ...(upstreamPrompt ? { prompt: upstreamPrompt } : {}),
+    });
+    const binding = newBrowserBinding(handleHash, deps);
+    const now = deps.now?.() ?? Date.now();
+    await deps.grants.savePending(handleHash, {
+      request: authorization,
+      upstream,
+      browserHash: binding.hash,
+      expiresAt: Math.floor(now / 1000) + LOGIN_TTL_SECONDS,
+    });
+    deps.logger.info('login started', { clientId: authorization.clientId, scope: authorization.scope });
+    return redirectTo(target, { 'set-cookie': binding.setCookie });
+  } catch (error) {
+    if (error instanceof UpstreamUnavailableError) {
+      deps.logger.error('identity provider unavailable', { error });
+      error = new TemporarilyUnavailableError('the identity provider cannot be reached; retry shortly');
+    }
+    if (!(error instanceof OAuthError) || error.errorCode === 'server_error') throw error;
+    return redirectError(back, error.errorCode, error.message, deps);
+  }
 }

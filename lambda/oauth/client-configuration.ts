@@ -11,7 +11,7 @@ import type { StoredClient } from './client-store.js';
 import { bearerToken } from './credentials.js';
 import type { OAuthDeps } from './deps.js';
 import { InvalidClientMetadataError, InvalidTokenError, MissingTokenError, NO_STORE } from './errors.js';
-import { MAX_REGISTRATION_BYTES, readJsonObject } from './register.js';
+import { isMachineClient, MAX_REGISTRATION_BYTES, readJsonObject } from './register.js';
 
 const REALM = 'clients';
 
@@ -76,6 +76,11 @@ export async function updateClient(
   if (wasPublic !== (metadata.token_endpoint_auth_method === 'none')) {
     throw new InvalidClientMetadataError(
       '"token_endpoint_auth_method" cannot change between public and confidential; register a new client',
+    );
+  }
+  if (isMachineClient(client.metadata) !== isMachineClient(metadata)) {
+    throw new InvalidClientMetadataError(
+      '"grant_types" cannot add or remove "client_credentials", which has its own registration policy; register a new client',
     );
   }
   const now = Math.floor((deps.now?.() ?? Date.now()) / 1000);

@@ -22,6 +22,11 @@ export interface StoredClient {
   /** Epoch seconds. */
   issuedAt: number;
   updatedAt: number;
+  /**
+   * Epoch seconds after which the registration is gone (DynamoDB TTL). Set for interactive
+   * clients only: a deadline to complete a first login, then pushed forward while in use.
+   */
+  expiresAt?: number;
 }
 
 export interface ClientStore {
@@ -32,7 +37,16 @@ export interface ClientStore {
   updateMetadata(clientId: string, metadata: ClientMetadata, updatedAt: number): Promise<boolean>;
   /** Deletes a client; returns false if it did not exist. */
   delete(clientId: string): Promise<boolean>;
+  /** Moves an expiring client's expiry to `expiresAt` (epoch seconds); clients without one are left alone. */
+  extend(clientId: string, expiresAt: number): Promise<void>;
 }
+
+/**
+ * The shape of the client ids this server issues (`randomToken(16)`: 22 base64url characters),
+ * with room to spare. Anything else cannot be a client, so it is answered as an unknown client
+ * without a storage call (an oversized key would make DynamoDB fail the request).
+ */
+export const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export class ClientExistsError extends Error {
   readonly code = 'ERR_CLIENT_EXISTS';
@@ -44,6 +58,7 @@ export class DynamoClientStore implements ClientStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async create(client: StoredClient): Promise<void> {
@@ -62,10 +77,13 @@ export class DynamoClientStore implements ClientStore {
   }
 
   async get(clientId: string): Promise<StoredClient | undefined> {
+    if (!CLIENT_ID_PATTERN.test(clientId)) return undefined;
     const { Item } = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: key(clientId), ConsistentRead: true }),
     );
-    if (!Item) return undefined;
+    // DynamoDB deletes expired items lazily, so an expired one may still be read.
+    if (!Item || (typeof Item.expiresAt === 'number' && Item.expiresAt <= this.now() / 1000))
+      return undefined;
     return {
       clientId: Item.clientId,
       metadata: Item.metadata,
@@ -73,6 +91,7 @@ export class DynamoClientStore implements ClientStore {
       registrationTokenHash: Item.registrationTokenHash,
       issuedAt: Item.issuedAt,
       updatedAt: Item.updatedAt,
+      ...(typeof Item.expiresAt === 'number' ? { expiresAt: Item.expiresAt } : {}),
     };
   }
 
@@ -107,6 +126,22 @@ export class DynamoClientStore implements ClientStore {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
+    }
+  }
+
+  async extend(clientId: string, expiresAt: number): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(clientId),
+          UpdateExpression: 'SET expiresAt = :e',
+          ConditionExpression: 'attribute_exists(expiresAt) AND expiresAt < :e',
+          ExpressionAttributeValues: { ':e': expiresAt },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
 }

@@ -2,12 +2,18 @@ import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import type { SigningKeys } from '../shared/signing-keys.js';
 import type { ClientStore } from './client-store.js';
+import type { GrantStore } from './grant-store.js';
+import type { IdentityProvider } from './identity-provider.js';
 import type { InitialAccessTokens } from './initial-access-token.js';
 
 /** What the authorization server's endpoints need; built once per process. */
 export interface OAuthDeps {
   config: Config;
   clients: ClientStore;
+  /** Pending logins, codes, refresh token families and consents. */
+  grants: GrantStore;
+  /** The upstream OpenID provider; without one, user login is off and only machine grants work. */
+  identityProvider?: IdentityProvider;
   keys: SigningKeys;
   logger: Logger;
   /** Checks initial access tokens when the registration policy is `token`. */

@@ -68,6 +68,21 @@ export class InvalidTargetError extends OAuthError {
   static override errorCode = 'invalid_target';
 }
 
+/** RFC 6749 §5.2: the code or refresh token is invalid, expired, revoked or not this client's. */
+export class InvalidGrantError extends OAuthError {
+  static override errorCode = 'invalid_grant';
+}
+
+/** RFC 6749 §4.1.2.1: the authorization server does not support this response type. */
+export class UnsupportedResponseTypeError extends OAuthError {
+  static override errorCode = 'unsupported_response_type';
+}
+
+/** OpenID Connect Core §3.1.2.6: `prompt=none`, but this server always needs an interactive login. */
+export class LoginRequiredError extends OAuthError {
+  static override errorCode = 'login_required';
+}
+
 /** RFC 7591 §3.2.2: a metadata field is invalid. */
 export class InvalidClientMetadataError extends OAuthError {
   static override errorCode = 'invalid_client_metadata';

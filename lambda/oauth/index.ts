@@ -1,6 +1,6 @@
 /** Lambda entry of the authorization server. Clients are created once per execution environment. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadConfig } from '../shared/config.js';
 import { lambdaHandler } from '../shared/lambda-adapter.js';
@@ -9,6 +9,8 @@ import { SecretsManagerKeySource } from '../shared/secrets-manager-key-source.js
 import { CachedSigningKeys } from '../shared/signing-keys.js';
 import { createOAuthApp } from './app.js';
 import { DynamoClientStore } from './client-store.js';
+import { DynamoGrantStore } from './grant-store.js';
+import { OpenIdProvider } from './identity-provider.js';
 import { SecretsManagerInitialAccessToken } from './initial-access-token.js';
 
 function required(name: string): string {
@@ -24,12 +26,31 @@ const db = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
 });
 const initialTokenSecret = process.env.INITIAL_ACCESS_TOKEN_SECRET_ARN;
+const tableName = required('TABLE_NAME');
+
+/** The upstream client secret, read from Secrets Manager at the first login of the process. */
+async function readUpstreamSecret(secretId: string): Promise<string> {
+  const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
+  if (!SecretString) throw new Error('the upstream client secret is empty');
+  return SecretString.trim();
+}
+const { upstream } = config;
 
 export const handler = lambdaHandler(
   createOAuthApp({
     config,
     logger,
-    clients: new DynamoClientStore(db, required('TABLE_NAME')),
+    clients: new DynamoClientStore(db, tableName),
+    grants: new DynamoGrantStore(db, tableName),
+    ...(upstream
+      ? {
+          identityProvider: new OpenIdProvider(upstream, async () =>
+            upstream.clientSecret !== undefined
+              ? upstream.clientSecret
+              : readUpstreamSecret(upstream.clientSecretArn!),
+          ),
+        }
+      : {}),
     keys: new CachedSigningKeys(new SecretsManagerKeySource(secrets, required('SIGNING_KEYS_SECRET_ARN'))),
     ...(initialTokenSecret
       ? { initialAccessTokens: new SecretsManagerInitialAccessToken(secrets, initialTokenSecret) }

@@ -12,25 +12,34 @@ import { GRANTS } from './token.js';
 /** Both documents change only on deployment or rotation, which publishes keys a rotation ahead. */
 const CACHEABLE = { 'cache-control': 'public, max-age=300' };
 
-export function authorizationServerMetadata(config: Config): Record<string, unknown> {
+/** `loginEnabled`: an upstream identity provider is configured, so users can log in. */
+export function authorizationServerMetadata(config: Config, loginEnabled: boolean): Record<string, unknown> {
   return {
     issuer: config.issuer,
     authorization_endpoint: `${config.issuer}/authorize`,
     token_endpoint: `${config.issuer}/token`,
     jwks_uri: `${config.issuer}/.well-known/jwks.json`,
-    ...(config.registrationPolicy !== 'closed' ? { registration_endpoint: `${config.issuer}/register` } : {}),
+    ...(config.registrationPolicy !== 'closed' || config.interactiveRegistrationPolicy !== 'closed'
+      ? { registration_endpoint: `${config.issuer}/register` }
+      : {}),
+    revocation_endpoint: `${config.issuer}/revoke`,
     scopes_supported: config.scopesSupported,
-    // The authorization endpoint does not issue codes yet (see authorize.ts).
-    response_types_supported: [],
-    grant_types_supported: Object.keys(GRANTS),
+    response_types_supported: loginEnabled ? ['code'] : [],
+    response_modes_supported: ['query'],
+    grant_types_supported: Object.keys(GRANTS).filter(
+      (grant) => loginEnabled || grant === 'client_credentials',
+    ),
+    code_challenge_methods_supported: ['S256'],
     token_endpoint_auth_methods_supported: [...AUTH_METHODS],
+    revocation_endpoint_auth_methods_supported: [...AUTH_METHODS],
+    authorization_response_iss_parameter_supported: true,
     subject_types_supported: ['public'],
     resource_indicators_supported: true,
   };
 }
 
-export function metadataResponse(config: Config): PlainResponse {
-  return json(200, authorizationServerMetadata(config), CACHEABLE);
+export function metadataResponse(config: Config, loginEnabled: boolean): PlainResponse {
+  return json(200, authorizationServerMetadata(config, loginEnabled), CACHEABLE);
 }
 
 export async function jwksResponse(keys: SigningKeys): Promise<PlainResponse> {

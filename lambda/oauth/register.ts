@@ -6,7 +6,7 @@ import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
 import { randomToken, sha256 } from '../shared/crypto.js';
 import { json, readText } from '../shared/http.js';
 import { clientInformation } from './client-information.js';
-import { validateClientMetadata } from './client-metadata.js';
+import { validateClientMetadata, type ClientMetadata } from './client-metadata.js';
 import { ClientExistsError, type StoredClient } from './client-store.js';
 import { bearerToken } from './credentials.js';
 import type { OAuthDeps } from './deps.js';
@@ -31,8 +31,23 @@ export async function readJsonObject(request: HttpRequest, limit: number): Promi
   }
 }
 
-async function checkRegistrationPolicy(request: HttpRequest, deps: OAuthDeps): Promise<void> {
-  const policy = deps.config.registrationPolicy;
+/**
+ * Whether a client is a machine client: registered for `client_credentials`, so it gets tool
+ * access with no user involved. Those follow `registrationPolicy`; clients that only log users in
+ * follow `interactiveRegistrationPolicy`, since a user must still log in and consent.
+ */
+export function isMachineClient(metadata: ClientMetadata): boolean {
+  return metadata.grant_types.includes('client_credentials');
+}
+
+async function checkRegistrationPolicy(
+  request: HttpRequest,
+  metadata: ClientMetadata,
+  deps: OAuthDeps,
+): Promise<void> {
+  const policy = isMachineClient(metadata)
+    ? deps.config.registrationPolicy
+    : deps.config.interactiveRegistrationPolicy;
   if (policy === 'open') return;
   if (policy === 'closed')
     throw new AccessDeniedError('dynamic client registration is disabled on this server');
@@ -44,9 +59,9 @@ async function checkRegistrationPolicy(request: HttpRequest, deps: OAuthDeps): P
 }
 
 export async function registerClient(request: HttpRequest, deps: OAuthDeps): Promise<PlainResponse> {
-  await checkRegistrationPolicy(request, deps);
   const body = await readJsonObject(request, MAX_REGISTRATION_BYTES);
   const metadata = validateClientMetadata(body, deps.config.scopesSupported);
+  await checkRegistrationPolicy(request, metadata, deps);
   const confidential = metadata.token_endpoint_auth_method !== 'none';
   const clientSecret = confidential ? randomToken() : undefined;
   const registrationAccessToken = randomToken();
@@ -61,6 +76,8 @@ export async function registerClient(request: HttpRequest, deps: OAuthDeps): Pro
       registrationTokenHash: sha256(registrationAccessToken),
       issuedAt: now,
       updatedAt: now,
+      // Open registration invites spam: an interactive client must complete a login in time.
+      ...(isMachineClient(metadata) ? {} : { expiresAt: now + deps.config.clientLoginDeadlineSeconds }),
     };
     try {
       await deps.clients.create(candidate);

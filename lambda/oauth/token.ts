@@ -14,11 +14,15 @@ import {
   UnauthorizedClientError,
   UnsupportedGrantTypeError,
 } from './errors.js';
+import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
 import type { GrantHandler } from './grants/grant.js';
+import { refreshTokenGrant } from './grants/refresh-token.js';
 
 /** The grants this server implements; the metadata document lists exactly these. */
-export const GRANTS: Partial<Record<GrantType, GrantHandler>> = {
+export const GRANTS: Record<GrantType, GrantHandler> = {
+  authorization_code: authorizationCodeGrant,
+  refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
 };
 

@@ -19,6 +19,33 @@ export interface Config {
   maxBodyBytes: number;
   /** Human-readable name of the resource (RFC 9728 `resource_name`). */
   resourceName: string;
+  /**
+   * Who may register clients that do not use `client_credentials` (desktop and web clients that
+   * log a user in). `registrationPolicy` governs clients that ask for `client_credentials`.
+   */
+  interactiveRegistrationPolicy: RegistrationPolicy;
+  /** How long a rotated-out refresh token stays usable, for clients that refresh in parallel. */
+  refreshTokenReuseGraceSeconds: number;
+  /** A refresh token unused this long expires. */
+  refreshTokenIdleTtlSeconds: number;
+  /** No refresh token of a grant outlives this, counted from the login. */
+  refreshTokenAbsoluteTtlSeconds: number;
+  /** An interactive client that completes no login within this time after registering expires. */
+  clientLoginDeadlineSeconds: number;
+  /** An interactive client unused this long expires. */
+  clientIdleTtlSeconds: number;
+  /** The upstream OpenID provider users log in with; absent when login is not configured. */
+  upstream?: UpstreamConfig;
+}
+
+export interface UpstreamConfig {
+  issuer: string;
+  clientId: string;
+  /** The client secret itself (local mode) ... */
+  clientSecret?: string;
+  /** ... or the Secrets Manager secret that holds it (deployed). */
+  clientSecretArn?: string;
+  scopes: string;
 }
 
 export class ConfigError extends Error {
@@ -28,6 +55,9 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+const HOUR = 3600;
+const DAY = 24 * HOUR;
 
 export const DEFAULT_SCOPES = ['mcp:tools', 'mcp:resources'];
 
@@ -65,6 +95,46 @@ function integer(
   return value;
 }
 
+function policy(env: Record<string, string | undefined>, name: string, fallback: RegistrationPolicy) {
+  const value = (env[name] || fallback) as RegistrationPolicy;
+  if (!['open', 'token', 'closed'].includes(value)) {
+    throw new ConfigError(`${name} must be open, token or closed, got "${value}"`);
+  }
+  return value;
+}
+
+function upstream(env: Record<string, string | undefined>): UpstreamConfig | undefined {
+  const { UPSTREAM_ISSUER: issuer, UPSTREAM_CLIENT_ID: clientId } = env;
+  const secret = env.UPSTREAM_CLIENT_SECRET;
+  const secretArn = env.UPSTREAM_CLIENT_SECRET_ARN;
+  if (!issuer && !clientId && !secret && !secretArn) return undefined;
+  if (!issuer || !clientId || (!secret && !secretArn)) {
+    throw new ConfigError(
+      'UPSTREAM_ISSUER, UPSTREAM_CLIENT_ID and UPSTREAM_CLIENT_SECRET (or UPSTREAM_CLIENT_SECRET_ARN) go together',
+    );
+  }
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw new ConfigError(`UPSTREAM_ISSUER "${issuer}" is not a URL`);
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new ConfigError(
+      `UPSTREAM_ISSUER "${issuer}" must use https (http is allowed only on loopback hosts)`,
+    );
+  }
+  const scopes = list(env.UPSTREAM_SCOPES || 'openid email profile', /\s+/);
+  if (!scopes.includes('openid')) throw new ConfigError('UPSTREAM_SCOPES must include "openid"');
+  return {
+    issuer,
+    clientId,
+    ...(secret ? { clientSecret: secret } : { clientSecretArn: secretArn! }),
+    scopes: scopes.join(' '),
+  };
+}
+
 function list(raw: string | undefined, separator: RegExp): string[] {
   return (raw ?? '')
     .split(separator)
@@ -75,23 +145,39 @@ function list(raw: string | undefined, separator: RegExp): string[] {
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   if (!env.ISSUER) throw new ConfigError('ISSUER is required');
   const issuer = normalizeIssuer(env.ISSUER);
-  const policy = (env.REGISTRATION_POLICY ?? 'open') as RegistrationPolicy;
-  if (!['open', 'token', 'closed'].includes(policy)) {
-    throw new ConfigError(`REGISTRATION_POLICY must be open, token or closed, got "${policy}"`);
-  }
   const scopes = env.SCOPES ? list(env.SCOPES, /\s+/) : DEFAULT_SCOPES;
   for (const scope of scopes) {
     if (!/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(scope))
       throw new ConfigError(`SCOPES has an invalid scope "${scope}"`);
   }
-  return {
+  const config: Config = {
     issuer,
     mcpResource: `${issuer}/mcp`,
     accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL_SECONDS', 3600, 60, 86_400),
     scopesSupported: scopes,
-    registrationPolicy: policy,
+    registrationPolicy: policy(env, 'REGISTRATION_POLICY', 'open'),
     allowedOrigins: list(env.ALLOWED_ORIGINS, /,/).map((o) => o.replace(/\/$/, '')),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 256 * 1024, 1024, 6 * 1024 * 1024),
     resourceName: env.RESOURCE_NAME || 'MCP server',
+    interactiveRegistrationPolicy: policy(env, 'INTERACTIVE_REGISTRATION_POLICY', 'open'),
+    refreshTokenReuseGraceSeconds: integer(env, 'REFRESH_TOKEN_REUSE_GRACE_SECONDS', 60, 0, 600),
+    refreshTokenIdleTtlSeconds: integer(env, 'REFRESH_TOKEN_IDLE_TTL_SECONDS', 30 * DAY, HOUR, 365 * DAY),
+    refreshTokenAbsoluteTtlSeconds: integer(
+      env,
+      'REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS',
+      90 * DAY,
+      HOUR,
+      365 * DAY,
+    ),
+    clientLoginDeadlineSeconds: integer(env, 'CLIENT_LOGIN_DEADLINE_SECONDS', DAY, 600, 30 * DAY),
+    clientIdleTtlSeconds: integer(env, 'CLIENT_IDLE_TTL_SECONDS', 90 * DAY, DAY, 365 * DAY),
   };
+  if (config.refreshTokenAbsoluteTtlSeconds < config.refreshTokenIdleTtlSeconds) {
+    throw new ConfigError(
+      'REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS must be at least REFRESH_TOKEN_IDLE_TTL_SECONDS',
+    );
+  }
+  const up = upstream(env);
+  if (up) config.upstream = up;
+  return config;
 }

@@ -36,3 +36,12 @@ export function mediaType(request: HttpRequest): string {
 export function isAllowedOrigin(origin: string, allowed: readonly string[]): boolean {
   return allowed.includes('*') || allowed.includes(origin);
 }
+
+/** The value of one cookie of the request (RFC 6265 §4.2), or undefined. */
+export function cookieValue(request: HttpRequest, name: string): string | undefined {
+  for (const pair of (request.headers.get('cookie') ?? '').split(/;\s*/)) {
+    const eq = pair.indexOf('=');
+    if (eq > 0 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim();
+  }
+  return undefined;
+}

@@ -20,8 +20,11 @@ export const ROUTES: readonly Route[] = [
   { path: '/register', methods: ['POST', 'OPTIONS'], function: 'oauth' },
   { path: '/dcr', methods: ['POST', 'OPTIONS'], function: 'oauth' },
   { path: '/clients/{client_id}', methods: ['GET', 'PUT', 'DELETE', 'OPTIONS'], function: 'oauth' },
-  { path: '/authorize', methods: ['GET'], function: 'oauth' },
+  // POST carries the user's answer on the consent page.
+  { path: '/authorize', methods: ['GET', 'POST'], function: 'oauth' },
+  { path: '/callback', methods: ['GET'], function: 'oauth' },
   { path: '/token', methods: ['POST', 'OPTIONS'], function: 'oauth' },
+  { path: '/revoke', methods: ['POST', 'OPTIONS'], function: 'oauth' },
   { path: '/.well-known/oauth-protected-resource', methods: ['GET', 'OPTIONS'], function: 'mcp' },
   { path: '/.well-known/oauth-protected-resource/mcp', methods: ['GET', 'OPTIONS'], function: 'mcp' },
   // GET and DELETE reach the function so that it can answer 405 with `Allow: POST`.

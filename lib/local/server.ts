@@ -11,6 +11,8 @@ import { createMcpApp } from '../../lambda/mcp/app.js';
 import { parseTrustedIssuers } from '../../lambda/mcp/trusted-issuers.js';
 import { createOAuthApp } from '../../lambda/oauth/app.js';
 import { DynamoClientStore } from '../../lambda/oauth/client-store.js';
+import { DynamoGrantStore } from '../../lambda/oauth/grant-store.js';
+import { OpenIdProvider } from '../../lambda/oauth/identity-provider.js';
 import { StaticInitialAccessToken } from '../../lambda/oauth/initial-access-token.js';
 import { loadConfig } from '../../lambda/shared/config.js';
 import { randomToken } from '../../lambda/shared/crypto.js';
@@ -21,6 +23,7 @@ import { CachedSigningKeys, type SigningKeySource } from '../../lambda/shared/si
 import { startLocalDynamo } from './dynamodb.js';
 import { ensureKeyFile, FileKeySource, MemoryKeySource } from './file-key-source.js';
 import { PayloadTooLargeForGatewayError, readBody, toEvent, writeResult } from './http-bridge.js';
+import { startLocalUpstream, type LocalUpstream } from './upstream-provider.js';
 
 export interface LocalServerOptions {
   /** Port to listen on; 0 picks a free one. Default: `PORT` or 3000. */
@@ -48,6 +51,10 @@ export interface LocalServer {
   initialAccessToken: string | undefined;
   /** True when this start generated the signing keys. */
   generatedKeys: boolean;
+  /** The upstream OpenID provider users log in at. */
+  upstreamIssuer: string;
+  /** True when that is the built-in local provider (any username and password). */
+  localUpstream: boolean;
   close(): Promise<void>;
 }
 
@@ -157,16 +164,42 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   }
   const actualPort = (server.address() as AddressInfo).port;
 
-  const issuer = options.issuer ?? env.ISSUER ?? `http://localhost:${actualPort}`;
-  const config = loadConfig({
-    ...env,
-    ISSUER: issuer,
-    ALLOWED_ORIGINS: env.ALLOWED_ORIGINS ?? LOCAL_ALLOWED_ORIGINS,
-  });
+  const issuer = (options.issuer ?? env.ISSUER ?? `http://localhost:${actualPort}`).replace(/\/$/, '');
+  // Unless an upstream is configured (UPSTREAM_ISSUER, ...), users log in at a local provider.
+  let upstream: LocalUpstream | undefined;
+  if (!env.UPSTREAM_ISSUER) {
+    upstream = await startLocalUpstream({
+      callbackUrl: `${issuer}/callback`,
+      ...(env.UPSTREAM_PORT ? { port: Number(env.UPSTREAM_PORT) } : {}),
+    });
+  }
+  let config;
+  try {
+    config = loadConfig({
+      ...env,
+      ISSUER: issuer,
+      ALLOWED_ORIGINS: env.ALLOWED_ORIGINS ?? LOCAL_ALLOWED_ORIGINS,
+      ...(upstream && {
+        UPSTREAM_ISSUER: upstream.issuer,
+        UPSTREAM_CLIENT_ID: upstream.clientId,
+        UPSTREAM_CLIENT_SECRET: upstream.clientSecret,
+      }),
+    });
+  } catch (error) {
+    server.closeAllConnections();
+    server.close();
+    await upstream?.close();
+    await dynamo.close();
+    await releaseDataDir();
+    throw error;
+  }
   const logLevel = options.logLevel ?? env.LOG_LEVEL ?? 'info';
   const keys = new CachedSigningKeys(keySource);
   const initialAccessToken =
-    config.registrationPolicy === 'token' ? (env.INITIAL_ACCESS_TOKEN ?? randomToken()) : undefined;
+    config.registrationPolicy === 'token' || config.interactiveRegistrationPolicy === 'token'
+      ? (env.INITIAL_ACCESS_TOKEN ?? randomToken())
+      : undefined;
+  const upstreamConfig = config.upstream!;
 
   const oauthLogger = createLogger('oauth', { level: logLevel });
   handlers.oauth = lambdaHandler(
@@ -175,6 +208,13 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       logger: oauthLogger,
       keys,
       clients: new DynamoClientStore(dynamo.documentClient, TABLE_NAME),
+      grants: new DynamoGrantStore(dynamo.documentClient, TABLE_NAME),
+      identityProvider: new OpenIdProvider(upstreamConfig, async () => {
+        if (upstreamConfig.clientSecret === undefined) {
+          throw new Error('locally, give the upstream client secret as UPSTREAM_CLIENT_SECRET');
+        }
+        return upstreamConfig.clientSecret;
+      }),
       ...(initialAccessToken
         ? { initialAccessTokens: new StaticInitialAccessToken(initialAccessToken) }
         : {}),
@@ -198,9 +238,12 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     dataDir,
     initialAccessToken,
     generatedKeys,
+    upstreamIssuer: upstreamConfig.issuer,
+    localUpstream: upstream !== undefined,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((done) => server.close(() => done()));
+      await upstream?.close();
       await dynamo.close();
       await releaseDataDir();
     },

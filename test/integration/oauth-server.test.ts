@@ -51,7 +51,11 @@ describe('discovery', () => {
     expect(as.token_endpoint).toBe(`${issuer}/token`);
     expect(as.registration_endpoint).toBe(`${issuer}/register`);
     expect(as.jwks_uri).toBe(`${issuer}/.well-known/jwks.json`);
-    expect(as.grant_types_supported).toEqual(['client_credentials']);
+    expect(as.grant_types_supported).toEqual(['authorization_code', 'refresh_token', 'client_credentials']);
+    expect(as.response_types_supported).toEqual(['code']);
+    expect(as.code_challenge_methods_supported).toEqual(['S256']);
+    expect(as.revocation_endpoint).toBe(`${issuer}/revoke`);
+    expect(as.authorization_response_iss_parameter_supported).toBe(true);
     expect(as.token_endpoint_auth_methods_supported).toEqual(
       expect.arrayContaining(['client_secret_basic', 'client_secret_post', 'none']),
     );
@@ -561,36 +565,8 @@ describe('authorization endpoint', () => {
   const authorizeUrl = (params: Record<string, string>) =>
     `${issuer}/authorize?${new URLSearchParams(params)}`;
 
-  it('is listed in the metadata, with no response type offered yet', () => {
+  it('is listed in the metadata', () => {
     expect(as.authorization_endpoint).toBe(`${issuer}/authorize`);
-    expect(as.response_types_supported).toEqual([]);
-  });
-
-  it('sends a valid request back to the registered loopback redirect URI with unsupported_response_type', async () => {
-    // Prepare
-    const client = await registerClient(issuer, {
-      redirect_uris: ['http://localhost/callback'],
-      token_endpoint_auth_method: 'none',
-    });
-    // Act
-    const response = await fetch(
-      authorizeUrl({
-        client_id: client.client_id,
-        redirect_uri: 'http://localhost:53127/callback',
-        response_type: 'code',
-        state: 'xyz',
-      }),
-      { redirect: 'manual' },
-    );
-    // Assess
-    expect(response.status).toBe(302);
-    const location = new URL(response.headers.get('location')!);
-    expect(location.origin + location.pathname).toBe('http://localhost:53127/callback');
-    expect(Object.fromEntries(location.searchParams)).toMatchObject({
-      error: 'unsupported_response_type',
-      state: 'xyz',
-      iss: issuer,
-    });
   });
 
   it.each([
@@ -645,8 +621,59 @@ describe('registration policies', () => {
     }
   });
 
-  it('refuses every registration and hides the endpoint under the closed policy', async () => {
-    const closed = await startTestServer({ env: { REGISTRATION_POLICY: 'closed' } });
+  it('applies the token policy to machine clients only, leaving interactive clients open by default', async () => {
+    const guarded = await startTestServer({
+      env: { REGISTRATION_POLICY: 'token', INITIAL_ACCESS_TOKEN: 'let-me-in-0123456789' },
+    });
+    try {
+      const register = (metadata: object) =>
+        fetch(`${guarded.issuer}/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(metadata),
+        });
+      const desktop = await register({
+        redirect_uris: ['http://127.0.0.1/callback'],
+        token_endpoint_auth_method: 'none',
+      });
+      const machine = await register({ grant_types: ['client_credentials'] });
+      expect(desktop.status).toBe(201);
+      expect(machine.status).toBe(401);
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('will not turn an interactive client into a machine client through RFC 7592', async () => {
+    const guarded = await startTestServer({ env: { REGISTRATION_POLICY: 'token' } });
+    try {
+      const client = await registerClient(guarded.issuer, {
+        redirect_uris: ['https://app.example/cb'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      });
+      const response = await fetch(client.registration_client_uri, {
+        method: 'PUT',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${client.registration_access_token}`,
+        },
+        body: JSON.stringify({
+          client_id: client.client_id,
+          redirect_uris: ['https://app.example/cb'],
+          grant_types: ['authorization_code', 'client_credentials'],
+        }),
+      });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: string }).error).toBe('invalid_client_metadata');
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('refuses every registration and hides the endpoint under the closed policies', async () => {
+    const closed = await startTestServer({
+      env: { REGISTRATION_POLICY: 'closed', INTERACTIVE_REGISTRATION_POLICY: 'closed' },
+    });
     try {
       const response = await fetch(`${closed.issuer}/register`, {
         method: 'POST',

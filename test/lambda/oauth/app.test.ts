@@ -4,6 +4,7 @@
  */
 import { createOAuthApp } from '../../../lambda/oauth/app.js';
 import type { ClientStore, StoredClient } from '../../../lambda/oauth/client-store.js';
+import type { GrantStore } from '../../../lambda/oauth/grant-store.js';
 import { loadConfig } from '../../../lambda/shared/config.js';
 import { createLogger } from '../../../lambda/shared/logger.js';
 import { rotateSigningKeySet } from '../../../lambda/shared/key-set.js';
@@ -26,7 +27,13 @@ class MemoryClientStore implements ClientStore {
   async delete(id: string) {
     return this.clients.delete(id);
   }
+  async extend() {}
 }
+
+/** These tests never reach the login endpoints; any use of the grant store is a test bug. */
+const unusedGrants = new Proxy({} as GrantStore, {
+  get: (_target, name) => () => Promise.reject(new Error(`grant store used: ${String(name)}`)),
+});
 
 const config = loadConfig({ ISSUER: 'https://as.example' });
 
@@ -39,6 +46,7 @@ function setup(keySet: Parameters<typeof rotateSigningKeySet>[0] | 'generate' = 
   const app = createOAuthApp({
     config,
     clients,
+    grants: unusedGrants,
     keys,
     logger: createLogger('oauth', { write: (l) => lines.push(l) }),
   });

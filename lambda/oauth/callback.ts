@@ -1,0 +1,112 @@
+/**
+ * The upstream provider's redirect back to this server (`GET /callback`): finds the pending
+ * authorization by `state`, checks it is the same browser that started it, has `openid-client`
+ * verify the response and ID token, and then either asks the user to consent to the client or,
+ * when they already approved it for these scopes, sends the code straight back.
+ *
+ * An upstream error, or a user who cancels, ends as `access_denied` at the client. A callback
+ * whose pending authorization is unknown cannot be sent anywhere, so it gets an error page.
+ */
+import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
+import { randomToken, sha256 } from '../shared/crypto.js';
+import type { OAuthDeps } from './deps.js';
+import type { PendingAuthorization, UserIdentity } from './grant-store.js';
+import { UpstreamLoginError, UpstreamUnavailableError } from './identity-provider.js';
+import { consentPage, errorPage } from './pages.js';
+import {
+  clearBrowserBinding,
+  isIssuedToken,
+  isSameBrowser,
+  issueAuthorizationCode,
+  redirectError,
+  redirectToClient,
+} from './authorization-response.js';
+import { describeScope } from './scopes.js';
+
+const EXPIRED =
+  'This sign-in link has expired or was already used. Start again from your app; a sign-in has 10 minutes.';
+const OTHER_BROWSER =
+  'This sign-in was started in another browser or window. Finish it in the browser your app opened.';
+
+/** The user as the consent page names them. */
+export function displayName(identity: UserIdentity): string {
+  if (identity.name && identity.email && identity.name !== identity.email)
+    return `${identity.name} (${identity.email})`;
+  return identity.email ?? identity.name ?? identity.sub;
+}
+
+export async function callback(request: HttpRequest, deps: OAuthDeps): Promise<PlainResponse> {
+  const received = new URL(request.url);
+  const handle = received.searchParams.get('state');
+  if (!deps.identityProvider || !isIssuedToken(handle)) return errorPage('invalid_request', EXPIRED);
+  const handleHash = sha256(handle);
+  const now = deps.now?.() ?? Date.now();
+  const pending = await deps.grants.getPending(handleHash, now);
+  if (!pending || pending.identity) return errorPage('invalid_request', EXPIRED);
+  if (!isSameBrowser(request, handleHash, pending, deps))
+    return errorPage('access_denied', OTHER_BROWSER, 403);
+
+  // The URL as the provider redirected to it, rebuilt on the configured issuer, never on the Host header.
+  const callbackUrl = new URL(`${deps.config.issuer}/callback${received.search}`);
+  let identity: UserIdentity;
+  try {
+    identity = await deps.identityProvider.completeLogin(callbackUrl, { state: handle, ...pending.upstream });
+  } catch (error) {
+    if (!(error instanceof UpstreamLoginError) && !(error instanceof UpstreamUnavailableError)) throw error;
+    return finishWithError(handleHash, pending, error, deps, now);
+  }
+  const { request: authorization } = pending;
+  const subjectHash = sha256(identity.sub);
+
+  const approved = authorization.forceConsent
+    ? undefined
+    : await deps.grants.getConsent(authorization.clientId, subjectHash, now);
+  if (approved && authorization.scope.split(' ').every((s) => approved.includes(s))) {
+    if (!(await deps.grants.takePending(handleHash, now))) return errorPage('invalid_request', EXPIRED);
+    const code = await issueAuthorizationCode(authorization, identity, deps, now);
+    deps.logger.info('login completed with remembered consent', { clientId: authorization.clientId });
+    return redirectToClient(authorization, { code }, deps, clearBrowserBinding(handleHash, deps));
+  }
+
+  const client = await deps.clients.get(authorization.clientId);
+  if (!client) return errorPage('invalid_client', 'The app is no longer registered with this server.');
+  const csrfToken = randomToken();
+  if (!(await deps.grants.setPendingIdentity(handleHash, identity, sha256(csrfToken), now))) {
+    return errorPage('invalid_request', EXPIRED);
+  }
+  return consentPage({
+    action: `${deps.config.issuer}/authorize`,
+    handle,
+    csrfToken,
+    clientName: client.metadata.client_name,
+    redirectUri: authorization.redirectUri,
+    user: displayName(identity),
+    permissions: authorization.scope.split(' ').map((s) => describeScope(s, deps.config.resourceName)),
+    resourceName: deps.config.resourceName,
+  });
+}
+
+async function finishWithError(
+  handleHash: string,
+  pending: PendingAuthorization,
+  error: UpstreamLoginError | UpstreamUnavailableError,
+  deps: OAuthDeps,
+  now: number,
+): Promise<PlainResponse> {
+  const cancelled = error instanceof UpstreamLoginError && error.cancelled;
+  if (cancelled) deps.logger.info('login cancelled upstream', { clientId: pending.request.clientId });
+  else deps.logger.warn('upstream login failed', { clientId: pending.request.clientId, error });
+  if (!(await deps.grants.takePending(handleHash, now))) return errorPage('invalid_request', EXPIRED);
+  const description = cancelled
+    ? 'the user cancelled the login'
+    : error instanceof UpstreamUnavailableError
+      ? 'the identity provider cannot be reached'
+      : 'the login at the identity provider failed';
+  return redirectError(
+    pending.request,
+    'access_denied',
+    description,
+    deps,
+    clearBrowserBinding(handleHash, deps),
+  );
+}

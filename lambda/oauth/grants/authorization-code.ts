@@ -1,0 +1,71 @@
+/**
+ * The authorization code grant (RFC 6749 §4.1.3, OAuth 2.1 §4.1.3) with PKCE (RFC 7636 §4.6).
+ * The code is checked before it is spent, so a request with a wrong verifier or from another
+ * client burns nothing; it is then marked used by one conditional write, and a second use
+ * revokes the grant family it started (RFC 6749 §10.5).
+ */
+import { createHash } from 'node:crypto';
+import { sha256 } from '../../shared/crypto.js';
+import { isIssuedToken } from '../authorization-response.js';
+import { InvalidGrantError, InvalidRequestError } from '../errors.js';
+import type { AuthorizationCode } from '../grant-store.js';
+import { resolveAudience } from '../token-request.js';
+import type { GrantContext, GrantHandler } from './grant.js';
+import { issueUserTokens } from './user-tokens.js';
+
+/** RFC 7636 §4.1: 43 to 128 unreserved characters. */
+const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
+
+function checkCode(code: AuthorizationCode, { client, params, deps }: GrantContext, verifier: string): void {
+  const { request } = code;
+  if (request.clientId !== client.clientId)
+    throw new InvalidGrantError('the code was issued to another client');
+  const redirectUri = params.get('redirect_uri');
+  if (
+    request.redirectUriSent
+      ? redirectUri !== request.redirectUri
+      : redirectUri !== null && redirectUri !== request.redirectUri
+  ) {
+    throw new InvalidGrantError('"redirect_uri" does not match the authorization request');
+  }
+  const challenge = createHash('sha256').update(verifier, 'ascii').digest('base64url');
+  if (challenge !== request.codeChallenge) throw new InvalidGrantError('PKCE verification failed');
+  if (resolveAudience(params.getAll('resource'), deps.config) !== request.audience) {
+    throw new InvalidGrantError('"resource" does not match the authorization request');
+  }
+}
+
+export const authorizationCodeGrant: GrantHandler = async (context) => {
+  const { params, deps, now } = context;
+  const code = params.get('code');
+  const verifier = params.get('code_verifier');
+  if (!code) throw new InvalidRequestError('"code" is required');
+  if (!verifier) throw new InvalidRequestError('"code_verifier" is required (PKCE)');
+  if (!CODE_VERIFIER.test(verifier)) throw new InvalidRequestError('"code_verifier" is malformed');
+  if (!isIssuedToken(code)) throw new InvalidGrantError('the code is invalid or expired');
+
+  const codeHash = sha256(code);
+  const stored = await deps.grants.getCode(codeHash, now);
+  if (!stored) throw new InvalidGrantError('the code is invalid or expired');
+  if (!stored.used) checkCode(stored, context, verifier);
+  const redemption = stored.used
+    ? { outcome: 'replayed' as const }
+    : await deps.grants.redeemCode(codeHash, now);
+  if (redemption.outcome !== 'redeemed') {
+    if (stored.request.clientId === context.client.clientId) {
+      await deps.grants.revokeFamily(stored.familyId);
+      deps.logger.warn('authorization code reused; grant revoked', {
+        clientId: context.client.clientId,
+        familyId: stored.familyId,
+      });
+    }
+    throw new InvalidGrantError('the code is invalid or expired');
+  }
+  return issueUserTokens(context, {
+    familyId: stored.familyId,
+    familyExpiresAt: stored.familyExpiresAt,
+    identity: stored.identity,
+    scope: stored.request.scope,
+    audience: stored.request.audience,
+  });
+};

@@ -1,0 +1,63 @@
+/**
+ * The refresh token grant (RFC 6749 §6, OAuth 2.1 §4.3) with rotation in a grant family
+ * (OAuth 2.0 Security BCP §4.14.2). Each refresh token is rotated out on use; the rotated-out
+ * token keeps working for a short grace window, because clients such as Claude Code refresh from
+ * parallel sessions at once. Its use after the window is a replay: the whole family is revoked.
+ * `scope` and `resource` may narrow the new access token, never widen it; the new refresh token
+ * keeps the grant's scope (RFC 6749 §6).
+ */
+import { sha256 } from '../../shared/crypto.js';
+import { isIssuedToken } from '../authorization-response.js';
+import { InvalidGrantError, InvalidRequestError, InvalidTargetError } from '../errors.js';
+import { narrowScope, resolveAudience } from '../token-request.js';
+import type { GrantHandler } from './grant.js';
+import { issueUserTokens } from './user-tokens.js';
+
+const DAY = 86_400;
+
+export const refreshTokenGrant: GrantHandler = async (context) => {
+  const { client, params, deps, now } = context;
+  const token = params.get('refresh_token');
+  if (!token) throw new InvalidRequestError('"refresh_token" is required');
+  const invalid = () => new InvalidGrantError('the refresh token is invalid, expired or revoked');
+  if (!isIssuedToken(token)) throw invalid();
+
+  const tokenHash = sha256(token);
+  const stored = await deps.grants.getRefreshToken(tokenHash, now);
+  if (!stored || stored.clientId !== client.clientId) throw invalid();
+  const family = await deps.grants.getFamily(stored.familyId, now);
+  if (!family || family.revoked) throw invalid();
+
+  // Narrowing is checked before rotation, so a refused request does not spend the token.
+  const scope = narrowScope(params.get('scope'), family.scope);
+  if (resolveAudience(params.getAll('resource'), deps.config) !== family.audience) {
+    throw new InvalidTargetError('"resource" must name the resource of the original grant');
+  }
+
+  const rotation = await deps.grants.markRotated(tokenHash, now);
+  if (
+    !rotation.first &&
+    Math.floor(now / 1000) - rotation.rotatedAt > deps.config.refreshTokenReuseGraceSeconds
+  ) {
+    await deps.grants.revokeFamily(family.familyId);
+    deps.logger.warn('refresh token reused after rotation; grant revoked', {
+      clientId: client.clientId,
+      familyId: family.familyId,
+    });
+    throw invalid();
+  }
+
+  // A client in use stays registered; extending at most once a day keeps refreshes to one write.
+  const nowSeconds = Math.floor(now / 1000);
+  const idleExpiry = Math.ceil((nowSeconds + deps.config.clientIdleTtlSeconds) / DAY) * DAY;
+  if (client.expiresAt !== undefined && client.expiresAt < idleExpiry - DAY) {
+    await deps.clients.extend(client.clientId, idleExpiry);
+  }
+  return issueUserTokens(context, {
+    familyId: family.familyId,
+    familyExpiresAt: family.expiresAt,
+    identity: family.identity,
+    scope,
+    audience: family.audience,
+  });
+};

@@ -1,0 +1,56 @@
+/**
+ * The token response of the user grants (authorization code, refresh token): an access token
+ * for the user and a new refresh token in the grant family. A refresh token is issued every
+ * time, whether or not `offline_access` was asked for: clients that never ask would otherwise
+ * lose the connection when the access token expires.
+ */
+import { randomToken, sha256 } from '../../shared/crypto.js';
+import { issueAccessToken } from '../access-token.js';
+import type { UserIdentity } from '../grant-store.js';
+import type { GrantContext, TokenResponse } from './grant.js';
+
+export interface UserGrant {
+  familyId: string;
+  familyExpiresAt: number;
+  identity: UserIdentity;
+  /** The access token's scope (the grant's, or narrower on refresh). */
+  scope: string;
+  audience: string;
+}
+
+export async function issueUserTokens(
+  { client, deps, now }: GrantContext,
+  grant: UserGrant,
+): Promise<TokenResponse> {
+  const nowSeconds = Math.floor(now / 1000);
+  const refreshToken = randomToken();
+  await deps.grants.saveRefreshToken(sha256(refreshToken), {
+    familyId: grant.familyId,
+    clientId: client.clientId,
+    expiresAt: Math.min(nowSeconds + deps.config.refreshTokenIdleTtlSeconds, grant.familyExpiresAt),
+  });
+  const { identity } = grant;
+  const issued = await issueAccessToken(
+    deps.keys,
+    deps.config.issuer,
+    deps.config.accessTokenTtlSeconds,
+    {
+      sub: identity.sub,
+      clientId: client.clientId,
+      audience: grant.audience,
+      scope: grant.scope,
+      extra: {
+        ...(identity.name !== undefined && { name: identity.name }),
+        ...(identity.email !== undefined && { email: identity.email }),
+      },
+    },
+    now,
+  );
+  return {
+    access_token: issued.token,
+    token_type: 'Bearer',
+    expires_in: issued.expiresIn,
+    scope: grant.scope,
+    refresh_token: refreshToken,
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * The upstream OpenID provider users log in with (Amazon Cognito when deployed, a local provider
+ * under `npm start`). This server is an OpenID Connect relying party of it, through panva's
+ * `openid-client`: discovery, the authorization URL with PKCE, state and nonce, and the code
+ * exchange with ID token validation are the library's; only the mapping to our errors is here.
+ */
+import * as oidc from 'openid-client';
+import type { UpstreamConfig } from '../shared/config.js';
+import type { UserIdentity } from './grant-store.js';
+
+export interface UpstreamLoginChecks {
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+}
+
+export interface IdentityProvider {
+  /** Where to send the browser to log in; `callbackUrl` is this server's `/callback`. */
+  authorizationUrl(input: UpstreamLoginChecks & { callbackUrl: string; prompt?: string }): Promise<URL>;
+  /** Verifies the upstream's redirect to `/callback` (the URL as received) and returns the user. */
+  completeLogin(callback: URL, checks: UpstreamLoginChecks): Promise<UserIdentity>;
+}
+
+/** The upstream cannot be reached or described (discovery failed); the login cannot start. */
+export class UpstreamUnavailableError extends Error {
+  readonly code = 'ERR_UPSTREAM_UNAVAILABLE';
+}
+
+/**
+ * The upstream login did not produce a verified user: the user cancelled, the provider refused,
+ * or its response failed validation. `cancelled` tells the first apart, for the message.
+ */
+export class UpstreamLoginError extends Error {
+  readonly code = 'ERR_UPSTREAM_LOGIN';
+  constructor(
+    message: string,
+    readonly cancelled: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+const TIMEOUT_SECONDS = 5;
+
+function text(value: unknown, max = 320): string | undefined {
+  return typeof value === 'string' && value.length > 0 && value.length <= max ? value : undefined;
+}
+
+/** The identity taken from verified ID token claims; Cognito has no `name` unless mapped. */
+export function identityFromClaims(claims: Record<string, unknown>): UserIdentity {
+  const sub = text(claims.sub, 255);
+  if (!sub) throw new UpstreamLoginError('the ID token has no usable "sub" claim', false);
+  const email = text(claims.email);
+  const name =
+    text(claims.name, 200) ?? text(claims.preferred_username, 200) ?? text(claims['cognito:username'], 200);
+  return { sub, ...(name ? { name } : {}), ...(email ? { email } : {}) };
+}
+
+export class OpenIdProvider implements IdentityProvider {
+  private configuration: Promise<oidc.Configuration> | undefined;
+
+  constructor(
+    private readonly upstream: UpstreamConfig,
+    /** The client secret at the upstream (read from Secrets Manager when deployed). */
+    private readonly clientSecret: () => Promise<string>,
+  ) {}
+
+  /** Discovery runs once per process and is retried on the next login if it failed. */
+  private discover(): Promise<oidc.Configuration> {
+    this.configuration ??= (async () => {
+      const url = new URL(this.upstream.issuer);
+      const insecure = url.protocol === 'http:';
+      const config = await oidc.discovery(
+        url,
+        this.upstream.clientId,
+        undefined,
+        oidc.ClientSecretPost(await this.clientSecret()),
+        {
+          timeout: TIMEOUT_SECONDS,
+          // http is allowed for loopback issuers only (checked by loadConfig): the local provider.
+          ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
+        },
+      );
+      config.timeout = TIMEOUT_SECONDS;
+      return config;
+    })().catch((error: unknown) => {
+      this.configuration = undefined;
+      throw new UpstreamUnavailableError('the identity provider could not be discovered', { cause: error });
+    });
+    return this.configuration;
+  }
+
+  async authorizationUrl(
+    input: UpstreamLoginChecks & { callbackUrl: string; prompt?: string },
+  ): Promise<URL> {
+    const config = await this.discover();
+    return oidc.buildAuthorizationUrl(config, {
+      redirect_uri: input.callbackUrl,
+      scope: this.upstream.scopes,
+      state: input.state,
+      nonce: input.nonce,
+      code_challenge: await oidc.calculatePKCECodeChallenge(input.codeVerifier),
+      code_challenge_method: 'S256',
+      ...(input.prompt ? { prompt: input.prompt } : {}),
+    });
+  }
+
+  async completeLogin(callback: URL, checks: UpstreamLoginChecks): Promise<UserIdentity> {
+    const config = await this.discover();
+    let tokens;
+    try {
+      tokens = await oidc.authorizationCodeGrant(config, callback, {
+        pkceCodeVerifier: checks.codeVerifier,
+        expectedState: checks.state,
+        expectedNonce: checks.nonce,
+        idTokenExpected: true,
+      });
+    } catch (error) {
+      if (error instanceof oidc.AuthorizationResponseError) {
+        const cancelled = error.error === 'access_denied';
+        throw new UpstreamLoginError(
+          cancelled ? 'the login was cancelled' : `the identity provider answered "${error.error}"`,
+          cancelled,
+          { cause: error },
+        );
+      }
+      throw new UpstreamLoginError('the login could not be verified', false, { cause: error });
+    }
+    const claims = tokens.claims();
+    if (!claims) throw new UpstreamLoginError('the identity provider returned no ID token', false);
+    return identityFromClaims(claims as Record<string, unknown>);
+  }
+}

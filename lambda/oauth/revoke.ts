@@ -1,0 +1,37 @@
+/**
+ * Token revocation (RFC 7009). A refresh token revokes its whole grant family, and only when the
+ * authenticated client owns it. Access tokens are self-contained JWTs that `/mcp` verifies with
+ * no database call, so revoking one has no effect before it expires (its lifetime is short);
+ * the answer is 200 all the same, as for unknown tokens (RFC 7009 §2.2).
+ */
+import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
+import { sha256 } from '../shared/crypto.js';
+import { mediaType, readText } from '../shared/http.js';
+import { isIssuedToken } from './authorization-response.js';
+import { authenticateClient } from './client-auth.js';
+import { parseForm } from './credentials.js';
+import type { OAuthDeps } from './deps.js';
+import { InvalidRequestError, NO_STORE } from './errors.js';
+
+const MAX_REVOCATION_REQUEST_BYTES = 16 * 1024;
+
+export async function revoke(request: HttpRequest, deps: OAuthDeps): Promise<PlainResponse> {
+  if (mediaType(request) !== 'application/x-www-form-urlencoded') {
+    throw new InvalidRequestError('the body must be application/x-www-form-urlencoded');
+  }
+  const params = parseForm(await readText(request, MAX_REVOCATION_REQUEST_BYTES));
+  const client = await authenticateClient(request, params, deps.clients);
+  const token = params.get('token');
+  if (!token) throw new InvalidRequestError('"token" is required');
+
+  // Refresh tokens have the shape of issued tokens; JWTs (access tokens) never do.
+  if (isIssuedToken(token)) {
+    const now = deps.now?.() ?? Date.now();
+    const stored = await deps.grants.getRefreshToken(sha256(token), now);
+    if (stored && stored.clientId === client.clientId) {
+      await deps.grants.revokeFamily(stored.familyId);
+      deps.logger.info('grant revoked', { clientId: client.clientId, familyId: stored.familyId });
+    }
+  }
+  return new PlainResponse(null, { status: 200, headers: NO_STORE });
+}
