@@ -1,9 +1,11 @@
 /**
  * The whole system in one stack: an OAuth 2.1 authorization server (`oauth`) and an MCP
  * resource server (`mcp`) behind one HTTP API, a DynamoDB table, a signing key set in Secrets
- * Manager rotated by `rotate-keys`, and alarms. See doc/architecture.md.
+ * Manager rotated by `rotate-keys`, the upstream OpenID provider users log in at (a Cognito
+ * user pool unless another is configured), and alarms. See doc/architecture.md.
  */
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { Alarms } from './constructs/alarms.js';
 import { Api } from './constructs/api.js';
@@ -11,24 +13,21 @@ import { HTTP_FUNCTION_TIMEOUT, ServiceFunction } from './constructs/function.js
 import { InitialAccessToken } from './constructs/initial-access-token.js';
 import { SigningKeys } from './constructs/signing-keys.js';
 import { Storage } from './constructs/storage.js';
-import { resolveSettings, SettingsError, type DeploymentSettings } from './settings.js';
+import { UpstreamUserPool } from './constructs/user-pool.js';
+import { hasExternalUpstream, resolveSettings, type DeploymentSettings } from './settings.js';
 
 /**
- * The upstream OpenID provider users will log in with (authorization code grant). Reserved:
- * interactive login arrives in a later issue; this prop is where it will be configured.
+ * Every setting of `DeploymentSettings` can be given here (or as CDK context). Users log in at
+ * the Cognito user pool the stack creates, unless `upstreamIssuer`, `upstreamClientId` and
+ * `upstreamClientSecretArn` name another OpenID provider.
  */
-export interface UpstreamIdentityProviderProps {
-  /** `cognito` creates a user pool in the stack; `oidc` uses any OpenID issuer. */
-  readonly kind: 'cognito' | 'oidc';
-  readonly issuer?: string;
-  readonly clientId?: string;
-  /** A Secrets Manager secret holding the client secret at the upstream provider. */
-  readonly clientSecretArn?: string;
-}
+export interface McpOAuthStackProps extends StackProps, Partial<DeploymentSettings> {}
 
-export interface McpOAuthStackProps extends StackProps, Partial<DeploymentSettings> {
-  /** Not supported yet (see `UpstreamIdentityProviderProps`); setting it fails synthesis. */
-  readonly upstreamIdentityProvider?: UpstreamIdentityProviderProps;
+/** The upstream OpenID provider as the oauth function sees it. */
+interface Upstream {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecretArn: string;
 }
 
 export class McpOAuthStack extends Stack {
@@ -39,15 +38,12 @@ export class McpOAuthStack extends Stack {
   readonly oauth: ServiceFunction;
   readonly mcp: ServiceFunction;
   readonly initialAccessToken?: InitialAccessToken;
+  /** The user pool users log in at; absent when `upstreamIssuer` names another provider. */
+  readonly userPool?: UpstreamUserPool;
   readonly alarms: Alarms;
 
   constructor(scope: Construct, id: string, props: McpOAuthStackProps = {}) {
     super(scope, id, props);
-    if (props.upstreamIdentityProvider) {
-      throw new SettingsError(
-        'upstreamIdentityProvider is not supported yet: interactive login is a later issue',
-      );
-    }
     const settings = (this.settings = resolveSettings(props, this.node));
     const removalPolicy = settings.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
     const common = {
@@ -62,7 +58,7 @@ export class McpOAuthStack extends Stack {
       rotationDays: settings.signingKeyRotationDays,
       logRemovalPolicy: removalPolicy,
     });
-    if (settings.registrationPolicy === 'token') {
+    if (settings.registrationPolicy === 'token' || settings.interactiveRegistrationPolicy === 'token') {
       this.initialAccessToken = new InitialAccessToken(this, 'InitialAccessToken');
     }
 
@@ -102,6 +98,31 @@ export class McpOAuthStack extends Stack {
         : {}),
     });
     const issuer = this.api.url;
+    const callbackUrl = `${issuer}/callback`;
+
+    // The app client's callback URL needs the API's URL, and the oauth function's environment
+    // needs the app client: pool after API, environment after pool (the API's integration
+    // depends on the function, not on its environment, so there is no cycle).
+    let upstream: Upstream;
+    if (hasExternalUpstream(settings)) {
+      upstream = {
+        issuer: settings.upstreamIssuer!,
+        clientId: settings.upstreamClientId!,
+        clientSecretArn: settings.upstreamClientSecretArn!,
+      };
+    } else {
+      this.userPool = new UpstreamUserPool(this, 'Users', {
+        callbackUrl,
+        scopes: settings.upstreamScopes,
+        removalPolicy,
+        ...(settings.cognitoDomainPrefix ? { domainPrefix: settings.cognitoDomainPrefix } : {}),
+      });
+      upstream = {
+        issuer: this.userPool.issuer,
+        clientId: this.userPool.client.userPoolClientId,
+        clientSecretArn: this.userPool.clientSecret.secretArn,
+      };
+    }
 
     const shared = {
       ISSUER: issuer,
@@ -114,6 +135,16 @@ export class McpOAuthStack extends Stack {
       TABLE_NAME: this.storage.table.tableName,
       ACCESS_TOKEN_TTL_SECONDS: String(settings.accessTokenTtlSeconds),
       REGISTRATION_POLICY: settings.registrationPolicy,
+      INTERACTIVE_REGISTRATION_POLICY: settings.interactiveRegistrationPolicy,
+      REFRESH_TOKEN_REUSE_GRACE_SECONDS: String(settings.refreshTokenReuseGraceSeconds),
+      REFRESH_TOKEN_IDLE_TTL_SECONDS: String(settings.refreshTokenIdleTtlSeconds),
+      REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS: String(settings.refreshTokenAbsoluteTtlSeconds),
+      CLIENT_LOGIN_DEADLINE_SECONDS: String(settings.clientLoginDeadlineSeconds),
+      CLIENT_IDLE_TTL_SECONDS: String(settings.clientIdleTtlSeconds),
+      UPSTREAM_ISSUER: upstream.issuer,
+      UPSTREAM_CLIENT_ID: upstream.clientId,
+      UPSTREAM_CLIENT_SECRET_ARN: upstream.clientSecretArn,
+      UPSTREAM_SCOPES: settings.upstreamScopes.join(' '),
       ...(this.initialAccessToken
         ? { INITIAL_ACCESS_TOKEN_SECRET_ARN: this.initialAccessToken.secret.secretArn }
         : {}),
@@ -128,10 +159,17 @@ export class McpOAuthStack extends Stack {
       this.mcp.fn.addEnvironment(name, value);
     }
 
-    // Least privilege: oauth reads and writes the table and reads the keys; mcp reads the keys only.
+    // Least privilege: oauth reads and writes the table and reads the keys, the initial access
+    // token and its client secret at the upstream provider (that exact ARN, whether the secret is
+    // the stack's or the operator's); mcp reads the keys only.
     this.storage.grantItemReadWrite(this.oauth.fn);
     this.signingKeys.grantRead(this.oauth.fn);
     this.initialAccessToken?.grantRead(this.oauth.fn);
+    iam.Grant.addToPrincipal({
+      grantee: this.oauth.fn,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [upstream.clientSecretArn],
+    });
     this.signingKeys.grantRead(this.mcp.fn);
 
     this.alarms = new Alarms(this, 'Alarms', {
@@ -146,7 +184,13 @@ export class McpOAuthStack extends Stack {
     new CfnOutput(this, 'Issuer', { value: issuer, description: 'OAuth issuer (bare origin)' });
     new CfnOutput(this, 'RegistrationEndpoint', {
       value: `${issuer}/register`,
-      description: `Client registration (RFC 7591); policy: ${settings.registrationPolicy}`,
+      description:
+        `Client registration (RFC 7591); policy: ${settings.interactiveRegistrationPolicy} for interactive ` +
+        `clients, ${settings.registrationPolicy} for client_credentials`,
+    });
+    new CfnOutput(this, 'UpstreamCallbackUrl', {
+      value: callbackUrl,
+      description: 'The redirect URI registered at the upstream OpenID provider',
     });
     new CfnOutput(this, 'TokenEndpoint', { value: `${issuer}/token` });
     new CfnOutput(this, 'SigningKeysSecretArn', { value: this.signingKeys.secret.secretArn });
@@ -156,6 +200,20 @@ export class McpOAuthStack extends Stack {
         value: this.initialAccessToken.secret.secretArn,
         description:
           'aws secretsmanager get-secret-value --secret-id <this> --query SecretString --output text',
+      });
+    }
+    if (this.userPool) {
+      new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPool.userPoolId });
+      new CfnOutput(this, 'CognitoLoginUrl', {
+        value: this.userPool.loginUrl,
+        description: 'Cognito hosted sign-in pages (managed login) where users log in',
+      });
+      new CfnOutput(this, 'CreateFirstUser', {
+        value:
+          `aws cognito-idp admin-create-user --region ${Aws.REGION} --user-pool-id ${this.userPool.userPool.userPoolId}` +
+          ' --username you@example.com --user-attributes Name=email,Value=you@example.com' +
+          ' Name=email_verified,Value=true --desired-delivery-mediums EMAIL',
+        description: 'Creates a user, who gets a temporary password by email (replace you@example.com twice)',
       });
     }
     if (this.api.domainName) {

@@ -16,11 +16,49 @@ export interface DeploymentSettings {
   /** Lifetime of issued access tokens. */
   readonly accessTokenTtlSeconds: number;
   /**
-   * Who may register clients: `open` (anyone), `token` (an initial access token the stack
-   * generates, RFC 7591 §3) or `closed`. `token` by default: with only the client_credentials
-   * grant, open registration would hand tool access to anyone on the internet.
+   * Who may register clients that ask for the `client_credentials` grant (machine clients, which
+   * act without a user): `open` (anyone), `token` (an initial access token the stack generates,
+   * RFC 7591 §3) or `closed`. `token` by default: such a client gets tool access with no user
+   * logging in, so open registration would hand it to anyone on the internet.
    */
   readonly registrationPolicy: RegistrationPolicy;
+  /**
+   * Who may register clients that do not use `client_credentials` (Claude, Cursor, VS Code, which
+   * register themselves and cannot present an initial access token): `open`, `token` or `closed`.
+   * `open` by default: such a client gets nothing until a user logs in upstream and consents.
+   */
+  readonly interactiveRegistrationPolicy: RegistrationPolicy;
+  /** How long a rotated-out refresh token stays usable, for clients that refresh in parallel. */
+  readonly refreshTokenReuseGraceSeconds: number;
+  /** A refresh token unused this long expires. */
+  readonly refreshTokenIdleTtlSeconds: number;
+  /** No refresh token of a login outlives this, however often it is used. At least the idle TTL. */
+  readonly refreshTokenAbsoluteTtlSeconds: number;
+  /** A registered interactive client that completes no login within this time is deleted. */
+  readonly clientLoginDeadlineSeconds: number;
+  /** An interactive client unused this long expires. */
+  readonly clientIdleTtlSeconds: number;
+  /**
+   * The upstream OpenID provider users log in with, instead of the Cognito user pool the stack
+   * creates: its issuer (`https://...`, exactly as its `iss` claim reads). Needs
+   * `upstreamClientId` and `upstreamClientSecretArn`.
+   */
+  readonly upstreamIssuer?: string;
+  /** This server's client id at `upstreamIssuer`. */
+  readonly upstreamClientId?: string;
+  /**
+   * The complete ARN of a Secrets Manager secret whose value is the plain client secret at
+   * `upstreamIssuer`. The oauth function may read this secret and no other.
+   */
+  readonly upstreamClientSecretArn?: string;
+  /** Scopes requested at the upstream provider; must include `openid`. */
+  readonly upstreamScopes: readonly string[];
+  /**
+   * Prefix of the Cognito hosted login domain (`<prefix>.auth.<region>.amazoncognito.com`), which
+   * must be unique in the region across all AWS accounts. Default: the stack name and the account
+   * id (see `lib/constructs/user-pool.ts`). Only with the Cognito user pool the stack creates.
+   */
+  readonly cognitoDomainPrefix?: string;
   /** Browser origins allowed to call the API (MCP Inspector, web clients). */
   readonly allowedOrigins: readonly string[];
   /** Every scope the server knows. */
@@ -59,9 +97,19 @@ export interface DeploymentSettings {
   readonly tracing: boolean;
 }
 
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+
 export const DEFAULT_SETTINGS: DeploymentSettings = {
   accessTokenTtlSeconds: 3600,
   registrationPolicy: 'token',
+  interactiveRegistrationPolicy: 'open',
+  refreshTokenReuseGraceSeconds: 60,
+  refreshTokenIdleTtlSeconds: 30 * DAY,
+  refreshTokenAbsoluteTtlSeconds: 90 * DAY,
+  clientLoginDeadlineSeconds: DAY,
+  clientIdleTtlSeconds: 90 * DAY,
+  upstreamScopes: ['openid', 'email', 'profile'],
   allowedOrigins: [],
   scopes: DEFAULT_SCOPES,
   trustedIssuers: [],
@@ -194,6 +242,65 @@ const trustedIssuers: Parser<TrustedIssuer[]> = (value, key) => {
   }
 };
 
+/**
+ * An upstream OpenID issuer, kept exactly as given: it must equal the provider's `iss` claim
+ * (OpenID Connect Discovery §4.3), so a trailing slash is part of it where the provider has one.
+ */
+const issuerUrl: Parser<string> = (value, key) => {
+  const s = text(value, key);
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    throw new SettingsError(`"${key}" must be an https URL, got ${JSON.stringify(s)}`);
+  }
+  if (url.protocol !== 'https:')
+    throw new SettingsError(`"${key}" must be an https URL, got ${JSON.stringify(s)}`);
+  if (url.search || url.hash || url.username || url.password) {
+    throw new SettingsError(`"${key}" must be an https URL without query, fragment or credentials`);
+  }
+  return s;
+};
+
+/**
+ * The complete ARN, with the six characters Secrets Manager appends to the name: IAM matches a
+ * grant against the complete ARN, so a partial one would leave the function unable to read it.
+ */
+const secretArn: Parser<string> = (value, key) => {
+  const s = text(value, key);
+  if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/.test(s)) {
+    throw new SettingsError(
+      `"${key}" must be the complete ARN of a Secrets Manager secret ` +
+        '(arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>, as describe-secret prints it)',
+    );
+  }
+  return s;
+};
+
+const upstreamScopes: Parser<string[]> = (value, key) => {
+  const parsed = scopes(value, key);
+  if (!parsed.includes('openid')) throw new SettingsError(`"${key}" must include "openid"`);
+  return parsed;
+};
+
+/** Cognito refuses a prefix domain that contains one of these. */
+export const COGNITO_RESERVED_WORDS = ['aws', 'amazon', 'cognito'];
+
+/** Scopes the app client of the stack's own user pool can be allowed without a resource server. */
+export const COGNITO_STANDARD_SCOPES = ['openid', 'email', 'phone', 'profile'];
+
+const cognitoDomainPrefix: Parser<string> = (value, key) => {
+  const s = text(value, key);
+  if (!/^(?!-)[a-z0-9-]{1,63}(?<!-)$/.test(s)) {
+    throw new SettingsError(
+      `"${key}" must be 1 to 63 lowercase letters, digits and hyphens, not starting or ending with a hyphen`,
+    );
+  }
+  const reserved = COGNITO_RESERVED_WORDS.find((word) => s.includes(word));
+  if (reserved) throw new SettingsError(`"${key}" must not contain "${reserved}" (Cognito reserves it)`);
+  return s;
+};
+
 const email: Parser<string> = (value, key) => {
   const s = text(value, key);
   if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(s)) throw new SettingsError(`"${key}" must be an email address`);
@@ -213,6 +320,17 @@ const retention: Parser<number> = (value, key) => {
 const PARSERS: { [K in keyof DeploymentSettings]-?: Parser<NonNullable<DeploymentSettings[K]>> } = {
   accessTokenTtlSeconds: integer(60, 86_400),
   registrationPolicy: oneOf('open', 'token', 'closed'),
+  interactiveRegistrationPolicy: oneOf('open', 'token', 'closed'),
+  refreshTokenReuseGraceSeconds: integer(0, 600),
+  refreshTokenIdleTtlSeconds: integer(HOUR, 365 * DAY),
+  refreshTokenAbsoluteTtlSeconds: integer(HOUR, 365 * DAY),
+  clientLoginDeadlineSeconds: integer(600, 30 * DAY),
+  clientIdleTtlSeconds: integer(DAY, 365 * DAY),
+  upstreamIssuer: issuerUrl,
+  upstreamClientId: text,
+  upstreamClientSecretArn: secretArn,
+  upstreamScopes,
+  cognitoDomainPrefix,
   allowedOrigins: origins,
   scopes,
   trustedIssuers,
@@ -274,5 +392,41 @@ export function resolveSettings(props: Partial<DeploymentSettings>, node?: Node)
   if (settings.throttleBurstLimit < settings.throttleRateLimit) {
     throw new SettingsError('"throttleBurstLimit" must be at least "throttleRateLimit"');
   }
+  if (settings.refreshTokenAbsoluteTtlSeconds < settings.refreshTokenIdleTtlSeconds) {
+    throw new SettingsError('"refreshTokenAbsoluteTtlSeconds" must be at least "refreshTokenIdleTtlSeconds"');
+  }
+  checkUpstream(settings);
   return settings;
+}
+
+export const UPSTREAM_KEYS = ['upstreamIssuer', 'upstreamClientId', 'upstreamClientSecretArn'] as const;
+
+/** True when users log in at an external OpenID provider, false when at the stack's own user pool. */
+export function hasExternalUpstream(settings: DeploymentSettings): boolean {
+  return UPSTREAM_KEYS.every((key) => settings[key] !== undefined);
+}
+
+function checkUpstream(settings: DeploymentSettings): void {
+  const given = UPSTREAM_KEYS.filter((key) => settings[key] !== undefined);
+  if (given.length > 0 && given.length < UPSTREAM_KEYS.length) {
+    throw new SettingsError(
+      `"upstreamIssuer", "upstreamClientId" and "upstreamClientSecretArn" must be given together ` +
+        `(or none, for the Cognito user pool the stack creates); got only ${given.map((k) => `"${k}"`).join(', ')}`,
+    );
+  }
+  if (hasExternalUpstream(settings)) {
+    if (settings.cognitoDomainPrefix !== undefined) {
+      throw new SettingsError(
+        '"cognitoDomainPrefix" applies only to the Cognito user pool the stack creates, not with "upstreamIssuer"',
+      );
+    }
+    return;
+  }
+  const unsupported = settings.upstreamScopes.filter((scope) => !COGNITO_STANDARD_SCOPES.includes(scope));
+  if (unsupported.length) {
+    throw new SettingsError(
+      `"upstreamScopes" with the stack's Cognito user pool may only contain ${COGNITO_STANDARD_SCOPES.join(', ')}; ` +
+        `got ${unsupported.map((s) => `"${s}"`).join(', ')}`,
+    );
+  }
 }

@@ -283,6 +283,10 @@ export function createMcpApp(deps: McpAppDeps): Handler {
       case 'OPTIONS':
         return preflight(request, origin);
       default: {
+        // Authenticate first: clients such as mcp-remote probe with an unauthenticated GET and
+        // prepare their login only when it answers 401.
+        const auth = await authenticate(request);
+        if (auth instanceof PlainResponse) return withCors(auth, origin);
         // Stateless: no standalone SSE stream (GET) and no session to end (DELETE).
         const headers = { ...corsHeaders(origin), allow: 'POST' };
         const error = new RpcError(ErrorCode.ServerError, 'Method not allowed.');

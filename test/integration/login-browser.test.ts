@@ -10,12 +10,12 @@ import { auth, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.j
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Browser } from 'playwright-core';
-import { hasChromium, launchChromium } from '../support/browser.js';
+import { launchChromium, runBrowserTests } from '../support/browser.js';
 import { startTestServer } from '../support/local-server.js';
 import type { LocalServer } from '../../lib/local/server.js';
 import { BrowserOAuthProvider, LoopbackCallback } from '../support/oauth-client-provider.js';
 
-const describeWithBrowser = hasChromium ? describe : describe.skip;
+const describeWithBrowser = runBrowserTests ? describe : describe.skip;
 
 describeWithBrowser('v1 SDK client logging a user in through the browser', () => {
   let server: LocalServer;

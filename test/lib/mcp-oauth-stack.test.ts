@@ -10,6 +10,9 @@ let tableId: string;
 let signingSecretId: string;
 let initialTokenSecretId: string;
 let apiId: string;
+let userPoolId: string;
+let clientId: string;
+let clientSecretId: string;
 
 beforeAll(() => {
   ({ template } = synth());
@@ -23,6 +26,25 @@ beforeAll(() => {
   signingSecretId = logicalId(template, 'AWS::SecretsManager::Secret', 'SigningKeys');
   initialTokenSecretId = logicalId(template, 'AWS::SecretsManager::Secret', 'InitialAccessToken');
   apiId = logicalId(template, 'AWS::ApiGatewayV2::Api', 'Api');
+  userPoolId = logicalId(template, 'AWS::Cognito::UserPool', 'Users');
+  clientId = logicalId(template, 'AWS::Cognito::UserPoolClient', 'Users');
+  clientSecretId = logicalId(template, 'AWS::SecretsManager::Secret', 'UsersClientSecret');
+});
+
+/** The issuer as the template spells it: the bare execute-api origin of the API. */
+const issuerJoin = (suffix = '') => ({
+  'Fn::Join': [
+    '',
+    [
+      'https://',
+      { Ref: apiId },
+      '.execute-api.',
+      { Ref: 'AWS::Region' },
+      '.',
+      { Ref: 'AWS::URLSuffix' },
+      ...(suffix ? [suffix] : []),
+    ],
+  ],
 });
 
 const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'].map((a) => `Allow ${a} "*"`);
@@ -44,7 +66,7 @@ describe('least privilege', () => {
     );
   });
 
-  it('lets the oauth function use single table items and read the signing keys and the initial access token', () => {
+  it('lets the oauth function use single table items and read the signing keys, the initial access token and the upstream client secret', () => {
     // Act
     const permissions = rolePermissions(template, ids.oauth.role);
 
@@ -56,6 +78,7 @@ describe('least privilege', () => {
         ...ITEM_ACTIONS.map((a) => `Allow ${a} ${arnOf(tableId)}`),
         `Allow secretsmanager:GetSecretValue ${ref(signingSecretId)}`,
         `Allow secretsmanager:GetSecretValue ${ref(initialTokenSecretId)}`,
+        `Allow secretsmanager:GetSecretValue ${ref(clientSecretId)}`,
       ].sort(),
     );
     expect(ITEM_ACTIONS).toEqual([
@@ -218,12 +241,7 @@ describe('functions', () => {
 
   it('tells both HTTP functions the issuer: the bare execute-api origin of the API', () => {
     // Prepare
-    const issuer = {
-      'Fn::Join': [
-        '',
-        ['https://', { Ref: apiId }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }],
-      ],
-    };
+    const issuer = issuerJoin();
     const functions = template.findResources('AWS::Lambda::Function') as Resources;
 
     // Act
@@ -239,6 +257,16 @@ describe('functions', () => {
       ACCESS_TOKEN_TTL_SECONDS: '3600',
       SCOPES: 'mcp:tools mcp:resources',
       REGISTRATION_POLICY: 'token',
+      INTERACTIVE_REGISTRATION_POLICY: 'open',
+      REFRESH_TOKEN_REUSE_GRACE_SECONDS: '60',
+      REFRESH_TOKEN_IDLE_TTL_SECONDS: '2592000',
+      REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS: '7776000',
+      CLIENT_LOGIN_DEADLINE_SECONDS: '86400',
+      CLIENT_IDLE_TTL_SECONDS: '7776000',
+      UPSTREAM_ISSUER: { 'Fn::GetAtt': [userPoolId, 'ProviderURL'] },
+      UPSTREAM_CLIENT_ID: { Ref: clientId },
+      UPSTREAM_CLIENT_SECRET_ARN: { Ref: clientSecretId },
+      UPSTREAM_SCOPES: 'openid email profile',
       ALLOWED_ORIGINS: '',
       LOG_LEVEL: 'info',
       NODE_OPTIONS: '--enable-source-maps',
@@ -309,6 +337,107 @@ describe('signing keys', () => {
       GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true, IncludeSpace: false },
       SecretString: Match.absent(),
     });
+  });
+});
+
+describe('the Cognito user pool users log in at', () => {
+  it('lets only administrators create users, who sign in with a verified email address', () => {
+    // Assess
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: Match.objectLike({ AllowAdminCreateUserOnly: true }),
+      UsernameAttributes: ['email'],
+      AutoVerifiedAttributes: ['email'],
+      Schema: [{ Name: 'email', Required: true, Mutable: true }],
+      AccountRecoverySetting: { RecoveryMechanisms: [{ Name: 'verified_email', Priority: 1 }] },
+    });
+  });
+
+  it('requires a strong password and an authenticator app (TOTP) at every sign-in', () => {
+    // Assess
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      MfaConfiguration: 'ON',
+      EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
+      Policies: {
+        PasswordPolicy: Match.objectLike({
+          MinimumLength: 12,
+          RequireLowercase: true,
+          RequireUppercase: true,
+          RequireNumbers: true,
+          RequireSymbols: true,
+        }),
+      },
+      UserPoolTier: 'ESSENTIALS',
+    });
+  });
+
+  it('retains the pool, with deletion protection, when the stack is deleted', () => {
+    // Assess
+    template.hasResource('AWS::Cognito::UserPool', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({ DeletionProtection: 'ACTIVE' }),
+    });
+  });
+
+  it('has one confidential app client: the authorization code grant only, back to <issuer>/callback', () => {
+    // Act
+    const clients = template.findResources('AWS::Cognito::UserPoolClient') as Resources;
+
+    // Assess
+    expect(Object.keys(clients)).toEqual([clientId]);
+    expect(clients[clientId]!.Properties).toMatchObject({
+      UserPoolId: { Ref: userPoolId },
+      GenerateSecret: true,
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthScopes: ['openid', 'email', 'profile'],
+      CallbackURLs: [issuerJoin('/callback')],
+      SupportedIdentityProviders: ['COGNITO'],
+      PreventUserExistenceErrors: 'ENABLED',
+      ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+      IdTokenValidity: 5,
+      AccessTokenValidity: 5,
+      TokenValidityUnits: { IdToken: 'minutes', AccessToken: 'minutes', RefreshToken: 'minutes' },
+    });
+    expect(clients[clientId]!.Properties!.LogoutURLs).toBeUndefined();
+  });
+
+  it("serves managed login (v2) with Cognito's default style at a prefix made of the stack name and account", () => {
+    // Assess
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
+      UserPoolId: { Ref: userPoolId },
+      ManagedLoginVersion: 2,
+      Domain: { 'Fn::Join': ['-', ['mcpoauth', { Ref: 'AWS::AccountId' }]] },
+    });
+    template.hasResourceProperties('AWS::Cognito::ManagedLoginBranding', {
+      UserPoolId: { Ref: userPoolId },
+      ClientId: { Ref: clientId },
+      UseCognitoProvidedValues: true,
+    });
+  });
+
+  it('copies the client secret into Secrets Manager inside CloudFormation, never through the template', () => {
+    // Act
+    const secrets = template.findResources('AWS::SecretsManager::Secret') as Resources;
+    const json = JSON.stringify(template.toJSON());
+
+    // Assess
+    expect(secrets[clientSecretId]!.Properties!.SecretString).toEqual({
+      'Fn::GetAtt': [clientId, 'ClientSecret'],
+    });
+    expect(json.match(/"ClientSecret"/g)).toHaveLength(1);
+    expect(JSON.stringify(template.toJSON().Outputs)).not.toContain(clientSecretId);
+    expect(json).not.toMatch(/Custom::|AWS::CloudFormation::CustomResource/);
+  });
+
+  it('lets the oauth function read the upstream client secret, and the mcp function not', () => {
+    // Act
+    const statement = `Allow secretsmanager:GetSecretValue ${ref(clientSecretId)}`;
+
+    // Assess
+    expect(rolePermissions(template, ids.oauth.role)).toContain(statement);
+    expect(rolePermissions(template, ids.mcp.role)).not.toContain(statement);
+    expect(rolePermissions(template, ids.rotate.role)).not.toContain(statement);
   });
 });
 
@@ -471,5 +600,28 @@ describe('outputs', () => {
     );
     expect(JSON.stringify(outputs.McpUrl.Value)).toMatch(/\/mcp"\]\]\}$/);
     expect(JSON.stringify(outputs.RegistrationEndpoint.Value)).toMatch(/\/register"\]\]\}$/);
+  });
+
+  it('prints the user pool, its sign-in pages, the callback URL and the command that creates the first user', () => {
+    // Act
+    const outputs = template.toJSON().Outputs;
+
+    // Assess
+    expect(outputs.UserPoolId.Value).toEqual({ Ref: userPoolId });
+    expect(outputs.UpstreamCallbackUrl.Value).toEqual(issuerJoin('/callback'));
+    expect(JSON.stringify(outputs.CognitoLoginUrl.Value)).toContain('.auth.');
+    expect(outputs.CreateFirstUser.Value).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'aws cognito-idp admin-create-user --region ',
+          { Ref: 'AWS::Region' },
+          ' --user-pool-id ',
+          { Ref: userPoolId },
+          ' --username you@example.com --user-attributes Name=email,Value=you@example.com' +
+            ' Name=email_verified,Value=true --desired-delivery-mediums EMAIL',
+        ],
+      ],
+    });
   });
 });

@@ -35,6 +35,18 @@ describe('cdk-nag AwsSolutions', () => {
         alarmEmail: 'ops@example.com',
       },
     ],
+    [
+      'another OpenID provider instead of the user pool',
+      {
+        upstreamIssuer: 'https://example.okta.com/oauth2/default',
+        upstreamClientId: '0oa1b2c3d4',
+        upstreamClientSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:upstream-AbC123',
+      },
+    ],
+    [
+      'a destroyable stack with token-only interactive registration',
+      { removalPolicy: 'destroy', registrationPolicy: 'closed', interactiveRegistrationPolicy: 'token' },
+    ],
   ])('finds nothing unacknowledged with %s', (_, props) => {
     // Act
     const { report } = nag(props);
@@ -59,6 +71,7 @@ describe('cdk-nag AwsSolutions', () => {
     }
     expect([...new Set(acks.map((a) => a.id))].sort()).toEqual([
       'AwsSolutions-APIG4',
+      'AwsSolutions-COG8',
       'AwsSolutions-IAM5[Resource::*]',
       'AwsSolutions-SMG4',
     ]);
@@ -78,6 +91,7 @@ describe('cdk-nag AwsSolutions', () => {
     // Assess
     expect(report.violations.map((v) => v.ruleName).sort()).toEqual([
       'AwsSolutions-APIG4',
+      'AwsSolutions-COG8',
       'AwsSolutions-IAM5[Resource::*]',
       'AwsSolutions-SMG4',
     ]);

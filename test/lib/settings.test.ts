@@ -1,7 +1,20 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_SETTINGS, resolveSettings, SettingsError } from '../../lib/settings.js';
-import { logicalId, synth, type Resources } from './synth.js';
+import { logicalId, rolePermissions, synth, type Resources } from './synth.js';
+
+function oauthEnvironment(template: Template): Record<string, any> {
+  const functions = template.findResources('AWS::Lambda::Function') as Resources;
+  return functions[logicalId(template, 'AWS::Lambda::Function', 'OAuthFunction')]!.Properties!.Environment
+    .Variables;
+}
+
+const UPSTREAM_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:mcp/upstream-client-AbC123';
+const UPSTREAM = {
+  upstreamIssuer: 'https://example.okta.com/oauth2/default',
+  upstreamClientId: '0oa1b2c3d4',
+  upstreamClientSecretArn: UPSTREAM_SECRET_ARN,
+};
 
 function contextNode(context: Record<string, unknown>) {
   return new Stack(new App({ context }), 'Settings').node;
@@ -16,9 +29,18 @@ describe('resolveSettings', () => {
     expect(settings).toEqual(DEFAULT_SETTINGS);
     expect(settings).toMatchObject({
       registrationPolicy: 'token',
+      interactiveRegistrationPolicy: 'open',
+      refreshTokenReuseGraceSeconds: 60,
+      refreshTokenIdleTtlSeconds: 2_592_000,
+      refreshTokenAbsoluteTtlSeconds: 7_776_000,
+      clientLoginDeadlineSeconds: 86_400,
+      clientIdleTtlSeconds: 7_776_000,
+      upstreamScopes: ['openid', 'email', 'profile'],
       removalPolicy: 'retain',
       signingKeyRotationDays: 30,
     });
+    expect(settings.upstreamIssuer).toBeUndefined();
+    expect(settings.cognitoDomainPrefix).toBeUndefined();
   });
 
   it('reads CDK context given as strings on the command line', () => {
@@ -32,6 +54,13 @@ describe('resolveSettings', () => {
         '[{"issuer":"https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc","clientIds":["agent"]}]',
       tracing: 'false',
       mcpMemorySize: '512',
+      interactiveRegistrationPolicy: 'token',
+      refreshTokenIdleTtlSeconds: '86400',
+      refreshTokenAbsoluteTtlSeconds: '604800',
+      upstreamIssuer: 'https://login.microsoftonline.com/tenant-id/v2.0',
+      upstreamClientId: 'mcp-server',
+      upstreamClientSecretArn: UPSTREAM_SECRET_ARN,
+      upstreamScopes: 'openid email offline_access',
     });
 
     // Act
@@ -48,6 +77,13 @@ describe('resolveSettings', () => {
       ],
       tracing: false,
       mcpMemorySize: 512,
+      interactiveRegistrationPolicy: 'token',
+      refreshTokenIdleTtlSeconds: 86_400,
+      refreshTokenAbsoluteTtlSeconds: 604_800,
+      upstreamIssuer: 'https://login.microsoftonline.com/tenant-id/v2.0',
+      upstreamClientId: 'mcp-server',
+      upstreamClientSecretArn: UPSTREAM_SECRET_ARN,
+      upstreamScopes: ['openid', 'email', 'offline_access'],
     });
   });
 
@@ -109,6 +145,82 @@ describe('resolveSettings', () => {
       { throttleRateLimit: 100, throttleBurstLimit: 50 },
       '"throttleBurstLimit" must be at least "throttleRateLimit"',
     ],
+    [
+      { interactiveRegistrationPolicy: 'anyone' },
+      '"interactiveRegistrationPolicy" must be one of open, token, closed, got "anyone"',
+    ],
+    [
+      { refreshTokenReuseGraceSeconds: '601' },
+      '"refreshTokenReuseGraceSeconds" must be an integer from 0 to 600, got "601"',
+    ],
+    [
+      { refreshTokenIdleTtlSeconds: '60' },
+      '"refreshTokenIdleTtlSeconds" must be an integer from 3600 to 31536000, got "60"',
+    ],
+    [
+      { refreshTokenAbsoluteTtlSeconds: '31536001' },
+      '"refreshTokenAbsoluteTtlSeconds" must be an integer from 3600 to 31536000, got "31536001"',
+    ],
+    [
+      { refreshTokenIdleTtlSeconds: 7_776_000, refreshTokenAbsoluteTtlSeconds: 2_592_000 },
+      '"refreshTokenAbsoluteTtlSeconds" must be at least "refreshTokenIdleTtlSeconds"',
+    ],
+    [
+      { clientLoginDeadlineSeconds: '599' },
+      '"clientLoginDeadlineSeconds" must be an integer from 600 to 2592000, got "599"',
+    ],
+    [
+      { clientIdleTtlSeconds: '3600' },
+      '"clientIdleTtlSeconds" must be an integer from 86400 to 31536000, got "3600"',
+    ],
+    [
+      { ...UPSTREAM, upstreamIssuer: 'http://idp.example.com' },
+      '"upstreamIssuer" must be an https URL, got "http://idp.example.com"',
+    ],
+    [
+      { ...UPSTREAM, upstreamIssuer: 'https://idp.example.com/?tenant=1' },
+      '"upstreamIssuer" must be an https URL without query, fragment or credentials',
+    ],
+    [
+      {
+        ...UPSTREAM,
+        upstreamClientSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:upstream',
+      },
+      '"upstreamClientSecretArn" must be the complete ARN of a Secrets Manager secret',
+    ],
+    [
+      { ...UPSTREAM, upstreamClientSecretArn: 'arn:aws:ssm:eu-west-1:123456789012:parameter/client-secret' },
+      '"upstreamClientSecretArn" must be the complete ARN of a Secrets Manager secret',
+    ],
+    [
+      { upstreamIssuer: UPSTREAM.upstreamIssuer },
+      '"upstreamIssuer", "upstreamClientId" and "upstreamClientSecretArn" must be given together ' +
+        '(or none, for the Cognito user pool the stack creates); got only "upstreamIssuer"',
+    ],
+    [
+      { upstreamClientId: 'a', upstreamClientSecretArn: UPSTREAM_SECRET_ARN },
+      'got only "upstreamClientId", "upstreamClientSecretArn"',
+    ],
+    [{ upstreamScopes: 'email profile' }, '"upstreamScopes" must include "openid"'],
+    [
+      { upstreamScopes: 'openid offline_access' },
+      '"upstreamScopes" with the stack\'s Cognito user pool may only contain openid, email, phone, profile; got "offline_access"',
+    ],
+    [
+      { ...UPSTREAM, cognitoDomainPrefix: 'team-login' },
+      '"cognitoDomainPrefix" applies only to the Cognito user pool the stack creates',
+    ],
+    [
+      { cognitoDomainPrefix: 'Team-Login' },
+      '"cognitoDomainPrefix" must be 1 to 63 lowercase letters, digits and hyphens',
+    ],
+    [{ cognitoDomainPrefix: '-team' }, '"cognitoDomainPrefix" must be 1 to 63'],
+    [{ cognitoDomainPrefix: 'team-' }, '"cognitoDomainPrefix" must be 1 to 63'],
+    [{ cognitoDomainPrefix: 'team.login' }, '"cognitoDomainPrefix" must be 1 to 63'],
+    [{ cognitoDomainPrefix: 'a'.repeat(64) }, '"cognitoDomainPrefix" must be 1 to 63'],
+    [{ cognitoDomainPrefix: 'team-aws-login' }, '"cognitoDomainPrefix" must not contain "aws"'],
+    [{ cognitoDomainPrefix: 'amazonians' }, '"cognitoDomainPrefix" must not contain "amazon"'],
+    [{ cognitoDomainPrefix: 'mycognito' }, '"cognitoDomainPrefix" must not contain "cognito"'],
   ])('refuses %j, naming the setting', (context, message) => {
     // Act
     const act = () => resolveSettings({}, contextNode(context));
@@ -149,20 +261,62 @@ describe('the stack under other settings', () => {
     expect(template.toJSON().Outputs.McpUrl.Value).toBe('https://mcp.example.com/mcp');
   });
 
-  it('creates no initial access token when registration is open', () => {
+  it('creates no initial access token when neither registration policy is token', () => {
     // Act
     const { template } = synth({ registrationPolicy: 'open' }, { bundle: false });
 
     // Assess
-    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
-    const oauth = (template.findResources('AWS::Lambda::Function') as Resources)[
-      logicalId(template, 'AWS::Lambda::Function', 'OAuthFunction')
-    ]!;
-    expect(oauth.Properties!.Environment.Variables).toMatchObject({ REGISTRATION_POLICY: 'open' });
-    expect(oauth.Properties!.Environment.Variables.INITIAL_ACCESS_TOKEN_SECRET_ARN).toBeUndefined();
+    expect(Object.keys(template.findResources('AWS::SecretsManager::Secret')).sort()).toEqual([
+      logicalId(template, 'AWS::SecretsManager::Secret', 'SigningKeys'),
+      logicalId(template, 'AWS::SecretsManager::Secret', 'UsersClientSecret'),
+    ]);
+    expect(oauthEnvironment(template)).toMatchObject({
+      REGISTRATION_POLICY: 'open',
+      INTERACTIVE_REGISTRATION_POLICY: 'open',
+    });
+    expect(oauthEnvironment(template).INITIAL_ACCESS_TOKEN_SECRET_ARN).toBeUndefined();
   });
 
-  it('lets a development stack delete its table and logs', () => {
+  it('creates the initial access token when only interactive registration needs it', () => {
+    // Act
+    const { template } = synth(
+      { registrationPolicy: 'closed', interactiveRegistrationPolicy: 'token' },
+      { bundle: false },
+    );
+
+    // Assess
+    const secretId = logicalId(template, 'AWS::SecretsManager::Secret', 'InitialAccessToken');
+    expect(oauthEnvironment(template)).toMatchObject({
+      REGISTRATION_POLICY: 'closed',
+      INTERACTIVE_REGISTRATION_POLICY: 'token',
+      INITIAL_ACCESS_TOKEN_SECRET_ARN: { Ref: secretId },
+    });
+  });
+
+  it('passes the refresh token and client lifetimes to the oauth function', () => {
+    // Act
+    const { template } = synth(
+      {
+        refreshTokenReuseGraceSeconds: 0,
+        refreshTokenIdleTtlSeconds: 3600,
+        refreshTokenAbsoluteTtlSeconds: 86_400,
+        clientLoginDeadlineSeconds: 600,
+        clientIdleTtlSeconds: 86_400,
+      },
+      { bundle: false },
+    );
+
+    // Assess
+    expect(oauthEnvironment(template)).toMatchObject({
+      REFRESH_TOKEN_REUSE_GRACE_SECONDS: '0',
+      REFRESH_TOKEN_IDLE_TTL_SECONDS: '3600',
+      REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS: '86400',
+      CLIENT_LOGIN_DEADLINE_SECONDS: '600',
+      CLIENT_IDLE_TTL_SECONDS: '86400',
+    });
+  });
+
+  it('lets a development stack delete its table, user pool and logs', () => {
     // Act
     const { template } = synth({ removalPolicy: 'destroy' }, { bundle: false });
 
@@ -170,6 +324,10 @@ describe('the stack under other settings', () => {
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Delete',
       Properties: Match.objectLike({ DeletionProtectionEnabled: false }),
+    });
+    template.hasResource('AWS::Cognito::UserPool', {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({ DeletionProtection: 'INACTIVE' }),
     });
     for (const group of Object.values(template.findResources('AWS::Logs::LogGroup') as Resources)) {
       expect(group.DeletionPolicy).toBe('Delete');
@@ -222,11 +380,79 @@ describe('the stack under other settings', () => {
     });
   });
 
-  it('refuses an upstream identity provider until interactive login exists', () => {
+  it('creates no user pool when another OpenID provider is configured, and points the oauth function at it', () => {
     // Act
-    const act = () => synth({ upstreamIdentityProvider: { kind: 'cognito' } }, { bundle: false });
+    const { template } = synth(
+      { ...UPSTREAM, upstreamScopes: ['openid', 'email', 'offline_access'] },
+      { bundle: false },
+    );
 
     // Assess
-    expect(act).toThrow('upstreamIdentityProvider is not supported yet');
+    for (const type of [
+      'AWS::Cognito::UserPool',
+      'AWS::Cognito::UserPoolClient',
+      'AWS::Cognito::UserPoolDomain',
+      'AWS::Cognito::ManagedLoginBranding',
+    ]) {
+      template.resourceCountIs(type, 0);
+    }
+    expect(oauthEnvironment(template)).toMatchObject({
+      UPSTREAM_ISSUER: 'https://example.okta.com/oauth2/default',
+      UPSTREAM_CLIENT_ID: '0oa1b2c3d4',
+      UPSTREAM_CLIENT_SECRET_ARN: UPSTREAM_SECRET_ARN,
+      UPSTREAM_SCOPES: 'openid email offline_access',
+    });
+    const role = (id: string) => logicalId(template, 'AWS::IAM::Role', id);
+    const statement = `Allow secretsmanager:GetSecretValue ${JSON.stringify(UPSTREAM_SECRET_ARN)}`;
+    expect(rolePermissions(template, role('OAuthRole'))).toContain(statement);
+    expect(rolePermissions(template, role('McpRole'))).not.toContain(statement);
+    const outputs = template.toJSON().Outputs;
+    expect(outputs.UserPoolId).toBeUndefined();
+    expect(outputs.CreateFirstUser).toBeUndefined();
+    expect(outputs.UpstreamCallbackUrl).toBeDefined();
+  });
+
+  it('reads the upstream provider from CDK context too', () => {
+    // Act
+    const { template } = synth({}, { bundle: false, context: UPSTREAM });
+
+    // Assess
+    template.resourceCountIs('AWS::Cognito::UserPool', 0);
+    expect(oauthEnvironment(template).UPSTREAM_ISSUER).toBe(UPSTREAM.upstreamIssuer);
+  });
+
+  it('gives the hosted login domain the configured prefix, and the app client the configured scopes', () => {
+    // Act
+    const { template } = synth(
+      { cognitoDomainPrefix: 'acme-mcp-login', upstreamScopes: ['openid', 'email'] },
+      { bundle: false },
+    );
+
+    // Assess
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
+      Domain: 'acme-mcp-login',
+      ManagedLoginVersion: 2,
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      AllowedOAuthScopes: ['openid', 'email'],
+    });
+    expect(oauthEnvironment(template).UPSTREAM_SCOPES).toBe('openid email');
+  });
+
+  it('registers <custom domain>/callback at the user pool when the issuer is a custom domain', () => {
+    // Act
+    const { template } = synth(
+      {
+        customDomainName: 'mcp.example.com',
+        customDomainCertificateArn:
+          'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666',
+      },
+      { bundle: false },
+    );
+
+    // Assess
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      CallbackURLs: ['https://mcp.example.com/callback'],
+    });
   });
 });

@@ -76,6 +76,21 @@ describe('stateless Streamable HTTP on /mcp (2025 era)', () => {
     expect(response.headers.get('allow')).toBe('POST');
   });
 
+  it.each(['GET', 'DELETE'])(
+    'answers an unauthenticated %s with the 401 challenge, not 405',
+    async (method) => {
+      // Prepare
+      const app = await testApp();
+
+      // Act
+      const response = await app(new Request(RESOURCE, { method }));
+
+      // Assess
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toMatch(/^Bearer resource_metadata="[^"]+"/);
+    },
+  );
+
   it('answers a notification with 202 and no body', async () => {
     const app = await testApp();
     const response = await app(
