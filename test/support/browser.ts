@@ -51,6 +51,8 @@ export interface LoginOptions {
 export interface LoginResult {
   /** Where this server sent the browser at the end: the client's redirect URI with the response. */
   redirect: URL;
+  /** Content Security Policy violations the browser reported on the way (there should be none). */
+  cspViolations: string[];
   page: Page;
   context: BrowserContext;
 }
@@ -83,13 +85,17 @@ export async function loginInBrowser(
 ): Promise<LoginResult> {
   const context = options.context ?? (await browser.newContext());
   const page = await context.newPage();
+  const cspViolations: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
   const redirected = finalRedirect(page, server.issuer, server.upstreamIssuer);
   await page.goto(authorizationUrl).catch(() => undefined);
   const first = await Promise.race([
     redirected,
     page.waitForURL(`${server.upstreamIssuer}/**`).then(() => null),
   ]);
-  if (first) return { redirect: first, page, context };
+  if (first) return { redirect: first, cspViolations, page, context };
 
   await page.fill('input[name="login"]', options.username);
   await page.fill('input[name="password"]', 'any password');
@@ -101,5 +107,8 @@ export async function loginInBrowser(
   if (consent !== 'none') {
     await page.click(`button[name="decision"][value="${consent}"]`).catch(() => undefined);
   }
-  return { redirect: await redirected, page, context };
+  const redirect = await redirected;
+  // Let the browser act on the redirect (and report any policy violation) before returning.
+  await page.waitForLoadState('load').catch(() => undefined);
+  return { redirect, cspViolations, page, context };
 }
