@@ -30,8 +30,14 @@ const lines = [
   `  Discovery               ${base}/.well-known/oauth-authorization-server`,
   `  Protected resource      ${base}/.well-known/oauth-protected-resource/mcp`,
   `  Registration (RFC 7591) ${base}/register`,
+  `  Authorization           ${base}/authorize`,
   `  Token                   ${base}/token`,
+  `  Revocation              ${base}/revoke`,
   `  JWKS                    ${base}/.well-known/jwks.json`,
+  '',
+  server.localUpstream
+    ? `  Users log in at ${server.upstreamIssuer} (local OpenID provider): any username, any password.`
+    : `  Users log in at ${server.upstreamIssuer}.`,
   ...(server.generatedKeys && server.dataDir
     ? ['', `  Generated new signing keys in ${server.dataDir}`]
     : []),
@@ -39,7 +45,12 @@ const lines = [
     ? ['', `  Registration requires this initial access token: ${server.initialAccessToken}`]
     : []),
   '',
-  'Try it:',
+  'Connect an MCP client to the MCP endpoint, for example:',
+  '',
+  `  claude mcp add --transport http local-mcp ${base}/mcp`,
+  `  npx mcp-remote ${base}/mcp`,
+  '',
+  'Or, as a machine client with curl:',
   '',
   `  curl -s ${base}/register -H 'Content-Type: application/json' \\`,
   `    -d '{"client_name":"my-agent","grant_types":["client_credentials"]}'`,

@@ -74,9 +74,20 @@ if [ -n "$TOKEN_SECRET" ]; then
   echo "  export INITIAL_ACCESS_TOKEN=\$(aws secretsmanager get-secret-value --secret-id $TOKEN_SECRET --region $REGION --query SecretString --output text)"
 fi
 
+CREATE_USER="$(output CreateFirstUser)"
+if [ -n "$CREATE_USER" ]; then
+  cat <<USERS
+
+Users log in at the Cognito user pool ($(output CognitoLoginUrl)).
+Create the first one (Cognito emails a temporary password; the first login sets an authenticator app):
+  $CREATE_USER
+Then add $MCP_URL to Claude, Cursor, VS Code or Claude Code (claude mcp add --transport http my-mcp $MCP_URL).
+USERS
+fi
+
 cat <<NEXT
 
-Next: register a machine client, get a token and call a tool.
+Machine clients: register one, get a token and call a tool.
   curl -s $ISSUER/register -H 'Content-Type: application/json' ${TOKEN_LINE}\\
     -d '{"client_name":"my-agent","grant_types":["client_credentials"]}'
   # note client_id and client_secret from the answer, then:
