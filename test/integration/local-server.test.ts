@@ -55,7 +55,7 @@ it('starts from the npm start entry and prints its URLs and an example', async (
       child.stderr.on('data', (chunk: Buffer) => {
         output += chunk.toString();
         const match = /Issuer\s+(http:\/\/localhost:\d+)/.exec(output);
-        if (match && output.includes('Try it:')) {
+        if (match && output.includes('scripts/test-api.sh')) {
           clearTimeout(timer);
           resolve(match[1]!);
         }
@@ -64,6 +64,7 @@ it('starts from the npm start entry and prints its URLs and an example', async (
     });
     expect(output).toContain(`${base}/mcp`);
     expect(output).toContain(`curl -s ${base}/register`);
+    expect(output).toMatch(/Users log in at http:\/\/127\.0\.0\.1:\d+ \(local OpenID provider\): any username, any password/);
     const metadata = (await (await fetch(`${base}/.well-known/oauth-authorization-server`)).json()) as {
       issuer: string;
     };
