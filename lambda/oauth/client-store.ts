@@ -136,8 +136,9 @@ export class DynamoClientStore implements ClientStore {
           TableName: this.tableName,
           Key: key(clientId),
           UpdateExpression: 'SET expiresAt = :e',
-          ConditionExpression: 'attribute_exists(expiresAt) AND expiresAt < :e',
-          ExpressionAttributeValues: { ':e': expiresAt },
+          // An expired client stays gone, even before TTL deletes it.
+          ConditionExpression: 'expiresAt > :now AND expiresAt < :e',
+          ExpressionAttributeValues: { ':e': expiresAt, ':now': Math.floor(this.now() / 1000) },
         }),
       );
     } catch (error) {
