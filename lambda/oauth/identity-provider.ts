@@ -47,13 +47,16 @@ function text(value: unknown, max = 320): string | undefined {
   return typeof value === 'string' && value.length > 0 && value.length <= max ? value : undefined;
 }
 
-/** The identity taken from verified ID token claims; Cognito has no `name` unless mapped. */
+/**
+ * The identity taken from verified ID token claims. Cognito sends no `name` unless the pool
+ * maps one, and its `cognito:username` is a generated id when users sign in with their email,
+ * so it is not used as a name.
+ */
 export function identityFromClaims(claims: Record<string, unknown>): UserIdentity {
   const sub = text(claims.sub, 255);
   if (!sub) throw new UpstreamLoginError('the ID token has no usable "sub" claim', false);
   const email = text(claims.email);
-  const name =
-    text(claims.name, 200) ?? text(claims.preferred_username, 200) ?? text(claims['cognito:username'], 200);
+  const name = text(claims.name, 200) ?? text(claims.preferred_username, 200);
   return { sub, ...(name ? { name } : {}), ...(email ? { email } : {}) };
 }
 
