@@ -90,7 +90,7 @@ export async function issueAuthorizationCode(
     familyExpiresAt,
     expiresAt: now + LOGIN_TTL_SECONDS,
   });
-  await deps.clients.extend(request.clientId, now + deps.config.clientIdleTtlSeconds);
+  await deps.clients.recordLogin(request.clientId, now, now + deps.config.clientIdleTtlSeconds);
   deps.logger.info('authorization code issued', { clientId: request.clientId, familyId });
   return code;
 }

@@ -116,7 +116,7 @@ export async function authorize(request: HttpRequest, deps: OAuthDeps): Promise<
   const state = query.get('state') ?? undefined;
   const back = {
     redirectUri: verified.redirectUri,
-    ...(state && state.length <= MAX_STATE_LENGTH && { state }),
+    ...(state !== undefined && state.length <= MAX_STATE_LENGTH && { state }),
   };
   try {
     const { prompts, ...authorization } = validateRequest(query, verified, deps);
@@ -150,6 +150,10 @@ export async function authorize(request: HttpRequest, deps: OAuthDeps): Promise<
       error = new TemporarilyUnavailableError('the identity provider cannot be reached; retry shortly');
     }
     if (!(error instanceof OAuthError) || error.errorCode === 'server_error') throw error;
+    // Anyone can register a client with any redirect URI, so redirecting errors that involve no
+    // user would make this server an open redirector (RFC 9700 §4.11.2). Only a client that has
+    // completed a login gets them at its redirect URI; the others get the error page.
+    if (verified.client.lastLoginAt === undefined) return errorPage(error.errorCode, `${error.message}.`);
     return redirectError(back, error.errorCode, error.message, deps);
   }
 }

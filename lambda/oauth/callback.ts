@@ -35,6 +35,15 @@ export function displayName(identity: UserIdentity): string {
   return identity.email ?? identity.name ?? identity.sub;
 }
 
+/**
+ * Whether a remembered approval may stand in for the consent page. Only for https redirect URIs:
+ * a loopback port or a private-use scheme can be claimed by any program on the user's machine,
+ * which could then start a login with the approved client's id and receive the code silently.
+ */
+export function mayRememberConsent(redirectUri: string, forceConsent: boolean): boolean {
+  return !forceConsent && redirectUri.startsWith('https://');
+}
+
 export async function callback(request: HttpRequest, deps: OAuthDeps): Promise<PlainResponse> {
   const received = new URL(request.url);
   const handle = received.searchParams.get('state');
@@ -58,9 +67,9 @@ export async function callback(request: HttpRequest, deps: OAuthDeps): Promise<P
   const { request: authorization } = pending;
   const subjectHash = sha256(identity.sub);
 
-  const approved = authorization.forceConsent
-    ? undefined
-    : await deps.grants.getConsent(authorization.clientId, subjectHash, now);
+  const approved = mayRememberConsent(authorization.redirectUri, authorization.forceConsent)
+    ? await deps.grants.getConsent(authorization.clientId, subjectHash, now)
+    : undefined;
   if (approved && authorization.scope.split(' ').every((s) => approved.includes(s))) {
     if (!(await deps.grants.takePending(handleHash, now))) return errorPage('invalid_request', EXPIRED);
     const code = await issueAuthorizationCode(authorization, identity, deps, now);

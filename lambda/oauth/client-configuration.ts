@@ -78,9 +78,13 @@ export async function updateClient(
       '"token_endpoint_auth_method" cannot change between public and confidential; register a new client',
     );
   }
-  if (isMachineClient(client.metadata) !== isMachineClient(metadata)) {
+  const usesLogin = (m: typeof metadata) => m.grant_types.includes('authorization_code');
+  if (
+    isMachineClient(client.metadata) !== isMachineClient(metadata) ||
+    usesLogin(client.metadata) !== usesLogin(metadata)
+  ) {
     throw new InvalidClientMetadataError(
-      '"grant_types" cannot add or remove "client_credentials", which has its own registration policy; register a new client',
+      '"grant_types" cannot add or remove "client_credentials" or "authorization_code", which follow their own registration policies; register a new client',
     );
   }
   const now = Math.floor((deps.now?.() ?? Date.now()) / 1000);

@@ -29,10 +29,21 @@ export interface ClientMetadata {
   application_type?: 'web' | 'native';
 }
 
+/**
+ * Control characters and bidirectional formatting characters: shown on the consent page they
+ * could hide or reorder what the user reads (a name that displays as something else).
+ */
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const safeText = (max: number) =>
+  z.string().check(
+    z.maxLength(max),
+    z.refine((v) => !UNSAFE_TEXT.test(v), 'must not contain control or bidi characters'),
+  );
+
 /** An optional string; `""` counts as absent. */
 const optionalText = (max: number) =>
   z.pipe(
-    z.optional(z.string().check(z.maxLength(max))),
+    z.optional(safeText(max)),
     z.transform((v) => (v === '' ? undefined : v)),
   );
 
@@ -42,7 +53,7 @@ const optionalUrl = z.pipe(
 );
 
 const strings = (maxItems: number, maxLength = 2000) =>
-  z.optional(z.array(z.string().check(z.maxLength(maxLength))).check(z.maxLength(maxItems)));
+  z.optional(z.array(safeText(maxLength)).check(z.maxLength(maxItems)));
 
 const MetadataSchema = z.object({
   redirect_uris: strings(20),

@@ -27,6 +27,8 @@ export interface StoredClient {
    * clients only: a deadline to complete a first login, then pushed forward while in use.
    */
   expiresAt?: number;
+  /** When a user last completed a login with this client (epoch seconds). */
+  lastLoginAt?: number;
 }
 
 export interface ClientStore {
@@ -39,6 +41,8 @@ export interface ClientStore {
   delete(clientId: string): Promise<boolean>;
   /** Moves an expiring client's expiry to `expiresAt` (epoch seconds); clients without one are left alone. */
   extend(clientId: string, expiresAt: number): Promise<void>;
+  /** Records a completed login at `now` (epoch seconds) and, for an expiring client, extends it to `expiresAt`. */
+  recordLogin(clientId: string, now: number, expiresAt: number): Promise<void>;
 }
 
 /**
@@ -92,6 +96,7 @@ export class DynamoClientStore implements ClientStore {
       issuedAt: Item.issuedAt,
       updatedAt: Item.updatedAt,
       ...(typeof Item.expiresAt === 'number' ? { expiresAt: Item.expiresAt } : {}),
+      ...(typeof Item.lastLoginAt === 'number' ? { lastLoginAt: Item.lastLoginAt } : {}),
     };
   }
 
@@ -143,6 +148,39 @@ export class DynamoClientStore implements ClientStore {
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async recordLogin(clientId: string, now: number, expiresAt: number): Promise<void> {
+    // An expiring client that is still alive: record the login and push the expiry forward.
+    // Otherwise a client that never expires: record the login only. An expired one stays gone.
+    const attempts = [
+      {
+        set: 'SET lastLoginAt = :now, expiresAt = :e',
+        condition: 'expiresAt > :now',
+        values: { ':e': expiresAt },
+      },
+      {
+        set: 'SET lastLoginAt = :now',
+        condition: 'attribute_exists(pk) AND attribute_not_exists(expiresAt)',
+        values: {},
+      },
+    ];
+    for (const attempt of attempts) {
+      try {
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key(clientId),
+            UpdateExpression: attempt.set,
+            ConditionExpression: attempt.condition,
+            ExpressionAttributeValues: { ':now': now, ...attempt.values },
+          }),
+        );
+        return;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
     }
   }
 }

@@ -55,7 +55,9 @@ function text(value: unknown, max = 320): string | undefined {
 export function identityFromClaims(claims: Record<string, unknown>): UserIdentity {
   const sub = text(claims.sub, 255);
   if (!sub) throw new UpstreamLoginError('the ID token has no usable "sub" claim', false);
-  const email = text(claims.email);
+  // An address the provider says is unverified is not passed on as the user's.
+  const unverified = claims.email_verified === false || claims.email_verified === 'false';
+  const email = unverified ? undefined : text(claims.email);
   const name = text(claims.name, 200) ?? text(claims.preferred_username, 200);
   return { sub, ...(name ? { name } : {}), ...(email ? { email } : {}) };
 }

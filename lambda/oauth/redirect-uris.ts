@@ -1,21 +1,17 @@
 /**
  * Redirect URI rules, from what real MCP clients register (see shared interop notes): https,
- * loopback http on any port (RFC 8252 §7.3), and private-use schemes such as `cursor://`
- * (RFC 8252 §7.1). Everything else is refused at registration.
+ * loopback http on any port (RFC 8252 §7.3), and private-use schemes (RFC 8252 §7.1).
+ *
+ * Private-use schemes are allow-listed, not deny-listed: the browser hands them to whatever
+ * program claims them (`ms-msdt:`, `search-ms:`, `intent:` and many more), so a scheme is accepted
+ * only in the reverse-DNS form RFC 8252 asks for (`com.example.app:`), or when it is one of the
+ * short schemes shipping MCP clients use.
  */
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-const FORBIDDEN_SCHEMES = new Set([
-  'javascript:',
-  'data:',
-  'file:',
-  'vbscript:',
-  'blob:',
-  'about:',
-  'ftp:',
-  'ws:',
-  'wss:',
-]);
+/** Short private-use schemes of MCP clients that do not use the reverse-DNS form. */
+export const KNOWN_CLIENT_SCHEMES = new Set(['cursor:', 'vscode:', 'vscode-insiders:', 'windsurf:']);
+const REVERSE_DNS_SCHEME = /^[a-z][a-z0-9-]*(\.[a-z0-9-]+)+:$/;
 const MAX_LENGTH = 2000;
 
 export function isLoopbackHttp(url: URL): boolean {
@@ -32,14 +28,16 @@ export function redirectUriProblem(uri: string): string | undefined {
     return 'is not an absolute URI';
   }
   if (uri.includes('#')) return 'must not contain a fragment';
-  if (FORBIDDEN_SCHEMES.has(url.protocol)) return `uses the forbidden scheme "${url.protocol.slice(0, -1)}"`;
+  // Stored and compared as sent, so it must be what a browser would make of it: no whitespace,
+  // backslashes, upper-case hosts or missing slashes that the browser would quietly rewrite.
+  if (url.href !== uri)
+    return `is not in canonical form (a browser would read it as "${url.href.slice(0, 200)}")`;
   if (url.protocol === 'https:') return url.hostname ? undefined : 'has no host';
   if (url.protocol === 'http:') {
     return isLoopbackHttp(url) ? undefined : 'uses http on a host that is not loopback (use https)';
   }
-  // A private-use scheme: RFC 8252 §7.1 asks for reverse-DNS names, but real clients use short
-  // names such as `cursor`, so any syntactically valid scheme other than the forbidden ones passes.
-  return /^[a-z][a-z0-9+.-]*:$/.test(url.protocol) ? undefined : 'has an invalid scheme';
+  if (REVERSE_DNS_SCHEME.test(url.protocol) || KNOWN_CLIENT_SCHEMES.has(url.protocol)) return undefined;
+  return `uses the scheme "${url.protocol.slice(0, -1).slice(0, 40)}": use https, loopback http, or a reverse-DNS private-use scheme such as "com.example.app"`;
 }
 
 /**

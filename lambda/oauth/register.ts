@@ -45,9 +45,14 @@ async function checkRegistrationPolicy(
   metadata: ClientMetadata,
   deps: OAuthDeps,
 ): Promise<void> {
-  const policy = isMachineClient(metadata)
-    ? deps.config.registrationPolicy
-    : deps.config.interactiveRegistrationPolicy;
+  // A client with both kinds of grant must pass both policies.
+  const policies = [
+    ...(isMachineClient(metadata) ? [deps.config.registrationPolicy] : []),
+    ...(metadata.grant_types.some((g) => g !== 'client_credentials')
+      ? [deps.config.interactiveRegistrationPolicy]
+      : []),
+  ];
+  const policy = policies.includes('closed') ? 'closed' : policies.includes('token') ? 'token' : 'open';
   if (policy === 'open') return;
   if (policy === 'closed')
     throw new AccessDeniedError('dynamic client registration is disabled on this server');

@@ -28,6 +28,17 @@ export const GRANTS: Record<GrantType, GrantHandler> = {
 
 const MAX_TOKEN_REQUEST_BYTES = 16 * 1024;
 
+/**
+ * Whether a client may use a grant. Every code exchange returns a refresh token, so a client
+ * registered for `authorization_code` may also refresh, even if it did not list `refresh_token`:
+ * otherwise it would lose the connection when its first access token expires.
+ */
+function isRegisteredFor(registered: readonly GrantType[], grant: GrantType): boolean {
+  return (
+    registered.includes(grant) || (grant === 'refresh_token' && registered.includes('authorization_code'))
+  );
+}
+
 export async function token(request: HttpRequest, deps: OAuthDeps): Promise<PlainResponse> {
   if (mediaType(request) !== 'application/x-www-form-urlencoded') {
     throw new InvalidRequestError('the body must be application/x-www-form-urlencoded');
@@ -40,7 +51,7 @@ export async function token(request: HttpRequest, deps: OAuthDeps): Promise<Plai
   const grant = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType as GrantType] : undefined;
   if (!grant)
     throw new UnsupportedGrantTypeError(`the grant type "${grantType.slice(0, 100)}" is not supported`);
-  if (!client.metadata.grant_types.includes(grantType as GrantType)) {
+  if (!isRegisteredFor(client.metadata.grant_types, grantType as GrantType)) {
     throw new UnauthorizedClientError(`the client is not registered for the "${grantType}" grant`);
   }
 

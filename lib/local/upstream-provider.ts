@@ -75,7 +75,7 @@ export async function startLocalUpstream(options: LocalUpstreamOptions): Promise
           return {
             accountId: id,
             async claims() {
-              return { sub: id, name: id, ...(id.includes('@') ? { email: id, email_verified: false } : {}) };
+              return { sub: id, name: id, ...(id.includes('@') ? { email: id, email_verified: true } : {}) };
             },
           };
         },

@@ -64,7 +64,9 @@ it('starts from the npm start entry and prints its URLs and an example', async (
     });
     expect(output).toContain(`${base}/mcp`);
     expect(output).toContain(`curl -s ${base}/register`);
-    expect(output).toMatch(/Users log in at http:\/\/127\.0\.0\.1:\d+ \(local OpenID provider\): any username, any password/);
+    expect(output).toMatch(
+      /Users log in at http:\/\/127\.0\.0\.1:\d+ \(local OpenID provider\): any username, any password/,
+    );
     const metadata = (await (await fetch(`${base}/.well-known/oauth-authorization-server`)).json()) as {
       issuer: string;
     };

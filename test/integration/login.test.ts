@@ -165,7 +165,7 @@ describe('the authorization endpoint', () => {
     expect(response.headers.get('location')).toBeNull();
   });
 
-  it.each([
+  const INVALID_REQUESTS: [string, Record<string, string>, string][] = [
     ['no response_type', { response_type: '' }, 'invalid_request'],
     ['response_type=token', { response_type: 'token' }, 'unsupported_response_type'],
     ['no code_challenge (PKCE is required)', { code_challenge: '' }, 'invalid_request'],
@@ -176,25 +176,53 @@ describe('the authorization endpoint', () => {
     ['another resource', { resource: 'https://other.example/mcp' }, 'invalid_target'],
     ['prompt=none', { prompt: 'none' }, 'login_required'],
     ['an unknown prompt', { prompt: 'sideways' }, 'invalid_request'],
-  ])('redirects %s back to the client with %s, state and iss', async (_case, params, error) => {
-    // Prepare
-    const client = await publicClient({ scope: 'mcp:tools' });
-    const { challenge } = await pkce();
+  ];
+
+  function invalidRequest(client: RegisteredClient, challenge: string, params: Record<string, string>): URL {
     const url = new URL(authorizeUrl(client, challenge));
     for (const [name, value] of Object.entries(params)) {
       if (value === '') url.searchParams.delete(name);
       else url.searchParams.set(name, value);
     }
+    return url;
+  }
 
-    // Act
-    const response = await fetch(url, { redirect: 'manual' });
+  it.each(INVALID_REQUESTS)(
+    'redirects %s back to a client that has logged a user in, with %s, state and iss',
+    async (_case, params, error) => {
+      // Prepare
+      const client = await publicClient({ scope: 'mcp:tools' });
+      await authorizationCode(client, 'ada', new UserAgent(), { scope: 'mcp:tools' });
+      const { challenge } = await pkce();
 
-    // Assess
-    expect(response.status).toBe(302);
-    const location = new URL(response.headers.get('location')!);
-    expect(location.origin + location.pathname).toBe('http://127.0.0.1:41234/callback');
-    expect(redirectParams(response)).toMatchObject({ error, state: 'client-state-1', iss: server.issuer });
-  });
+      // Act
+      const response = await fetch(invalidRequest(client, challenge, params), { redirect: 'manual' });
+
+      // Assess
+      expect(response.status).toBe(302);
+      const location = new URL(response.headers.get('location')!);
+      expect(location.origin + location.pathname).toBe('http://127.0.0.1:41234/callback');
+      expect(redirectParams(response)).toMatchObject({ error, state: 'client-state-1', iss: server.issuer });
+    },
+  );
+
+  it.each(INVALID_REQUESTS)(
+    'shows %s to the user, not redirecting, for a client that never logged anyone in (no open redirector)',
+    async (_case, params, error) => {
+      // Prepare: anyone can register any redirect URI.
+      const client = await publicClient({ scope: 'mcp:tools', redirect_uris: ['https://evil.example/'] });
+      const { challenge } = await pkce();
+      const url = invalidRequest(client, challenge, { ...params, redirect_uri: 'https://evil.example/' });
+
+      // Act
+      const response = await fetch(url, { redirect: 'manual' });
+
+      // Assess
+      expect(response.status).toBe(400);
+      expect(response.headers.get('location')).toBeNull();
+      expect(await response.text()).toContain(error);
+    },
+  );
 
   it('answers unauthorized_client for a client that did not register the authorization_code grant', async () => {
     const client = await registerClient(server.issuer, {
@@ -203,7 +231,8 @@ describe('the authorization endpoint', () => {
     });
     const { challenge } = await pkce();
     const response = await fetch(authorizeUrl(client, challenge), { redirect: 'manual' });
-    expect(redirectParams(response)).toMatchObject({ error: 'unauthorized_client' });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain('unauthorized_client');
   });
 
   it('sends a valid request to the upstream provider with PKCE S256, state and nonce, bound to the browser', async () => {
@@ -435,14 +464,37 @@ describe('consent', () => {
     expect(twice.status).toBe(400);
   });
 
-  it('is remembered per user, client and scopes, and asked again for prompt=consent, another user or more scopes', async () => {
+  it('is asked every time for a loopback redirect URI, which any local program could claim', async () => {
     // Prepare
     const client = await publicClient();
-    await authorizationCode(client, 'ada', new UserAgent(), { scope: 'mcp:tools' });
+    await authorizationCode(client, 'ada', new UserAgent());
+    const { challenge } = await pkce();
+
+    // Act
+    const again = await startLogin(new UserAgent(), authorizeUrl(client, challenge), server, {
+      username: 'ada',
+    });
+
+    // Assess
+    expect(again.consent).toBeDefined();
+  });
+
+  it('is remembered per user, client and scopes for a web redirect URI, and asked again for prompt=consent, another user or more scopes', async () => {
+    // Prepare
+    const web = 'https://app.example/oauth/callback';
+    const client = await publicClient({ redirect_uris: [web] });
+    await authorizationCode(client, 'ada', new UserAgent(), { scope: 'mcp:tools', redirect_uri: web });
     // A fresh browser each time, so that the upstream asks who logs in.
     const ask = async (username: string, params: Record<string, string>) => {
       const { challenge } = await pkce();
-      return startLogin(new UserAgent(), authorizeUrl(client, challenge, params), server, { username });
+      return startLogin(
+        new UserAgent(),
+        authorizeUrl(client, challenge, { redirect_uri: web, ...params }),
+        server,
+        {
+          username,
+        },
+      );
     };
 
     // Act
@@ -475,6 +527,21 @@ describe('the authorization code grant', () => {
     expect(replay.status).toBe(400);
     expect(replay.body.error).toBe('invalid_grant');
     expect(refreshAfterReplay.body.error).toBe('invalid_grant');
+  });
+
+  it('does not let someone without the verifier revoke a grant by replaying a spent code', async () => {
+    // Prepare
+    const client = await publicClient();
+    const { code, verifier } = await authorizationCode(client);
+    const first = await redeem(client, code, verifier);
+
+    // Act
+    const replay = await redeem(client, code, (await pkce()).verifier);
+    const refreshAfter = await refresh(client, first.body.refresh_token!);
+
+    // Assess
+    expect(replay.body.error).toBe('invalid_grant');
+    expect(refreshAfter.status).toBe(200);
   });
 
   it('lets exactly one of 20 parallel redemptions of a code succeed', async () => {
@@ -581,6 +648,40 @@ describe('the refresh token grant', () => {
     expect(otherResource.body.error).toBe('invalid_target');
     expect(same.status).toBe(200);
     expect(same.body.scope).toBe('mcp:tools');
+  });
+
+  it('lets a client registered only for authorization_code refresh, so it keeps its connection', async () => {
+    const client = await publicClient({ grant_types: ['authorization_code'] });
+    const { code, verifier } = await authorizationCode(client);
+    const { body } = await redeem(client, code, verifier);
+    expect((await refresh(client, body.refresh_token!)).status).toBe(200);
+  });
+
+  it('keeps refreshed access tokens within the scope the client is registered for now (RFC 7592 update)', async () => {
+    // Prepare
+    const { client, tokens } = await loggedIn();
+    const update = await fetch(client.registration_client_uri, {
+      method: 'PUT',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${client.registration_access_token}`,
+      },
+      body: JSON.stringify({
+        client_id: client.client_id,
+        redirect_uris: [REDIRECT],
+        grant_types: ['authorization_code', 'refresh_token'],
+        token_endpoint_auth_method: 'none',
+        scope: 'mcp:tools',
+      }),
+    });
+
+    // Act
+    const refreshed = await refresh(client, tokens.refresh_token!);
+
+    // Assess
+    expect(tokens.scope).toBe('mcp:tools mcp:resources');
+    expect(update.status).toBe(200);
+    expect(refreshed.body.scope).toBe('mcp:tools');
   });
 
   it('refuses another client presenting the refresh token', async () => {

@@ -211,6 +211,13 @@ describe('registration (RFC 7591)', () => {
     ],
     ['an unknown scope', { grant_types: ['client_credentials'], scope: 'mcp:tools admin' }, '"admin"'],
     ['a wrongly typed field', { grant_types: ['client_credentials'], client_name: 42 }, '"client_name"'],
+    ...['\u0000', '\u001b[31m', '\u202e', '\u2066', '\u200f'].map(
+      (char): [string, Record<string, unknown>, string] => [
+        `a display name with ${JSON.stringify(char)}`,
+        { grant_types: ['client_credentials'], client_name: `Legit${char}App` },
+        'control or bidi',
+      ],
+    ),
     [
       'a logo URI that is not http(s)',
       { grant_types: ['client_credentials'], logo_uri: 'javascript:alert(1)' },
@@ -642,6 +649,48 @@ describe('registration policies', () => {
     } finally {
       await guarded.close();
     }
+  });
+
+  it('holds a client with both kinds of grant to both policies', async () => {
+    const guarded = await startTestServer({
+      env: {
+        REGISTRATION_POLICY: 'open',
+        INTERACTIVE_REGISTRATION_POLICY: 'token',
+        INITIAL_ACCESS_TOKEN: 'let-me-in-0123456789',
+      },
+    });
+    try {
+      const response = await fetch(`${guarded.issuer}/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+          redirect_uris: ['https://app.example/cb'],
+          token_endpoint_auth_method: 'client_secret_post',
+        }),
+      });
+      expect(response.status).toBe(401);
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('will not add user login to a machine client through RFC 7592', async () => {
+    const client = await registerClient(issuer, { grant_types: ['client_credentials'] });
+    const response = await fetch(client.registration_client_uri, {
+      method: 'PUT',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${client.registration_access_token}`,
+      },
+      body: JSON.stringify({
+        client_id: client.client_id,
+        redirect_uris: ['https://evil.example/cb'],
+        grant_types: ['client_credentials', 'authorization_code'],
+      }),
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: string }).error).toBe('invalid_client_metadata');
   });
 
   it('will not turn an interactive client into a machine client through RFC 7592', async () => {

@@ -47,18 +47,18 @@ export const authorizationCodeGrant: GrantHandler = async (context) => {
   const codeHash = sha256(code);
   const stored = await deps.grants.getCode(codeHash, now);
   if (!stored) throw new InvalidGrantError('the code is invalid or expired');
-  if (!stored.used) checkCode(stored, context, verifier);
+  // Checked even for a used code, so only someone who holds the verifier (the client, or whoever
+  // stole the code and the verifier) can trigger the revocation a replay causes.
+  checkCode(stored, context, verifier);
   const redemption = stored.used
     ? { outcome: 'replayed' as const }
     : await deps.grants.redeemCode(codeHash, now);
   if (redemption.outcome !== 'redeemed') {
-    if (stored.request.clientId === context.client.clientId) {
-      await deps.grants.revokeFamily(stored.familyId);
-      deps.logger.warn('authorization code reused; grant revoked', {
-        clientId: context.client.clientId,
-        familyId: stored.familyId,
-      });
-    }
+    await deps.grants.revokeFamily(stored.familyId);
+    deps.logger.warn('authorization code reused; grant revoked', {
+      clientId: context.client.clientId,
+      familyId: stored.familyId,
+    });
     throw new InvalidGrantError('the code is invalid or expired');
   }
   return issueUserTokens(context, {

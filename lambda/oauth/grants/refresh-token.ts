@@ -29,7 +29,11 @@ export const refreshTokenGrant: GrantHandler = async (context) => {
   if (!family || family.revoked) throw invalid();
 
   // Narrowing is checked before rotation, so a refused request does not spend the token.
-  const scope = narrowScope(params.get('scope'), family.scope);
+  // Within the grant, and within what the client is registered for now (RFC 7592 may narrow it).
+  const registered = client.metadata.scope.split(' ');
+  const allowed = family.scope.split(' ').filter((s) => registered.includes(s));
+  if (allowed.length === 0) throw invalid();
+  const scope = narrowScope(params.get('scope'), allowed.join(' '));
   if (resolveAudience(params.getAll('resource'), deps.config) !== family.audience) {
     throw new InvalidTargetError('"resource" must name the resource of the original grant');
   }

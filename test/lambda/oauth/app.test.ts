@@ -28,6 +28,7 @@ class MemoryClientStore implements ClientStore {
     return this.clients.delete(id);
   }
   async extend() {}
+  async recordLogin() {}
 }
 
 /** These tests never reach the login endpoints; any use of the grant store is a test bug. */

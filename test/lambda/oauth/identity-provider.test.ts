@@ -37,6 +37,15 @@ describe('identityFromClaims', () => {
     expect(() => identityFromClaims(claims)).toThrow(UpstreamLoginError);
   });
 
+  it.each([false, 'false'])(
+    'leaves out an email the provider marks unverified (email_verified: %p)',
+    (flag) => {
+      expect(identityFromClaims({ sub: 'u4', email: 'mallory@example.com', email_verified: flag })).toEqual({
+        sub: 'u4',
+      });
+    },
+  );
+
   it('drops claims that are not short strings', () => {
     expect(identityFromClaims({ sub: 'u3', name: { first: 'Ada' }, email: 'e'.repeat(400) })).toEqual({
       sub: 'u3',
