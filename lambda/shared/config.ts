@@ -61,18 +61,24 @@ const DAY = 24 * HOUR;
 
 export const DEFAULT_SCOPES = ['mcp:tools', 'mcp:resources'];
 
-/** Validates an issuer: an https origin, or http on a loopback host for local use. */
-export function normalizeIssuer(value: string): string {
+/** Parses a setting that must be an https URL, or http on a loopback host for local use. */
+function httpsOrLoopbackUrl(name: string, value: string): URL {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError(`ISSUER "${value}" is not a URL`);
+    throw new ConfigError(`${name} "${value}" is not a URL`);
   }
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new ConfigError(`ISSUER "${value}" must use https (http is allowed only on loopback hosts)`);
+    throw new ConfigError(`${name} "${value}" must use https (http is allowed only on loopback hosts)`);
   }
+  return url;
+}
+
+/** Validates an issuer: an https origin, or http on a loopback host for local use. */
+export function normalizeIssuer(value: string): string {
+  const url = httpsOrLoopbackUrl('ISSUER', value);
   if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username) {
     throw new ConfigError(`ISSUER "${value}" must be a bare origin, without path, query or fragment`);
   }
@@ -113,18 +119,7 @@ function upstream(env: Record<string, string | undefined>): UpstreamConfig | und
       'UPSTREAM_ISSUER, UPSTREAM_CLIENT_ID and UPSTREAM_CLIENT_SECRET (or UPSTREAM_CLIENT_SECRET_ARN) go together',
     );
   }
-  let url: URL;
-  try {
-    url = new URL(issuer);
-  } catch {
-    throw new ConfigError(`UPSTREAM_ISSUER "${issuer}" is not a URL`);
-  }
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new ConfigError(
-      `UPSTREAM_ISSUER "${issuer}" must use https (http is allowed only on loopback hosts)`,
-    );
-  }
+  httpsOrLoopbackUrl('UPSTREAM_ISSUER', issuer);
   const scopes = list(env.UPSTREAM_SCOPES || 'openid email profile', /\s+/);
   if (!scopes.includes('openid')) throw new ConfigError('UPSTREAM_SCOPES must include "openid"');
   return {

@@ -602,6 +602,17 @@ describe('authorization endpoint', () => {
   });
 });
 
+/** RFC 7592 PUT with the client's registration access token. */
+const updateRegistration = (client: RegisteredClient, metadata: Record<string, unknown>) =>
+  fetch(client.registration_client_uri, {
+    method: 'PUT',
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${client.registration_access_token}`,
+    },
+    body: JSON.stringify({ client_id: client.client_id, ...metadata }),
+  });
+
 describe('registration policies', () => {
   it('requires the initial access token under the token policy', async () => {
     const guarded = await startTestServer({
@@ -677,17 +688,9 @@ describe('registration policies', () => {
 
   it('will not add user login to a machine client through RFC 7592', async () => {
     const client = await registerClient(issuer, { grant_types: ['client_credentials'] });
-    const response = await fetch(client.registration_client_uri, {
-      method: 'PUT',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${client.registration_access_token}`,
-      },
-      body: JSON.stringify({
-        client_id: client.client_id,
-        redirect_uris: ['https://evil.example/cb'],
-        grant_types: ['client_credentials', 'authorization_code'],
-      }),
+    const response = await updateRegistration(client, {
+      redirect_uris: ['https://evil.example/cb'],
+      grant_types: ['client_credentials', 'authorization_code'],
     });
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: string }).error).toBe('invalid_client_metadata');
@@ -700,17 +703,9 @@ describe('registration policies', () => {
         redirect_uris: ['https://app.example/cb'],
         token_endpoint_auth_method: 'client_secret_basic',
       });
-      const response = await fetch(client.registration_client_uri, {
-        method: 'PUT',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${client.registration_access_token}`,
-        },
-        body: JSON.stringify({
-          client_id: client.client_id,
-          redirect_uris: ['https://app.example/cb'],
-          grant_types: ['authorization_code', 'client_credentials'],
-        }),
+      const response = await updateRegistration(client, {
+        redirect_uris: ['https://app.example/cb'],
+        grant_types: ['authorization_code', 'client_credentials'],
       });
       expect(response.status).toBe(400);
       expect(((await response.json()) as { error: string }).error).toBe('invalid_client_metadata');
