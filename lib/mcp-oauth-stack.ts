@@ -1,7 +1,7 @@
 /**
  * The whole system in one stack: an OAuth 2.1 authorization server (`oauth`) and an MCP
  * resource server (`mcp`) behind one HTTP API, a DynamoDB table, a signing key set in Secrets
- * Manager rotated by `rotate-keys`, the upstream OpenID provider users log in at (a Cognito
+ * Manager rotated by `rotate-keys` (which publishes its public half to an SSM parameter), the upstream OpenID provider users log in at (a Cognito
  * user pool unless another is configured), and alarms. See doc/architecture.md.
  */
 import { Aws, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
@@ -57,6 +57,7 @@ export class McpOAuthStack extends Stack {
       ...common,
       rotationDays: settings.signingKeyRotationDays,
       logRemovalPolicy: removalPolicy,
+      fipsEndpoints: settings.fipsEndpoints,
     });
     if (settings.registrationPolicy === 'token' || settings.interactiveRegistrationPolicy === 'token') {
       this.initialAccessToken = new InitialAccessToken(this, 'InitialAccessToken');
@@ -126,13 +127,13 @@ export class McpOAuthStack extends Stack {
 
     const shared = {
       ISSUER: issuer,
-      SIGNING_KEYS_SECRET_ARN: this.signingKeys.secret.secretArn,
       SCOPES: settings.scopes.join(' '),
       ALLOWED_ORIGINS: settings.allowedOrigins.join(','),
     };
     for (const [name, value] of Object.entries({
       ...shared,
       TABLE_NAME: this.storage.table.tableName,
+      SIGNING_KEYS_SECRET_ARN: this.signingKeys.secret.secretArn,
       ACCESS_TOKEN_TTL_SECONDS: String(settings.accessTokenTtlSeconds),
       REGISTRATION_POLICY: settings.registrationPolicy,
       INTERACTIVE_REGISTRATION_POLICY: settings.interactiveRegistrationPolicy,
@@ -153,24 +154,27 @@ export class McpOAuthStack extends Stack {
     }
     for (const [name, value] of Object.entries({
       ...shared,
+      PUBLIC_KEYS_PARAMETER_NAME: this.signingKeys.publicKeys.parameterName,
+      SSM_ENDPOINT: this.signingKeys.ssmEndpoint,
       RESOURCE_NAME: settings.resourceName,
       ...(settings.trustedIssuers.length ? { TRUSTED_ISSUERS: JSON.stringify(settings.trustedIssuers) } : {}),
     })) {
       this.mcp.fn.addEnvironment(name, value);
     }
 
-    // Least privilege: oauth reads and writes the table and reads the keys, the initial access
-    // token and its client secret at the upstream provider (that exact ARN, whether the secret is
-    // the stack's or the operator's); mcp reads the keys only.
+    // Least privilege: oauth reads and writes the table and reads the private keys, the initial
+    // access token and its client secret at the upstream provider (that exact ARN, whether the
+    // secret is the stack's or the operator's); mcp reads the public keys only, so a compromised
+    // tool or dependency there can verify tokens but never mint one.
     this.storage.grantItemReadWrite(this.oauth.fn);
-    this.signingKeys.grantRead(this.oauth.fn);
+    this.signingKeys.grantReadPrivateKeys(this.oauth.fn);
     this.initialAccessToken?.grantRead(this.oauth.fn);
     iam.Grant.addToPrincipal({
       grantee: this.oauth.fn,
       actions: ['secretsmanager:GetSecretValue'],
       resourceArns: [upstream.clientSecretArn],
     });
-    this.signingKeys.grantRead(this.mcp.fn);
+    this.signingKeys.grantReadPublicKeys(this.mcp.fn);
 
     this.alarms = new Alarms(this, 'Alarms', {
       functions: { oauth: this.oauth.fn, mcp: this.mcp.fn, 'rotate-keys': this.signingKeys.rotation.fn },
@@ -194,6 +198,11 @@ export class McpOAuthStack extends Stack {
     });
     new CfnOutput(this, 'TokenEndpoint', { value: `${issuer}/token` });
     new CfnOutput(this, 'SigningKeysSecretArn', { value: this.signingKeys.secret.secretArn });
+    new CfnOutput(this, 'PublicSigningKeysParameter', {
+      value: this.signingKeys.publicKeys.parameterName,
+      description:
+        'The public keys the rotation publishes for the mcp function (aws ssm get-parameter --name <this>)',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     if (this.initialAccessToken) {
       new CfnOutput(this, 'InitialAccessTokenSecretArn', {

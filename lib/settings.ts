@@ -95,6 +95,12 @@ export interface DeploymentSettings {
   readonly resourceName: string;
   /** AWS X-Ray active tracing on the functions. */
   readonly tracing: boolean;
+  /**
+   * Reach Systems Manager Parameter Store (the public signing keys: the mcp function reads them,
+   * the rotation writes them) at its FIPS endpoint, `ssm-fips.<region>.<URL suffix>`, in the
+   * regions that have one; elsewhere the standard endpoint. See doc/operations.md.
+   */
+  readonly fipsEndpoints: boolean;
 }
 
 const HOUR = 3600;
@@ -125,6 +131,7 @@ export const DEFAULT_SETTINGS: DeploymentSettings = {
   logLevel: 'info',
   resourceName: 'MCP server',
   tracing: true,
+  fipsEndpoints: false,
 };
 
 export class SettingsError extends Error {
@@ -361,6 +368,7 @@ const PARSERS: { [K in keyof DeploymentSettings]-?: Parser<NonNullable<Deploymen
   logLevel: oneOf('debug', 'info', 'warn', 'error'),
   resourceName: text,
   tracing: bool,
+  fipsEndpoints: bool,
 };
 
 /** The settings keys, which are also the CDK context keys. */

@@ -63,6 +63,29 @@ if [ -z "$DOMAIN_TARGET" ]; then
   [ "$code" = 200 ] || echo "Not yet: check the rotate-keys function's log group, and see doc/operations.md." >&2
 fi
 
+# The mcp function reads only the public keys each rotation publishes to an SSM parameter. When
+# that parameter is new on a stack whose keys already existed (an upgrade), or CloudFormation
+# wrote its placeholder back (its properties changed), it stays empty until the next rotation,
+# while the JWKS has keys: rotate once now rather than leave /mcp answering 503.
+PUBLIC_KEYS="$(output PublicSigningKeysParameter)"
+if [ "$code" = 200 ] && [ -n "$PUBLIC_KEYS" ]; then
+  published() {
+    aws ssm get-parameter --name "$PUBLIC_KEYS" --region "$REGION" --query Parameter.Value --output text || true
+  }
+  if [ "$(published)" = '{"keys":[]}' ]; then
+    echo -n "The public key parameter is empty although the JWKS has keys; rotating once to publish them"
+    aws secretsmanager rotate-secret --secret-id "$(output SigningKeysSecretArn)" --region "$REGION" >/dev/null \
+      || echo " (rotate-secret failed; see doc/operations.md)" >&2
+    for _ in $(seq 1 30); do
+      [ "$(published)" != '{"keys":[]}' ] && break
+      echo -n "."
+      sleep 4
+    done
+    [ "$(published)" != '{"keys":[]}' ] && echo " published" \
+      || echo " not yet: check the rotate-keys function's log group, and see doc/operations.md." >&2
+  fi
+fi
+
 TOKEN_LINE=""
 if [ -n "$TOKEN_SECRET" ]; then
   INITIAL_ACCESS_TOKEN="$(aws secretsmanager get-secret-value --secret-id "$TOKEN_SECRET" --region "$REGION" \

@@ -4,7 +4,7 @@
  * `typ`, `iss`, `aud` (RFC 8707), `exp` and `nbf` are all checked; any failure is an
  * `InvalidTokenError` whose message names the failed check and never contains the token.
  */
-import type { SigningKeys } from '../shared/signing-keys.js';
+import type { VerificationKeys } from '../shared/signing-keys.js';
 import type { Caller } from './caller.js';
 import {
   decodeJwt,
@@ -19,7 +19,8 @@ export interface AccessTokenVerifierOptions {
   issuer: string;
   /** This resource's identifier, which must appear in `aud`. */
   resource: string;
-  keys: SigningKeys;
+  /** Public keys only: the resource server verifies and never signs. */
+  keys: VerificationKeys;
   trustedIssuers?: TrustedIssuer[];
   remoteJwks?: RemoteJwksOptions;
   /** Tolerated clock difference for `exp` and `nbf`. */

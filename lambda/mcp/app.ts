@@ -15,7 +15,7 @@ import {
   readText,
 } from '../shared/http.js';
 import type { Logger } from '../shared/logger.js';
-import { SigningKeysUnavailableError, type SigningKeys } from '../shared/signing-keys.js';
+import { SigningKeysUnavailableError, type VerificationKeys } from '../shared/signing-keys.js';
 import { createAccessTokenVerifier } from './access-token-verifier.js';
 import {
   insufficientScopeResponse,
@@ -39,7 +39,8 @@ import { TrustedIssuerUnavailableError, type TrustedIssuer } from './trusted-iss
 
 export interface McpAppDeps {
   config: Config;
-  keys: SigningKeys;
+  /** Public keys only: the resource server verifies tokens and never signs. */
+  keys: VerificationKeys;
   logger: Logger;
   trustedIssuers?: TrustedIssuer[];
   now?: () => number;

@@ -4,8 +4,9 @@
  * https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_lambda-functions.html
  *
  * Every step can be retried by Secrets Manager, so every step is idempotent: a retried
- * `createSecret` keeps the keys it generated the first time, and `finishSecret` does nothing when
- * the version is already AWSCURRENT.
+ * `createSecret` keeps the keys it generated the first time; `finishSecret` publishes the public
+ * key set again (the same set) before it moves AWSCURRENT, and does nothing when the version is
+ * already AWSCURRENT.
  */
 import {
   DescribeSecretCommand,
@@ -20,16 +21,20 @@ import {
   publishedKeys,
   rotateSigningKeySet,
   serializeSigningKeySet,
+  toPublicKeySet,
 } from '../shared/key-set.js';
 import type { Logger } from '../shared/logger.js';
 import { checkPendingKeySet } from './check-key-set.js';
 import { RotationError } from './errors.js';
+import type { PublicKeyPublisher } from './public-key-publisher.js';
 
 export const AWSCURRENT = 'AWSCURRENT';
 export const AWSPENDING = 'AWSPENDING';
 
 export interface RotationDeps {
   client: SecretsManagerClient;
+  /** Where verifiers that may not read the secret (the mcp function) find the public keys. */
+  publisher: PublicKeyPublisher;
   logger: Logger;
   now?: () => Date;
 }
@@ -137,11 +142,31 @@ async function testSecret({ secretId, token }: Step, { client, logger }: Rotatio
   });
 }
 
-/** Moves AWSCURRENT to the pending version; the old version keeps AWSPREVIOUS automatically. */
+/**
+ * Publishes the pending set's public keys, then moves AWSCURRENT to the pending version (the old
+ * version keeps AWSPREVIOUS automatically). In that order, no key ever signs before it is in the
+ * published set: until the move the signing key is the old `current`, which the pending set
+ * still publishes as `previous` (`testSecret` checked it). If the move fails, the step is
+ * retried and publishes the same set again; the first rotation, from the `{}` placeholder,
+ * publishes like any other.
+ */
 async function finishSecret(
   { secretId, token, versions }: Step,
-  { client, logger }: RotationDeps,
+  { client, publisher, logger }: RotationDeps,
 ): Promise<void> {
+  const pendingText = await readVersion(client, secretId, { VersionId: token, VersionStage: AWSPENDING });
+  if (pendingText === undefined) {
+    throw new RotationError('ERR_VERSION_NOT_STAGED', `version ${token} of ${secretId} has no value`);
+  }
+  const published = toPublicKeySet(parseSigningKeySet(pendingText));
+  await publisher.publish(published);
+  logger.info('published the public key set', {
+    step: 'finishSecret',
+    secretId,
+    version: token,
+    published: published.keys.map((k) => k.kid),
+  });
+
   const currentVersion = Object.keys(versions).find((id) => versions[id]?.includes(AWSCURRENT));
   await client.send(
     new UpdateSecretVersionStageCommand({

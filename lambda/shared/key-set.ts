@@ -5,6 +5,7 @@
  */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
+import type { PublicKeySet } from './public-key-set.js';
 
 export const SIGNING_ALGORITHM = 'RS256';
 
@@ -109,12 +110,30 @@ export function serializeSigningKeySet(set: SigningKeySet): string {
   return JSON.stringify(set);
 }
 
+/** A public RSA JWK: only the members a verifier needs. */
+export interface PublicSigningKey extends JWK {
+  kty: 'RSA';
+  kid: string;
+  alg: typeof SIGNING_ALGORITHM;
+  use: 'sig';
+  n: string;
+  e: string;
+}
+
 /** The public JWK of a stored key: only the fields a verifier needs. */
-export function toPublicJwk(key: StoredSigningKey): JWK {
+export function toPublicJwk(key: StoredSigningKey): PublicSigningKey {
   return { kty: key.kty, kid: key.kid, alg: key.alg, use: key.use, n: key.n, e: key.e };
 }
 
 /** Every key of the set that verifiers should know, current first. */
 export function publishedKeys(set: SigningKeySet): StoredSigningKey[] {
   return SLOTS.map((slot) => set[slot]).filter((k): k is StoredSigningKey => k !== undefined);
+}
+
+/**
+ * The public key set verifiers need: the public JWKs of `current`, `next` and `previous`, exactly
+ * what `/.well-known/jwks.json` serves and what the rotation publishes for the mcp function.
+ */
+export function toPublicKeySet(set: SigningKeySet): PublicKeySet {
+  return { keys: publishedKeys(set).map(toPublicJwk) };
 }

@@ -1,15 +1,24 @@
 /**
- * Signing keys as the functions use them: read from a source (Secrets Manager in AWS, a file
- * locally), cached in memory with a bounded age so that rotation is picked up without a
- * redeploy, and turned into key objects once per key.
+ * Signing keys as the functions use them: read from a source, cached in memory with a bounded
+ * age so that rotation is picked up without a redeploy, and turned into key objects once per key.
+ *
+ * Two views of the same rotation: the oauth function signs, so it reads the private key set
+ * (Secrets Manager in AWS, a file locally) through `CachedSigningKeys`; the mcp function only
+ * verifies, so it reads the public key set the rotation publishes (an SSM parameter in AWS)
+ * through `CachedPublicKeys`, and no private key ever reaches it.
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import type { JWK } from 'jose';
-import { publishedKeys, toPublicJwk, type SigningKeySet, type StoredSigningKey } from './key-set.js';
+import { toPublicKeySet, type SigningKeySet } from './key-set.js';
+import type { PublicKeySet } from './public-key-set.js';
 
-/** Where the key set comes from. */
+/** Where the private key set comes from (the signer's view). */
 export interface SigningKeySource {
   load(): Promise<SigningKeySet>;
+}
+
+/** Where the public key set comes from (a verifier's view): it can hold no private key. */
+export interface PublicKeySource {
+  load(): Promise<PublicKeySet>;
 }
 
 /** Thrown when no signing key exists yet (first deployment, before rotation ran) or none can be read. */
@@ -27,16 +36,21 @@ export interface ActiveSigningKey {
   key: KeyObject;
 }
 
-export interface SigningKeys {
-  /** The key new tokens are signed with. Throws `SigningKeysUnavailableError` when there is none. */
-  signingKey(): Promise<ActiveSigningKey>;
+/** What a verifier needs: the published public keys, and nothing that can sign. */
+export interface VerificationKeys {
   /** The public keys to publish (RFC 7517 JWK Set). */
-  publicJwks(): Promise<{ keys: JWK[] }>;
+  publicJwks(): Promise<PublicKeySet>;
   /**
    * The public key for `kid`, or undefined. An unknown `kid` reloads the set, at most once per
    * `minRefreshIntervalMs`, so forged `kid` values cannot cause a call per request.
    */
   verificationKey(kid: string): Promise<KeyObject | undefined>;
+}
+
+/** What the authorization server needs: the verifier's view plus the key that signs. */
+export interface SigningKeys extends VerificationKeys {
+  /** The key new tokens are signed with. Throws `SigningKeysUnavailableError` when there is none. */
+  signingKey(): Promise<ActiveSigningKey>;
 }
 
 export interface CachedSigningKeysOptions {
@@ -47,24 +61,24 @@ export interface CachedSigningKeysOptions {
   now?: () => number;
 }
 
-interface Loaded {
-  set: SigningKeySet;
+interface Loaded<Set> {
+  set: Set;
   loadedAt: number;
   publicKeys: Map<string, KeyObject>;
-  jwks: { keys: JWK[] };
+  jwks: PublicKeySet;
 }
 
-export class CachedSigningKeys implements SigningKeys {
-  private loaded: Loaded | undefined;
-  private inFlight: Promise<Loaded> | undefined;
+/** The cache both views share: bounded age, one read for concurrent callers, stale over an outage. */
+abstract class CachedKeySet<Set> implements VerificationKeys {
+  private loaded: Loaded<Set> | undefined;
+  private inFlight: Promise<Loaded<Set>> | undefined;
   private lastRefreshForKid = -Infinity;
-  private readonly privateKeys = new Map<string, KeyObject>();
   private readonly maxAgeMs: number;
   private readonly minRefreshIntervalMs: number;
   private readonly now: () => number;
 
   constructor(
-    private readonly source: SigningKeySource,
+    private readonly source: { load(): Promise<Set> },
     options: CachedSigningKeysOptions = {},
   ) {
     this.maxAgeMs = options.maxAgeMs ?? 5 * 60_000;
@@ -72,19 +86,10 @@ export class CachedSigningKeys implements SigningKeys {
     this.now = options.now ?? Date.now;
   }
 
-  async signingKey(): Promise<ActiveSigningKey> {
-    const { set } = await this.get();
-    const current = set.current;
-    if (!current) throw new SigningKeysUnavailableError('no current signing key in the key set');
-    let key = this.privateKeys.get(current.kid);
-    if (!key) {
-      key = createPrivateKey({ key: current as unknown as import('node:crypto').JsonWebKey, format: 'jwk' });
-      this.privateKeys.set(current.kid, key);
-    }
-    return { kid: current.kid, alg: current.alg, key };
-  }
+  /** The public keys of a loaded set, `current` first. */
+  protected abstract publicKeysOf(set: Set): PublicKeySet;
 
-  async publicJwks(): Promise<{ keys: JWK[] }> {
+  async publicJwks(): Promise<PublicKeySet> {
     return (await this.get()).jwks;
   }
 
@@ -97,7 +102,12 @@ export class CachedSigningKeys implements SigningKeys {
     return (await this.reload()).publicKeys.get(kid);
   }
 
-  private async get(): Promise<Loaded> {
+  /** The key set as loaded, within its maximum age. */
+  protected async currentSet(): Promise<Set> {
+    return (await this.get()).set;
+  }
+
+  private async get(): Promise<Loaded<Set>> {
     const loaded = this.loaded;
     if (loaded && this.now() - loaded.loadedAt < this.maxAgeMs) return loaded;
     try {
@@ -111,17 +121,24 @@ export class CachedSigningKeys implements SigningKeys {
     }
   }
 
-  private reload(): Promise<Loaded> {
+  private reload(): Promise<Loaded<Set>> {
     this.inFlight ??= this.source
       .load()
       .then((set) => {
-        const keys = publishedKeys(set);
-        if (keys.length === 0) throw new SigningKeysUnavailableError('the signing key set is empty');
-        const loaded: Loaded = {
+        const jwks = this.publicKeysOf(set);
+        if (jwks.keys.length === 0) throw new SigningKeysUnavailableError('the signing key set is empty');
+        const previous = this.loaded?.publicKeys;
+        const loaded: Loaded<Set> = {
           set,
           loadedAt: this.now(),
-          publicKeys: new Map(keys.map((k) => [k.kid, publicKeyOf(k, this.loaded)])),
-          jwks: { keys: keys.map(toPublicJwk) },
+          publicKeys: new Map(
+            jwks.keys.map((k) => [
+              k.kid,
+              previous?.get(k.kid) ??
+                createPublicKey({ key: k as unknown as import('node:crypto').JsonWebKey, format: 'jwk' }),
+            ]),
+          ),
+          jwks,
         };
         this.loaded = loaded;
         return loaded;
@@ -133,9 +150,37 @@ export class CachedSigningKeys implements SigningKeys {
   }
 }
 
-function publicKeyOf(key: StoredSigningKey, previous: Loaded | undefined): KeyObject {
-  return (
-    previous?.publicKeys.get(key.kid) ??
-    createPublicKey({ key: toPublicJwk(key) as import('node:crypto').JsonWebKey, format: 'jwk' })
-  );
+/** The oauth function's keys: signs with `current`, publishes and verifies with all three. */
+export class CachedSigningKeys extends CachedKeySet<SigningKeySet> implements SigningKeys {
+  private readonly privateKeys = new Map<string, KeyObject>();
+
+  constructor(source: SigningKeySource, options: CachedSigningKeysOptions = {}) {
+    super(source, options);
+  }
+
+  protected publicKeysOf(set: SigningKeySet): PublicKeySet {
+    return toPublicKeySet(set);
+  }
+
+  async signingKey(): Promise<ActiveSigningKey> {
+    const current = (await this.currentSet()).current;
+    if (!current) throw new SigningKeysUnavailableError('no current signing key in the key set');
+    let key = this.privateKeys.get(current.kid);
+    if (!key) {
+      key = createPrivateKey({ key: current as unknown as import('node:crypto').JsonWebKey, format: 'jwk' });
+      this.privateKeys.set(current.kid, key);
+    }
+    return { kid: current.kid, alg: current.alg, key };
+  }
+}
+
+/** The mcp function's keys: the published public set only, so it can verify and never sign. */
+export class CachedPublicKeys extends CachedKeySet<PublicKeySet> {
+  constructor(source: PublicKeySource, options: CachedSigningKeysOptions = {}) {
+    super(source, options);
+  }
+
+  protected publicKeysOf(set: PublicKeySet): PublicKeySet {
+    return set;
+  }
 }

@@ -1,16 +1,20 @@
 /**
- * The signing key set: a Secrets Manager secret holding a private JWKS, and the `rotate-keys`
- * function that Secrets Manager calls to roll it next → current → previous.
+ * The signing key set: a Secrets Manager secret holding a private JWKS, the `rotate-keys`
+ * function that Secrets Manager calls to roll it next → current → previous, and an SSM parameter
+ * where that function publishes the public keys for verifiers that must not read the secret.
  *
  * The secret starts as the empty set `{}` and the rotation schedule rotates it as soon as it is
  * created (`RotateImmediatelyOnUpdate`), so the first keys exist seconds after the deployment
  * without a manual step. Until then, the functions answer 503.
  */
-import { Aws, Duration, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { EMPTY_PUBLIC_KEY_SET } from '../../lambda/shared/public-key-set.js';
+import { ssmEndpoint } from '../endpoints.js';
 import { ServiceFunction } from './function.js';
 
 export interface SigningKeysProps {
@@ -19,13 +23,20 @@ export interface SigningKeysProps {
   readonly logRemovalPolicy: RemovalPolicy;
   readonly tracing: boolean;
   readonly logLevel: string;
+  /** Reach Parameter Store at its FIPS endpoint where the region has one. */
+  readonly fipsEndpoints: boolean;
 }
 
 /** The value before the first rotation: a valid, empty key set (see `parseSigningKeySet`). */
 export const EMPTY_KEY_SET = '{}';
 
 export class SigningKeys extends Construct {
+  /** The private key set: only the signer (oauth) and the rotation may read it. */
   readonly secret: secretsmanager.Secret;
+  /** The public key set the rotation publishes: what verifiers (mcp) read. */
+  readonly publicKeys: ssm.StringParameter;
+  /** The Systems Manager endpoint for the stack's partition and FIPS setting. */
+  readonly ssmEndpoint: string;
   readonly rotation: ServiceFunction;
   readonly schedule: secretsmanager.CfnRotationSchedule;
 
@@ -39,6 +50,22 @@ export class SigningKeys extends Construct {
       // Keys are worthless without the stack; a new deployment generates new ones.
       removalPolicy: RemovalPolicy.DESTROY,
     });
+
+    // CloudFormation writes `stringValue` back whenever a property of this resource changes
+    // (value, description, tier, type, data type, allowed pattern, policies), which would wipe
+    // the published keys until the next rotation: keep them fixed (the stack test pins them),
+    // and rotate once after any deployment that changes them (doc/operations.md).
+    this.publicKeys = new ssm.StringParameter(this, 'PublicKeys', {
+      parameterName: `/${Stack.of(this).stackName}/signing-keys/public-jwks`,
+      simpleName: false,
+      description:
+        'Public JWKS of the signing keys (current, next, previous); written by rotate-keys, read by mcp',
+      // The empty set the first rotation replaces; the mcp function answers 503 until then.
+      stringValue: EMPTY_PUBLIC_KEY_SET,
+      // Standard: free, and 4 KB is three times what three RSA-2048 public keys take.
+      tier: ssm.ParameterTier.STANDARD,
+    });
+    this.ssmEndpoint = ssmEndpoint(this, { fips: props.fipsEndpoints });
 
     this.rotation = new ServiceFunction(this, 'RotateKeys', {
       name: 'rotate-keys',
@@ -73,6 +100,11 @@ export class SigningKeys extends Construct {
         resources: [this.secret.secretArn],
       }),
     );
+    this.rotation.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['ssm:PutParameter'], resources: [this.publicKeys.parameterArn] }),
+    );
+    this.rotation.fn.addEnvironment('PUBLIC_KEYS_PARAMETER_NAME', this.publicKeys.parameterName);
+    this.rotation.fn.addEnvironment('SSM_ENDPOINT', this.ssmEndpoint);
 
     this.schedule = new secretsmanager.CfnRotationSchedule(this, 'Rotation', {
       secretId: this.secret.secretArn,
@@ -82,16 +114,25 @@ export class SigningKeys extends Construct {
       rotateImmediatelyOnUpdate: true,
     });
     // The first rotation starts as soon as the schedule exists: the function must already be
-    // invokable by Secrets Manager and allowed to write the secret.
-    this.schedule.node.addDependency(invokePermission, this.rotation.role, this.rotation.fn);
+    // invokable by Secrets Manager and allowed to write the secret and the public parameter.
+    this.schedule.node.addDependency(invokePermission, this.rotation.role, this.rotation.fn, this.publicKeys);
   }
 
-  /** Lets a function read the key set (AWSCURRENT), and nothing else. */
-  grantRead(grantee: iam.IGrantable): iam.Grant {
+  /** Lets a function read the private key set (AWSCURRENT): for the function that signs, only. */
+  grantReadPrivateKeys(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['secretsmanager:GetSecretValue'],
       resourceArns: [this.secret.secretArn],
+    });
+  }
+
+  /** Lets a function read the published public key set, and nothing else: for verifiers. */
+  grantReadPublicKeys(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['ssm:GetParameter'],
+      resourceArns: [this.publicKeys.parameterArn],
     });
   }
 }

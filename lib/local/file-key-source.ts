@@ -1,6 +1,7 @@
 /**
  * Local signing keys: the same key set format as the Secrets Manager secret, kept in a file that
- * is generated on first start and readable by its owner only.
+ * is generated on first start and readable by its owner only. The local mcp side reads only the
+ * public keys derived from it, as the deployed mcp function reads only what the rotation publishes.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -8,9 +9,11 @@ import {
   parseSigningKeySet,
   rotateSigningKeySet,
   serializeSigningKeySet,
+  toPublicKeySet,
   type SigningKeySet,
 } from '../../lambda/shared/key-set.js';
-import type { SigningKeySource } from '../../lambda/shared/signing-keys.js';
+import type { PublicKeySet } from '../../lambda/shared/public-key-set.js';
+import type { PublicKeySource, SigningKeySource } from '../../lambda/shared/signing-keys.js';
 
 export class FileKeySource implements SigningKeySource {
   constructor(private readonly path: string) {}
@@ -40,5 +43,14 @@ export class MemoryKeySource implements SigningKeySource {
   async load(): Promise<SigningKeySet> {
     this.set ??= rotateSigningKeySet({});
     return this.set;
+  }
+}
+
+/** The public half of a private key source: what the rotation publishes for the mcp function in AWS. */
+export class DerivedPublicKeySource implements PublicKeySource {
+  constructor(private readonly source: SigningKeySource) {}
+
+  async load(): Promise<PublicKeySet> {
+    return toPublicKeySet(await this.source.load());
   }
 }

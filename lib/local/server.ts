@@ -19,9 +19,13 @@ import { randomToken } from '../../lambda/shared/crypto.js';
 import { lambdaHandler, type LambdaHttpHandler } from '../../lambda/shared/lambda-adapter.js';
 import { createLogger } from '../../lambda/shared/logger.js';
 import { findRoute, type FunctionName } from '../../lambda/shared/routes.js';
-import { CachedSigningKeys, type SigningKeySource } from '../../lambda/shared/signing-keys.js';
+import {
+  CachedPublicKeys,
+  CachedSigningKeys,
+  type SigningKeySource,
+} from '../../lambda/shared/signing-keys.js';
 import { startLocalDynamo } from './dynamodb.js';
-import { ensureKeyFile, FileKeySource, MemoryKeySource } from './file-key-source.js';
+import { DerivedPublicKeySource, ensureKeyFile, FileKeySource, MemoryKeySource } from './file-key-source.js';
 import { PayloadTooLargeForGatewayError, readBody, toEvent, writeResult } from './http-bridge.js';
 import { startLocalUpstream, type LocalUpstream } from './upstream-provider.js';
 
@@ -226,7 +230,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     createMcpApp({
       config,
       logger: mcpLogger,
-      keys,
+      keys: new CachedPublicKeys(new DerivedPublicKeySource(keySource)),
       trustedIssuers: parseTrustedIssuers(env.TRUSTED_ISSUERS),
     }),
     mcpLogger,

@@ -1,8 +1,9 @@
 /**
- * The bundles as deployed (built with lib/bundling.ts), run in a fresh Node process with the
- * environment the stack gives them, against loopback stand-ins for AWS: the embedded DynamoDB
- * engine and a Secrets Manager `GetSecretValue` endpoint. Nothing else runs the oauth bundle
- * before a deployment, so an import or bundling fault would otherwise first show in Lambda.
+ * The bundles as deployed (built with lib/bundling.ts), each run in a fresh Node process with the
+ * environment the stack gives it, against loopback stand-ins for AWS: the embedded DynamoDB
+ * engine, Secrets Manager `GetSecretValue` (the private keys, for oauth) and Systems Manager
+ * `GetParameter` (the public keys the rotation publishes, for mcp). Nothing else runs the oauth
+ * bundle before a deployment, so an import or bundling fault would otherwise first show in Lambda.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,22 +14,25 @@ import { build } from 'esbuild';
 import { BUNDLE_FILE, buildOptions } from '../../lib/bundling.js';
 import { startLocalDynamo, type LocalDynamo } from '../../lib/local/dynamodb.js';
 import { rotateSigningKeySet } from '../../lambda/shared/key-set.js';
-import { startFakeAws } from '../../scripts/bench/fake-aws.js';
+import { startFakeAws, type FakeAws } from '../support/fake-aws.js';
 
 const run = promisify(execFile);
 const ISSUER = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
 const TABLE = 'McpOAuth-Table';
+const PARAMETER = '/McpOAuth/signing-keys/public-jwks';
 
-/** Runs in the child: the two functions' handlers, driven through a whole M2M flow. */
-const FLOW = `
-const oauth = (await import(process.env.OAUTH_BUNDLE)).handler;
-const mcp = (await import(process.env.MCP_BUNDLE)).handler;
+const EVENT = `
 const event = (method, path, body, headers = {}) => ({
   version: '2.0', routeKey: method + ' ' + path, rawPath: path, rawQueryString: '',
   headers: { host: new URL(process.env.ISSUER).host, 'x-forwarded-proto': 'https', ...headers },
   requestContext: { domainName: new URL(process.env.ISSUER).host, http: { method, path } },
   ...(body === undefined ? {} : { body: Buffer.from(body).toString('base64'), isBase64Encoded: true }),
 });
+`;
+
+/** Runs in the first child: the oauth function registers an M2M client and issues a token. */
+const OAUTH_FLOW = `${EVENT}
+const oauth = (await import(process.env.OAUTH_BUNDLE)).handler;
 const out = {};
 const registered = await oauth(event('POST', '/register', JSON.stringify({ grant_types: ['client_credentials'] }), { 'content-type': 'application/json' }));
 out.register = registered.statusCode;
@@ -36,59 +40,91 @@ const client = JSON.parse(registered.body);
 const basic = 'Basic ' + Buffer.from(client.client_id + ':' + client.client_secret).toString('base64');
 const token = await oauth(event('POST', '/token', 'grant_type=client_credentials', { 'content-type': 'application/x-www-form-urlencoded', authorization: basic }));
 out.token = token.statusCode;
-const call = await mcp(event('POST', '/mcp', JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 40, b: 2 } } }), {
-  'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18',
-  authorization: 'Bearer ' + JSON.parse(token.body).access_token,
-}));
-out.mcp = call.statusCode;
-out.sum = JSON.parse(call.body).result?.structuredContent?.sum;
+out.accessToken = JSON.parse(token.body).access_token;
 const metadata = await oauth(event('GET', '/.well-known/oauth-authorization-server'));
 out.issuer = JSON.parse(metadata.body).issuer;
 console.log(JSON.stringify(out));
 `;
 
+/** Runs in the second child: the mcp function verifies that token and serves a tool call. */
+const MCP_FLOW = `${EVENT}
+const mcp = (await import(process.env.MCP_BUNDLE)).handler;
+const call = await mcp(event('POST', '/mcp', JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 40, b: 2 } } }), {
+  'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18',
+  authorization: 'Bearer ' + process.env.ACCESS_TOKEN,
+}));
+console.log(JSON.stringify({ mcp: call.statusCode, sum: JSON.parse(call.body).result?.structuredContent?.sum }));
+`;
+
+/** Runs `script` in a fresh node with exactly `env`; answers its last line of output, parsed. */
+async function runChild(script: string, env: Record<string, string | undefined>): Promise<any> {
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    env,
+    timeout: 30_000,
+  });
+  return JSON.parse(stdout.trim().split('\n').pop()!);
+}
+
 let outdir: string;
 let dynamo: LocalDynamo;
-let secrets: Awaited<ReturnType<typeof startFakeAws>>;
+let aws: FakeAws;
 
 beforeAll(async () => {
   outdir = mkdtempSync(join(tmpdir(), 'mcp-bundles-'));
   await Promise.all((['oauth', 'mcp'] as const).map((name) => build(buildOptions(name, join(outdir, name)))));
   dynamo = await startLocalDynamo({ tableName: TABLE });
-  secrets = await startFakeAws(await rotateSigningKeySet({}));
+  aws = await startFakeAws(await rotateSigningKeySet({}));
 }, 60_000);
 
 afterAll(async () => {
   await dynamo?.close();
-  await secrets?.close();
+  await aws?.close();
   rmSync(outdir, { recursive: true, force: true });
 });
 
-it('registers a client, issues a token and serves a tool call from the deployed bundles', async () => {
-  const env = {
+it('registers a client and issues a token from the oauth bundle, and serves a tool call from the mcp bundle reading only the public keys', async () => {
+  // Prepare: each function gets the environment the stack gives it, plus the runtime's.
+  const runtime = {
     PATH: process.env.PATH,
-    ISSUER,
-    TABLE_NAME: TABLE,
-    SIGNING_KEYS_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:signing-keys',
-    REGISTRATION_POLICY: 'open',
     LOG_LEVEL: 'silent',
     AWS_REGION: 'eu-west-1',
     AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
     AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_SESSION_TOKEN: 'session',
+  };
+  const oauthEnv = {
+    ...runtime,
+    ISSUER,
+    TABLE_NAME: TABLE,
+    SIGNING_KEYS_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:signing-keys',
+    REGISTRATION_POLICY: 'open',
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
     OAUTH_BUNDLE: join(outdir, 'oauth', BUNDLE_FILE),
+  };
+  const mcpEnv = {
+    ...runtime,
+    ISSUER,
+    PUBLIC_KEYS_PARAMETER_NAME: PARAMETER,
+    SSM_ENDPOINT: `${aws.url}/ssm/`,
     MCP_BUNDLE: join(outdir, 'mcp', BUNDLE_FILE),
   };
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', FLOW], {
-    env,
-    timeout: 30_000,
-  });
-  expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({
-    register: 201,
-    token: 200,
-    mcp: 200,
-    sum: 42,
-    issuer: ISSUER,
-  });
+
+  // Act
+  const oauth = await runChild(OAUTH_FLOW, oauthEnv);
+  const oauthCalls = aws.calls.splice(0);
+  const mcp = await runChild(MCP_FLOW, { ...mcpEnv, ACCESS_TOKEN: oauth.accessToken });
+
+  // Assess
+  expect(oauth).toEqual({ register: 201, token: 200, accessToken: expect.any(String), issuer: ISSUER });
+  expect(mcp).toEqual({ mcp: 200, sum: 42 });
+  expect(oauthCalls.map((c) => c.target)).toEqual(['secretsmanager.GetSecretValue']);
+  expect(aws.calls).toEqual([
+    {
+      target: 'AmazonSSM.GetParameter',
+      path: '/ssm/',
+      scope: expect.stringMatching(/^\d{8}\/eu-west-1\/ssm\/aws4_request$/),
+      body: JSON.stringify({ Name: PARAMETER }),
+    },
+  ]);
 });

@@ -1,13 +1,16 @@
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { App } from 'aws-cdk-lib';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { ROUTES } from '../../lambda/shared/routes.js';
 import { TABLE_SCHEMA } from '../../lambda/shared/table.js';
 import { ITEM_ACTIONS } from '../../lib/constructs/storage.js';
+import { McpOAuthStack } from '../../lib/mcp-oauth-stack.js';
 import { arnOf, logicalId, ref, rolePermissions, synth, type Resources } from './synth.js';
 
 let template: Template;
 let ids: Record<'oauth' | 'mcp' | 'rotate', { fn: string; role: string; logs: string }>;
 let tableId: string;
 let signingSecretId: string;
+let publicKeysId: string;
 let initialTokenSecretId: string;
 let apiId: string;
 let userPoolId: string;
@@ -24,11 +27,26 @@ beforeAll(() => {
   ids = { oauth: idsOf('OAuth'), mcp: idsOf('Mcp'), rotate: idsOf('SigningKeysRotateKeys') };
   tableId = logicalId(template, 'AWS::DynamoDB::Table', 'Storage');
   signingSecretId = logicalId(template, 'AWS::SecretsManager::Secret', 'SigningKeys');
+  publicKeysId = logicalId(template, 'AWS::SSM::Parameter', 'SigningKeysPublicKeys');
   initialTokenSecretId = logicalId(template, 'AWS::SecretsManager::Secret', 'InitialAccessToken');
   apiId = logicalId(template, 'AWS::ApiGatewayV2::Api', 'Api');
   userPoolId = logicalId(template, 'AWS::Cognito::UserPool', 'Users');
   clientId = logicalId(template, 'AWS::Cognito::UserPoolClient', 'Users');
   clientSecretId = logicalId(template, 'AWS::SecretsManager::Secret', 'UsersClientSecret');
+});
+
+/** The Systems Manager endpoint as the template spells it: from the partition's URL suffix. */
+const ssmEndpoint = (host?: unknown) => ({
+  'Fn::Join': [
+    '',
+    [
+      ...(host === undefined ? ['https://ssm.'] : ['https://', host, '.']),
+      { Ref: 'AWS::Region' },
+      '.',
+      { Ref: 'AWS::URLSuffix' },
+      '/',
+    ],
+  ],
 });
 
 /** The issuer as the template spells it: the bare execute-api origin of the API. */
@@ -48,22 +66,90 @@ const issuerJoin = (suffix = '') => ({
 });
 
 const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'].map((a) => `Allow ${a} "*"`);
+
+/** The public key parameter's ARN as the template spells it (its name, from `Ref`, starts with "/"). */
+const parameterArn = () =>
+  JSON.stringify({
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':ssm:',
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        ':parameter',
+        { Ref: publicKeysId },
+      ],
+    ],
+  });
+
+/** Does an IAM action pattern (`*`, `service:*`, `service:Get*`) cover `action`? Names are letters and `:`. */
+function actionCovers(pattern: string, action: string): boolean {
+  return new RegExp(`^${pattern.replaceAll('*', '.*')}$`, 'i').test(action);
+}
+
+/** The logical ids of the roles whose policies allow `action` on a resource `matches` accepts. */
+function rolesAllowed(action: string, matches: (resource: unknown) => boolean): string[] {
+  const roles = new Set<string>();
+  const policies = Object.values(template.findResources('AWS::IAM::Policy') as Resources).map((p) => ({
+    roles: (p.Properties!.Roles as { Ref: string }[]).map((r) => r.Ref),
+    statements: p.Properties!.PolicyDocument.Statement as any[],
+  }));
+  for (const [id, role] of Object.entries(template.findResources('AWS::IAM::Role') as Resources)) {
+    for (const inline of role.Properties?.Policies ?? []) {
+      policies.push({ roles: [id], statements: inline.PolicyDocument.Statement });
+    }
+  }
+  for (const { roles: attached, statements } of policies) {
+    for (const s of statements) {
+      if (s.Effect !== 'Allow') continue;
+      const covered = [s.Action].flat().some((a: string) => actionCovers(a, action));
+      if (covered && [s.Resource].flat().some((r: unknown) => r === '*' || matches(r))) {
+        for (const role of attached) roles.add(role);
+      }
+    }
+  }
+  return [...roles].sort();
+}
 const logWrite = (logsId: string) =>
   ['logs:CreateLogStream', 'logs:PutLogEvents'].map((a) => `Allow ${a} ${arnOf(logsId)}`);
 
 describe('least privilege', () => {
-  it('lets the mcp function write its logs and read the signing keys, and nothing else', () => {
+  it('lets the mcp function write its logs and read the public signing keys, and nothing else', () => {
     // Act
     const permissions = rolePermissions(template, ids.mcp.role);
 
     // Assess
     expect(permissions).toEqual(
-      [
-        ...logWrite(ids.mcp.logs),
-        ...XRAY,
-        `Allow secretsmanager:GetSecretValue ${ref(signingSecretId)}`,
-      ].sort(),
+      [...logWrite(ids.mcp.logs), ...XRAY, `Allow ssm:GetParameter ${parameterArn()}`].sort(),
     );
+    expect(permissions.filter((p) => p.includes('secretsmanager:'))).toEqual([]);
+  });
+
+  it('lets no role but the oauth and rotation roles read the private signing keys', () => {
+    // Act
+    const readers = rolesAllowed('secretsmanager:GetSecretValue', (resource) =>
+      JSON.stringify(resource).includes(signingSecretId),
+    );
+
+    // Assess
+    expect(readers).toEqual([ids.oauth.role, ids.rotate.role].sort());
+    expect(template.findResources('AWS::SecretsManager::ResourcePolicy')).toEqual({});
+  });
+
+  it('lets only the mcp role read the public key parameter, and only the rotation role write it', () => {
+    // Prepare
+    const isParameter = (resource: unknown) => JSON.stringify(resource).includes(publicKeysId);
+
+    // Act
+    const readers = rolesAllowed('ssm:GetParameter', isParameter);
+    const writers = rolesAllowed('ssm:PutParameter', isParameter);
+
+    // Assess
+    expect(readers).toEqual([ids.mcp.role]);
+    expect(writers).toEqual([ids.rotate.role]);
   });
 
   it('lets the oauth function use single table items and read the signing keys, the initial access token and the upstream client secret', () => {
@@ -89,7 +175,7 @@ describe('least privilege', () => {
     ]);
   });
 
-  it('lets the rotation function rotate its own secret only', () => {
+  it('lets the rotation function rotate its own secret and publish to its own parameter only', () => {
     // Act
     const permissions = rolePermissions(template, ids.rotate.role);
 
@@ -104,6 +190,7 @@ describe('least privilege', () => {
           'secretsmanager:PutSecretValue',
           'secretsmanager:UpdateSecretVersionStage',
         ].map((a) => `Allow ${a} ${ref(signingSecretId)}`),
+        `Allow ssm:PutParameter ${parameterArn()}`,
       ].sort(),
     );
   });
@@ -273,7 +360,8 @@ describe('functions', () => {
     });
     expect(mcpEnv).toEqual({
       ISSUER: issuer,
-      SIGNING_KEYS_SECRET_ARN: { Ref: signingSecretId },
+      PUBLIC_KEYS_PARAMETER_NAME: { Ref: publicKeysId },
+      SSM_ENDPOINT: ssmEndpoint(),
       SCOPES: 'mcp:tools mcp:resources',
       ALLOWED_ORIGINS: '',
       RESOURCE_NAME: 'MCP server',
@@ -319,7 +407,7 @@ describe('signing keys', () => {
     });
   });
 
-  it('creates the schedule only once the function may be invoked and may write the secret', () => {
+  it('creates the schedule only once the function may be invoked and may write the secret and the parameter', () => {
     // Act
     const [schedule] = Object.values(
       template.findResources('AWS::SecretsManager::RotationSchedule') as Resources,
@@ -328,7 +416,45 @@ describe('signing keys', () => {
     const policy = logicalId(template, 'AWS::IAM::Policy', 'SigningKeysRotateKeysRole');
 
     // Assess
-    expect(schedule!.DependsOn).toEqual(expect.arrayContaining([permission, policy, ids.rotate.fn]));
+    expect(schedule!.DependsOn).toEqual(
+      expect.arrayContaining([permission, policy, ids.rotate.fn, publicKeysId]),
+    );
+  });
+
+  it('keeps the public keys in a free Standard SSM parameter that starts as the empty set', () => {
+    // Act
+    const parameters = template.findResources('AWS::SSM::Parameter') as Resources;
+
+    // Assess: CloudFormation writes Value back when any of these properties changes, which would
+    // wipe the published keys until the next rotation; a change here needs a rotation after deploy.
+    expect(Object.keys(parameters)).toEqual([publicKeysId]);
+    expect(parameters[publicKeysId]!.Properties).toEqual({
+      Name: '/McpOAuth/signing-keys/public-jwks',
+      Description:
+        'Public JWKS of the signing keys (current, next, previous); written by rotate-keys, read by mcp',
+      Type: 'String',
+      Tier: 'Standard',
+      Value: '{"keys":[]}',
+    });
+  });
+
+  it('tells the rotation function where to publish, at the endpoint the mcp function reads', () => {
+    // Act
+    const functions = template.findResources('AWS::Lambda::Function') as Resources;
+    const rotateEnv = functions[ids.rotate.fn]!.Properties!.Environment.Variables;
+    const mcpEnv = functions[ids.mcp.fn]!.Properties!.Environment.Variables;
+
+    // Assess
+    expect(rotateEnv).toMatchObject({
+      PUBLIC_KEYS_PARAMETER_NAME: { Ref: publicKeysId },
+      SSM_ENDPOINT: mcpEnv.SSM_ENDPOINT,
+    });
+    expect(rotateEnv.SIGNING_KEYS_SECRET_ARN).toBeUndefined();
+  });
+
+  it('outputs the parameter name, so operators can check what was published', () => {
+    // Assess
+    expect(template.toJSON().Outputs.PublicSigningKeysParameter.Value).toEqual({ Ref: publicKeysId });
   });
 
   it('generates the initial access token in Secrets Manager, never in the template', () => {
@@ -337,6 +463,51 @@ describe('signing keys', () => {
       GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true, IncludeSpace: false },
       SecretString: Match.absent(),
     });
+  });
+});
+
+describe('endpoints of the calls made without the AWS SDK', () => {
+  it('builds the Systems Manager endpoint from the partition URL suffix, so China and GovCloud work', () => {
+    // Act
+    const functions = template.findResources('AWS::Lambda::Function') as Resources;
+
+    // Assess
+    expect(functions[ids.mcp.fn]!.Properties!.Environment.Variables.SSM_ENDPOINT).toEqual(ssmEndpoint());
+    expect(template.toJSON().Conditions).toBeUndefined();
+  });
+
+  it('switches to ssm-fips.<region> with fipsEndpoints, in the regions that have that host', () => {
+    // Act
+    const { template: fips } = synth({ fipsEndpoints: true }, { bundle: false });
+    const [conditionId, condition] = Object.entries(fips.toJSON().Conditions as Record<string, unknown>)[0]!;
+    const functions = fips.findResources('AWS::Lambda::Function') as Resources;
+    const envOf = (prefix: string) =>
+      functions[logicalId(fips, 'AWS::Lambda::Function', prefix)]!.Properties!.Environment.Variables;
+
+    // Assess
+    expect(condition).toEqual({
+      'Fn::Or': ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'ca-central-1', 'ca-west-1'].map(
+        (region) => ({ 'Fn::Equals': [{ Ref: 'AWS::Region' }, region] }),
+      ),
+    });
+    const endpoint = ssmEndpoint({ 'Fn::If': [conditionId, 'ssm-fips', 'ssm'] });
+    expect(envOf('McpFunction').SSM_ENDPOINT).toEqual(endpoint);
+    expect(envOf('SigningKeysRotateKeysFunction').SSM_ENDPOINT).toEqual(endpoint);
+  });
+
+  it('warns when fipsEndpoints is set for a known region without a FIPS host', () => {
+    // Act
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new McpOAuthStack(app, 'McpOAuth', {
+      env: { account: '123456789012', region: 'eu-west-1' },
+      fipsEndpoints: true,
+    });
+
+    // Assess
+    Annotations.fromStack(stack).hasWarning(
+      '/McpOAuth/SigningKeys',
+      Match.stringLikeRegexp('no FIPS endpoint in eu-west-1; the standard endpoint is used'),
+    );
   });
 });
 

@@ -38,6 +38,7 @@ describe('resolveSettings', () => {
       upstreamScopes: ['openid', 'email', 'profile'],
       removalPolicy: 'retain',
       signingKeyRotationDays: 30,
+      fipsEndpoints: false,
     });
     expect(settings.upstreamIssuer).toBeUndefined();
     expect(settings.cognitoDomainPrefix).toBeUndefined();
@@ -53,6 +54,7 @@ describe('resolveSettings', () => {
       trustedIssuers:
         '[{"issuer":"https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc","clientIds":["agent"]}]',
       tracing: 'false',
+      fipsEndpoints: 'true',
       mcpMemorySize: '512',
       interactiveRegistrationPolicy: 'token',
       refreshTokenIdleTtlSeconds: '86400',
@@ -76,6 +78,7 @@ describe('resolveSettings', () => {
         { issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc', clientIds: ['agent'] },
       ],
       tracing: false,
+      fipsEndpoints: true,
       mcpMemorySize: 512,
       interactiveRegistrationPolicy: 'token',
       refreshTokenIdleTtlSeconds: 86_400,

@@ -5,11 +5,12 @@ import type { TrustedIssuer } from '../../../lambda/mcp/trusted-issuers.js';
 import { loadConfig, type Config } from '../../../lambda/shared/config.js';
 import {
   generateSigningKey,
+  toPublicKeySet,
   type SigningKeySet,
   type StoredSigningKey,
 } from '../../../lambda/shared/key-set.js';
 import { createLogger } from '../../../lambda/shared/logger.js';
-import { CachedSigningKeys } from '../../../lambda/shared/signing-keys.js';
+import { CachedPublicKeys } from '../../../lambda/shared/signing-keys.js';
 
 export const ISSUER = 'https://auth.example.com';
 export const RESOURCE = `${ISSUER}/mcp`;
@@ -87,10 +88,11 @@ export async function testApp(
 ) {
   const key = await currentKey();
   const set = options.keySet ?? { current: key };
-  const keys = new CachedSigningKeys({
+  // As deployed: the mcp app gets the published public keys only.
+  const keys = new CachedPublicKeys({
     load: async () => {
-      if (set === 'unavailable') throw new Error('secret not readable');
-      return set;
+      if (set === 'unavailable') throw new Error('public key parameter not readable');
+      return toPublicKeySet(set);
     },
   });
   const logs = options.logs ?? [];

@@ -25,6 +25,8 @@ interface Version {
 export class FakeSecret {
   rotationEnabled = true;
   readonly versions = new Map<string, Version>();
+  /** Errors the next `UpdateSecretVersionStage` calls throw, changing nothing (a throttle, a timeout). */
+  readonly stageUpdateFailures: Error[] = [];
 
   constructor(initialValue: string) {
     this.versions.set('initial-version', { value: initialValue, stages: new Set(['AWSCURRENT']) });
@@ -85,6 +87,8 @@ export class FakeSecret {
     mock
       .on(UpdateSecretVersionStageCommand)
       .callsFake((input: { VersionStage: string; MoveToVersionId: string; RemoveFromVersionId?: string }) => {
+        const failure = this.stageUpdateFailures.shift();
+        if (failure) throw failure;
         const holder = [...this.versions].find(([, v]) => v.stages.has(input.VersionStage));
         if (holder && holder[0] !== input.MoveToVersionId && holder[0] !== input.RemoveFromVersionId) {
           throw new InvalidParameterException({

@@ -5,11 +5,12 @@ import {
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { SecretsManagerRotationEvent, SecretsManagerRotationEventStep } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createLocalJWKSet, importJWK, jwtVerify, SignJWT } from 'jose';
-import { handler } from '../../../lambda/rotate-keys/index.js';
 import { RotationError } from '../../../lambda/rotate-keys/errors.js';
+import { ParameterStorePublisher } from '../../../lambda/rotate-keys/public-key-publisher.js';
 import { rotateSecret, type RotationDeps } from '../../../lambda/rotate-keys/rotation-steps.js';
 import {
   generateSigningKey,
@@ -17,17 +18,26 @@ import {
   publishedKeys,
   serializeSigningKeySet,
   toPublicJwk,
+  toPublicKeySet,
   type SigningKeySet,
   type StoredSigningKey,
 } from '../../../lambda/shared/key-set.js';
 import { createLogger } from '../../../lambda/shared/logger.js';
+import {
+  EMPTY_PUBLIC_KEY_SET,
+  parsePublicKeySet,
+  serializePublicKeySet,
+} from '../../../lambda/shared/public-key-set.js';
+import { FakeParameter, PARAMETER_NAME } from './fake-parameter.js';
 import { FakeSecret, SECRET_ARN } from './fake-secret.js';
 
 const secretsManager = mockClient(SecretsManagerClient);
+const ssm = mockClient(SSMClient);
 const STEPS: SecretsManagerRotationEventStep[] = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
 
 let logLines: string[];
 let deps: RotationDeps;
+let parameter: FakeParameter;
 
 function event(step: SecretsManagerRotationEventStep, token: string): SecretsManagerRotationEvent {
   return { Step: step, SecretId: SECRET_ARN, ClientRequestToken: token };
@@ -61,12 +71,21 @@ beforeAll(async () => {
 
 beforeEach(() => {
   secretsManager.reset();
+  ssm.reset();
+  parameter = new FakeParameter(EMPTY_PUBLIC_KEY_SET);
+  parameter.wire(ssm);
   logLines = [];
   deps = {
     client: new SecretsManagerClient({ region: 'eu-west-1' }),
+    publisher: new ParameterStorePublisher(new SSMClient({ region: 'eu-west-1' }), PARAMETER_NAME),
     logger: createLogger('rotate-keys', { write: (line) => logLines.push(line) }),
   };
 });
+
+/** The kids the public parameter publishes now. */
+function publishedKids(): string[] {
+  return parsePublicKeySet(parameter.value).keys.map((k) => k.kid);
+}
 
 describe('before any step', () => {
   it('refuses to run when rotation is disabled on the secret', async () => {
@@ -135,6 +154,7 @@ describe('before any step', () => {
     // Assess
     expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(0);
     expect(secretsManager.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
   });
 });
 
@@ -240,6 +260,20 @@ describe('setSecret', () => {
 
     // Assess
     expect(secretsManager.calls().map((c) => c.args[0].constructor.name)).toEqual(['DescribeSecretCommand']);
+  });
+
+  it('publishes nothing before finishSecret: the pending keys are not tested yet', async () => {
+    // Prepare
+    const secret = new FakeSecret(serializeSigningKeySet({ current: keyA, next: keyB }));
+    secret.wire(secretsManager);
+    secret.startRotation('token-1');
+
+    // Act
+    for (const step of STEPS.slice(0, 3)) await rotateSecret(event(step, 'token-1'), deps);
+
+    // Assess
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+    expect(parameter.value).toBe(EMPTY_PUBLIC_KEY_SET);
   });
 });
 
@@ -354,6 +388,110 @@ describe('finishSecret', () => {
     expect(secretsManager.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(1);
     expect(secret.versions.get('token-1')!.stages.has('AWSCURRENT')).toBe(true);
   });
+
+  it('publishes the public keys of the pending set, then moves AWSCURRENT', async () => {
+    // Prepare
+    const secret = new FakeSecret(serializeSigningKeySet({ current: keyA, next: keyB }));
+    secret.wire(secretsManager);
+    secret.startRotation('token-1');
+    await rotateSecret(event('createSecret', 'token-1'), deps);
+    const pending = parseSigningKeySet(secret.valueAt('AWSPENDING')!);
+    let signingKeyAtPublish: string | undefined;
+    parameter.onPut = () => {
+      signingKeyAtPublish = parseSigningKeySet(secret.valueAt('AWSCURRENT')!).current?.kid;
+    };
+
+    // Act
+    await rotateSecret(event('finishSecret', 'token-1'), deps);
+
+    // Assess
+    expect(ssm.commandCalls(PutParameterCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        Name: PARAMETER_NAME,
+        Value: serializePublicKeySet(toPublicKeySet(pending)),
+        Type: 'String',
+        Tier: 'Standard',
+        Overwrite: true,
+      },
+    ]);
+    // Published while the old key still signed, and the new set still publishes that key.
+    expect(signingKeyAtPublish).toBe(keyA.kid);
+    expect(publishedKids()).toEqual([keyB.kid, pending.next!.kid, keyA.kid]);
+    expect(parseSigningKeySet(secret.valueAt('AWSCURRENT')!).current?.kid).toBe(keyB.kid);
+  });
+
+  it('publishes public keys only, never private key material', async () => {
+    // Prepare
+    const secret = new FakeSecret('{}');
+    secret.wire(secretsManager);
+
+    // Act
+    const active = await rotateFully(secret, 'token-1');
+
+    // Assess
+    for (const key of publishedKeys(active)) {
+      for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi'] as const)
+        expect(parameter.value).not.toContain(key[member]!);
+    }
+    expect(parsePublicKeySet(parameter.value)).toEqual(toPublicKeySet(active));
+  });
+
+  it('publishes the same set again and then moves AWSCURRENT when retried after the move failed', async () => {
+    // Prepare
+    const secret = new FakeSecret(serializeSigningKeySet({ current: keyA, next: keyB }));
+    secret.wire(secretsManager);
+    secret.startRotation('token-1');
+    await rotateSecret(event('createSecret', 'token-1'), deps);
+    secret.stageUpdateFailures.push(
+      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }),
+    );
+    await expect(rotateSecret(event('finishSecret', 'token-1'), deps)).rejects.toThrow('Rate exceeded');
+    const afterFailure = parameter.value;
+
+    // Act
+    await rotateSecret(event('finishSecret', 'token-1'), deps);
+
+    // Assess
+    const puts = ssm.commandCalls(PutParameterCommand).map((c) => c.args[0].input.Value);
+    expect(puts).toEqual([afterFailure, afterFailure]);
+    expect(parameter.value).toBe(
+      serializePublicKeySet(toPublicKeySet(parseSigningKeySet(secret.valueAt('AWSCURRENT')!))),
+    );
+    expect(secret.versions.get('token-1')!.stages.has('AWSCURRENT')).toBe(true);
+  });
+
+  it('publishes nothing more when retried after it completed', async () => {
+    // Prepare
+    const secret = new FakeSecret('{}');
+    secret.wire(secretsManager);
+    const active = await rotateFully(secret, 'token-1');
+
+    // Act
+    await rotateSecret(event('finishSecret', 'token-1'), deps);
+
+    // Assess
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(1);
+    expect(parsePublicKeySet(parameter.value)).toEqual(toPublicKeySet(active));
+  });
+
+  it('leaves AWSCURRENT where it is when the public keys cannot be published', async () => {
+    // Prepare
+    const secret = new FakeSecret(serializeSigningKeySet({ current: keyA, next: keyB }));
+    secret.wire(secretsManager);
+    secret.startRotation('token-1');
+    await rotateSecret(event('createSecret', 'token-1'), deps);
+    ssm
+      .on(PutParameterCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+
+    // Act
+    const result = rotateSecret(event('finishSecret', 'token-1'), deps);
+
+    // Assess
+    await expect(result).rejects.toThrow('denied');
+    expect(secretsManager.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
+    expect(parseSigningKeySet(secret.valueAt('AWSCURRENT')!).current?.kid).toBe(keyA.kid);
+  });
 });
 
 describe('a complete rotation', () => {
@@ -364,6 +502,9 @@ describe('a complete rotation', () => {
     secret.startRotation('token-1');
     const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
 
+    process.env.PUBLIC_KEYS_PARAMETER_NAME = PARAMETER_NAME;
+    const { handler } = await import('../../../lambda/rotate-keys/index.js');
+
     // Act
     for (const step of STEPS) await handler(event(step, 'token-1'));
     stdout.mockRestore();
@@ -372,6 +513,30 @@ describe('a complete rotation', () => {
     const active = parseSigningKeySet(secret.valueAt('AWSCURRENT')!);
     const token = await signWith(active.current!);
     await expect(jwtVerify(token, jwksOf(active))).resolves.toBeDefined();
+    // The first rotation, from the placeholder, also published the keys the mcp function reads.
+    await expect(
+      jwtVerify(token, createLocalJWKSet(parsePublicKeySet(parameter.value))),
+    ).resolves.toBeDefined();
+  });
+
+  it('never lets the signing key be missing from the published set, at any step of a rotation', async () => {
+    // Prepare
+    const secret = new FakeSecret('{}');
+    secret.wire(secretsManager);
+    await rotateFully(secret, 'token-1');
+    const signingKey = () => parseSigningKeySet(secret.valueAt('AWSCURRENT')!).current!.kid;
+    const seen: boolean[] = [];
+    parameter.onPut = () => seen.push(publishedKids().includes(signingKey()));
+    secret.startRotation('token-2');
+
+    // Act
+    for (const step of STEPS) {
+      await rotateSecret(event(step, 'token-2'), deps);
+      seen.push(publishedKids().includes(signingKey()));
+    }
+
+    // Assess
+    expect(seen).toEqual([true, true, true, true, true]);
   });
 
   it('still verifies a token signed by the old current key against the JWKS published after rotation', async () => {

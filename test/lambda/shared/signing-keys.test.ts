@@ -4,10 +4,20 @@ import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
 import {
   generateSigningKey,
   serializeSigningKeySet,
+  toPublicKeySet,
   type StoredSigningKey,
 } from '../../../lambda/shared/key-set.js';
+import {
+  EMPTY_PUBLIC_KEY_SET,
+  parsePublicKeySet,
+  type PublicKeySet,
+} from '../../../lambda/shared/public-key-set.js';
 import { SecretsManagerKeySource } from '../../../lambda/shared/secrets-manager-key-source.js';
-import { CachedSigningKeys, SigningKeysUnavailableError } from '../../../lambda/shared/signing-keys.js';
+import {
+  CachedPublicKeys,
+  CachedSigningKeys,
+  SigningKeysUnavailableError,
+} from '../../../lambda/shared/signing-keys.js';
 
 const secretsManager = mockClient(SecretsManagerClient);
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SigningKeys-AbCdEf';
@@ -239,5 +249,88 @@ describe('CachedSigningKeys over Secrets Manager', () => {
     for (const jwk of jwks.keys)
       expect(Object.keys(jwk).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
     await expect(jwtVerify(token, createLocalJWKSet(jwks))).resolves.toBeDefined();
+  });
+});
+
+describe('CachedPublicKeys over the published public key set', () => {
+  let published: string;
+  let publicReads: number;
+
+  function publicKeys() {
+    publicReads = 0;
+    return new CachedPublicKeys(
+      {
+        load: async (): Promise<PublicKeySet> => {
+          publicReads += 1;
+          return parsePublicKeySet(published);
+        },
+      },
+      { maxAgeMs: 300_000, minRefreshIntervalMs: 30_000, now: () => clock },
+    );
+  }
+
+  it('verifies a token the signer signed, with nothing but the public keys', async () => {
+    // Prepare
+    const signer = cachedKeys();
+    secretHolds(serializeSigningKeySet({ previous: keyC, current: keyA, next: keyB }));
+    published = JSON.stringify(toPublicKeySet({ previous: keyC, current: keyA, next: keyB }));
+    const { kid, alg, key } = await signer.signingKey();
+    const token = await new SignJWT({}).setProtectedHeader({ alg, kid, typ: 'at+jwt' }).sign(key);
+    const keys = publicKeys();
+
+    // Act
+    const verificationKey = await keys.verificationKey(kid);
+
+    // Assess
+    expect(verificationKey?.type).toBe('public');
+    await expect(jwtVerify(token, verificationKey!)).resolves.toBeDefined();
+    expect(await keys.publicJwks()).toEqual(await signer.publicJwks());
+    expect('signingKey' in keys).toBe(false);
+  });
+
+  it('reloads once for an unknown kid and finds a key published since', async () => {
+    // Prepare
+    published = JSON.stringify(toPublicKeySet({ current: keyA, next: keyB }));
+    const keys = publicKeys();
+    await keys.publicJwks();
+    published = JSON.stringify(toPublicKeySet({ previous: keyA, current: keyB, next: keyC }));
+
+    // Act
+    const found = await keys.verificationKey(keyC.kid);
+
+    // Assess
+    expect(found?.asymmetricKeyType).toBe('rsa');
+    expect(publicReads).toBe(2);
+  });
+
+  it('throws SigningKeysUnavailableError while the parameter holds the empty placeholder', async () => {
+    // Prepare
+    published = EMPTY_PUBLIC_KEY_SET;
+    const keys = publicKeys();
+
+    // Act
+    const result = keys.verificationKey(keyA.kid);
+
+    // Assess
+    await expect(result).rejects.toMatchObject({
+      name: 'SigningKeysUnavailableError',
+      message: 'the signing key set is empty',
+    });
+  });
+
+  it('keeps verifying with the last good set when the parameter is reset to the placeholder', async () => {
+    // Prepare
+    published = JSON.stringify(toPublicKeySet({ current: keyA, next: keyB }));
+    const keys = publicKeys();
+    await keys.publicJwks();
+    published = EMPTY_PUBLIC_KEY_SET;
+
+    // Act
+    clock += 600_000;
+    const key = await keys.verificationKey(keyA.kid);
+
+    // Assess
+    expect(key).toBeDefined();
+    expect(publicReads).toBe(2);
   });
 });

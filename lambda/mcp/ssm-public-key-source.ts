@@ -1,0 +1,84 @@
+/**
+ * Reads the public signing key set the rotation publishes to an SSM parameter, with one
+ * SigV4-signed `GetParameter` call (`lambda/mcp/aws-json-request.ts`). The mcp function's role
+ * may read that parameter and nothing else: it verifies tokens and never sees a private key.
+ * Caching is the caller's (`CachedPublicKeys`).
+ */
+import { ConfigError } from '../shared/config.js';
+import { parsePublicKeySet, type PublicKeySet } from '../shared/public-key-set.js';
+import { SigningKeysUnavailableError, type PublicKeySource } from '../shared/signing-keys.js';
+import {
+  credentialsFromEnvironment,
+  regionFromEnvironment,
+  sendWithNodeHttp,
+  signAwsJsonRequest,
+  type AwsCredentials,
+  type Send,
+} from './aws-json-request.js';
+
+export interface SsmPublicKeySourceOptions {
+  /** The parameter's name (or ARN). */
+  parameterName: string;
+  region: string;
+  /**
+   * The Systems Manager endpoint, given by the stack from its partition's URL suffix (and the
+   * FIPS setting), never guessed from the region here: `https://ssm.<region>.<url suffix>/`.
+   */
+  endpoint: string;
+  credentials: () => AwsCredentials;
+  send?: Send;
+  timeoutMs?: number;
+  now?: () => Date;
+}
+
+/**
+ * The options Lambda's environment provides: `PUBLIC_KEYS_PARAMETER_NAME` and `SSM_ENDPOINT` from
+ * the stack, `AWS_REGION` and the execution role's credentials from the runtime.
+ */
+export function ssmOptionsFromEnvironment(
+  env: Record<string, string | undefined>,
+): SsmPublicKeySourceOptions {
+  const parameterName = env.PUBLIC_KEYS_PARAMETER_NAME;
+  if (!parameterName) throw new ConfigError('PUBLIC_KEYS_PARAMETER_NAME is required');
+  const endpoint = env.SSM_ENDPOINT;
+  if (!endpoint) throw new ConfigError('SSM_ENDPOINT is required');
+  return {
+    parameterName,
+    endpoint,
+    region: regionFromEnvironment(env),
+    credentials: credentialsFromEnvironment(env),
+  };
+}
+
+export class SsmPublicKeySource implements PublicKeySource {
+  constructor(private readonly options: SsmPublicKeySourceOptions) {}
+
+  async load(): Promise<PublicKeySet> {
+    const { endpoint, region, parameterName } = this.options;
+    let payload: { Parameter?: { Value?: unknown }; __type?: unknown };
+    try {
+      const request = signAwsJsonRequest({
+        endpoint,
+        region,
+        service: 'ssm',
+        target: 'AmazonSSM.GetParameter',
+        body: JSON.stringify({ Name: parameterName }),
+        credentials: this.options.credentials(),
+        now: this.options.now?.() ?? new Date(),
+      });
+      const response = await (this.options.send ?? sendWithNodeHttp)(request, this.options.timeoutMs ?? 3000);
+      payload = JSON.parse(response.body) as typeof payload;
+      if (response.status !== 200)
+        throw new Error(`GetParameter answered ${response.status} ${String(payload.__type ?? '')}`);
+    } catch (error) {
+      throw new SigningKeysUnavailableError('could not read the public signing key parameter', {
+        cause: error,
+      });
+    }
+    const value = payload.Parameter?.Value;
+    if (typeof value !== 'string' || value === '') {
+      throw new SigningKeysUnavailableError('the public signing key parameter has no value');
+    }
+    return parsePublicKeySet(value);
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Loopback stand-ins for the two key stores the deployed bundles read: Secrets Manager's
+ * `GetSecretValue` (the private key set, for the oauth function) and Systems Manager's
+ * `GetParameter` (the public key set the rotation publishes, for the mcp function). Each call is
+ * recorded with the service its SigV4 credential scope names, so a test can tell who read what.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serializeSigningKeySet, toPublicKeySet, type SigningKeySet } from '../../lambda/shared/key-set.js';
+import { serializePublicKeySet } from '../../lambda/shared/public-key-set.js';
+
+export interface FakeAwsCall {
+  target: string;
+  path: string;
+  /** `<date>/<region>/<service>/aws4_request` from the Authorization header. */
+  scope: string | undefined;
+  body: string;
+}
+
+export interface FakeAws {
+  url: string;
+  calls: FakeAwsCall[];
+  close(): Promise<void>;
+}
+
+export async function startFakeAws(set: SigningKeySet): Promise<FakeAws> {
+  const secret = JSON.stringify({ SecretString: serializeSigningKeySet(set) });
+  const parameter = JSON.stringify({
+    Parameter: { Type: 'String', Value: serializePublicKeySet(toPublicKeySet(set)), Version: 1 },
+  });
+  const calls: FakeAwsCall[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const scope = /Credential=[^/]+\/([^,]+),/.exec(String(req.headers.authorization ?? ''))?.[1];
+      calls.push({ target, path: req.url ?? '', scope, body: Buffer.concat(chunks).toString('utf8') });
+      const json = (body: string) =>
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(body);
+      if (req.method !== 'POST') res.writeHead(404).end();
+      else if (target === 'secretsmanager.GetSecretValue') json(secret);
+      else if (target === 'AmazonSSM.GetParameter') json(parameter);
+      else res.writeHead(400).end(JSON.stringify({ __type: 'UnknownOperationException' }));
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    close: () =>
+      new Promise((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}
