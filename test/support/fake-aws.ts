@@ -1,5 +1,6 @@
 /**
- * Loopback stand-ins for the two key stores the deployed bundles read: Secrets Manager's
+ * Loopback stand-ins for the two key stores the deployed bundles read (used by the bundle test
+ * and the benchmark): Secrets Manager's
  * `GetSecretValue` (the private key set, for the oauth function) and Systems Manager's
  * `GetParameter` (the public key set the rotation publishes, for the mcp function). Each call is
  * recorded with the service its SigV4 credential scope names, so a test can tell who read what.
@@ -28,6 +29,8 @@ export async function startFakeAws(set: SigningKeySet): Promise<FakeAws> {
   const parameter = JSON.stringify({
     Parameter: { Type: 'String', Value: serializePublicKeySet(toPublicKeySet(set)), Version: 1 },
   });
+  // The issuer's JWKS, for verifiers that fetch it over HTTP (the benchmark's baseline).
+  const jwks = serializePublicKeySet(toPublicKeySet(set));
   const calls: FakeAwsCall[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -38,7 +41,8 @@ export async function startFakeAws(set: SigningKeySet): Promise<FakeAws> {
       calls.push({ target, path: req.url ?? '', scope, body: Buffer.concat(chunks).toString('utf8') });
       const json = (body: string) =>
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(body);
-      if (req.method !== 'POST') res.writeHead(404).end();
+      if (req.method === 'GET' && req.url === '/jwks') json(jwks);
+      else if (req.method !== 'POST') res.writeHead(404).end();
       else if (target === 'secretsmanager.GetSecretValue') json(secret);
       else if (target === 'AmazonSSM.GetParameter') json(parameter);
       else res.writeHead(400).end(JSON.stringify({ __type: 'UnknownOperationException' }));
