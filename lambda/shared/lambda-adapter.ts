@@ -18,13 +18,17 @@ export function toRequest(event: APIGatewayProxyEventV2): PlainRequest {
   }
   // Payload 2.0 moves cookies out of the headers into their own array.
   if (event.cookies?.length) headers.cookie = event.cookies.join('; ');
-  const proto = headers['x-forwarded-proto'] ?? 'https';
-  const host = headers.host ?? event.requestContext.domainName;
+  // Path and query are what the gateway routed (rawPath, rawQueryString). Client headers
+  // (Host, X-Forwarded-Proto) never shape the URL: a crafted X-Forwarded-Proto such as
+  // `http://x/register#` would otherwise change the path an app dispatches on. Handlers build
+  // public URLs from the configured issuer, never from this origin.
+  const domain = event.requestContext.domainName;
+  const host = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/.test(domain ?? '') ? domain : 'invalid.localhost';
   const query = event.rawQueryString ? `?${event.rawQueryString}` : '';
   const method = event.requestContext.http.method.toUpperCase();
   const hasBody = method !== 'GET' && method !== 'HEAD' && event.body !== undefined && event.body !== null;
   const body = hasBody ? Buffer.from(event.body!, event.isBase64Encoded ? 'base64' : 'utf8') : undefined;
-  return new PlainRequest(`${proto}://${host}${event.rawPath}${query}`, {
+  return new PlainRequest(`https://${host}${event.rawPath}${query}`, {
     method,
     headers,
     ...(body ? { body } : {}),

@@ -613,6 +613,22 @@ const updateRegistration = (client: RegisteredClient, metadata: Record<string, u
     body: JSON.stringify({ client_id: client.client_id, ...metadata }),
   });
 
+describe('routing', () => {
+  it('serves the route the request was sent to, whatever X-Forwarded-Proto says', async () => {
+    // Act: a header that would turn the URL into http://x/register#://host/token if trusted.
+    const { response, body } = await postJson(
+      '/token',
+      { client_name: 'smuggled', grant_types: ['client_credentials'] },
+      { 'x-forwarded-proto': 'http://x/register#' },
+    );
+
+    // Assess: the token endpoint refused the JSON body; nothing was registered.
+    expect(response.status).toBe(400);
+    expect(body).not.toHaveProperty('client_id');
+    expect(body.error).toBe('invalid_request');
+  });
+});
+
 describe('registration policies', () => {
   it('requires the initial access token under the token policy', async () => {
     const guarded = await startTestServer({

@@ -60,7 +60,24 @@ describe('toRequest', () => {
     expect(await request.text()).toBe('{"client_name":"é"}');
   });
 
-  it('builds the URL from the forwarded protocol, the host and the raw query string', () => {
+  it.each([
+    ['X-Forwarded-Proto', { 'x-forwarded-proto': 'http://x/register#' }],
+    ['Host', { host: 'evil.example/register#' }],
+    ['a malformed Host', { host: 'a b\u0000' }],
+  ])('takes the path from the route, never from %s', (_case, headers) => {
+    // Prepare
+    const event = apiGatewayEvent();
+    Object.assign(event.headers, headers);
+
+    // Act
+    const url = new URL(toRequest(event).url);
+
+    // Assess
+    expect(url.pathname).toBe('/token');
+    expect(url.host).toBe('abc123.execute-api.eu-west-1.amazonaws.com');
+  });
+
+  it('builds the URL from the gateway domain name, the raw path and the raw query string', () => {
     const event = apiGatewayEvent({ rawPath: '/authorize', rawQueryString: 'scope=a&resource=x&resource=y' });
     const url = new URL(toRequest(event).url);
     expect(url.origin).toBe('https://abc123.execute-api.eu-west-1.amazonaws.com');
