@@ -1,19 +1,33 @@
 /**
  * Verifies bearer access tokens for the MCP resource: JWT access tokens (RFC 9068) signed by
  * this server's keys, and optionally tokens of configured trusted issuers. Signature, algorithm,
- * `typ`, `iss`, `aud` (RFC 8707), `exp` and `nbf` are all checked; any failure is an
- * `InvalidTokenError` whose message names the failed check and never contains the token.
+ * `crit` (RFC 7515 §4.1.11), `typ`, `iss`, `aud` (RFC 8707), `exp`, `nbf` and `iat` are all
+ * checked; any failure is an `InvalidTokenError` whose message names the failed check and never
+ * contains the token.
+ *
+ * Lifetimes: a token may not claim to live longer than its issuer issues tokens for (`exp - iat`
+ * at most the configured lifetime plus the clock skew), nor to have been issued in the future.
+ * For this server's tokens the bound is the oauth function's access token lifetime and `iat` is
+ * required (RFC 9068 §2.2); a trusted issuer's lifetimes are its own, so its bound is configured
+ * per issuer (a day by default), and a token of its without `iat` may not expire further away
+ * than that bound.
  */
 import type { VerificationKeys } from '../shared/signing-keys.js';
 import type { Caller } from './caller.js';
 import {
+  checkCriticalHeader,
   decodeJwt,
   InvalidTokenError,
   isAcceptedAlgorithm,
   verifySignature,
   type DecodedJwt,
 } from './jwt.js';
-import { RemoteJwks, type RemoteJwksOptions, type TrustedIssuer } from './trusted-issuers.js';
+import {
+  DEFAULT_TRUSTED_ISSUER_MAX_LIFETIME_SECONDS,
+  RemoteJwks,
+  type RemoteJwksOptions,
+  type TrustedIssuer,
+} from './trusted-issuers.js';
 
 export interface AccessTokenVerifierOptions {
   issuer: string;
@@ -23,7 +37,9 @@ export interface AccessTokenVerifierOptions {
   keys: VerificationKeys;
   trustedIssuers?: TrustedIssuer[];
   remoteJwks?: RemoteJwksOptions;
-  /** Tolerated clock difference for `exp` and `nbf`. */
+  /** The longest lifetime (`exp - iat`) this server's own tokens are issued with. */
+  maxTokenLifetimeSeconds: number;
+  /** Tolerated clock difference for `exp`, `nbf`, `iat` and lifetimes. */
   clockSkewSeconds?: number;
   /** How many verified tokens to remember; 0 disables the cache. */
   cacheSize?: number;
@@ -65,7 +81,18 @@ function isAccessTokenType(typ: unknown): boolean {
   return typeof typ === 'string' && /^(application\/)?at\+jwt$/i.test(typ);
 }
 
-function checkTimes(payload: Record<string, unknown>, now: number, skew: number): number {
+interface LifetimePolicy {
+  maxLifetimeSeconds: number;
+  requireIssuedAt: boolean;
+}
+
+/** Checks `exp`, `nbf` and `iat` against the clock and the issuer's lifetime; returns `exp`. */
+function checkTimes(
+  payload: Record<string, unknown>,
+  now: number,
+  skew: number,
+  policy: LifetimePolicy,
+): number {
   const exp = payload.exp;
   if (typeof exp !== 'number' || !Number.isFinite(exp))
     throw new InvalidTokenError('missing required "exp" claim');
@@ -74,10 +101,23 @@ function checkTimes(payload: Record<string, unknown>, now: number, skew: number)
   if (nbf !== undefined && (typeof nbf !== 'number' || now < nbf - skew)) {
     throw new InvalidTokenError('"nbf" claim timestamp check failed');
   }
+  const iat = payload.iat;
+  const longest = policy.maxLifetimeSeconds + skew;
+  if (iat === undefined) {
+    if (policy.requireIssuedAt) throw new InvalidTokenError('missing required "iat" claim');
+    if (exp - now > longest)
+      throw new InvalidTokenError('"exp" claim is further away than the longest accepted token lifetime');
+    return exp;
+  }
+  if (typeof iat !== 'number' || !Number.isFinite(iat))
+    throw new InvalidTokenError('"iat" claim must be a number');
+  if (iat > now + skew)
+    throw new InvalidTokenError('"iat" claim timestamp check failed (issued in the future)');
+  if (exp - iat > longest)
+    throw new InvalidTokenError('"exp" - "iat" exceeds the longest accepted token lifetime');
   return exp;
 }
 
-/** Creates the verifier once per process; it holds the verified-token cache and external key caches. */
 /** The verified caller, with the user's name and email when the token carries them. */
 function callerFrom(payload: Record<string, unknown>, caller: Caller): Caller {
   const name = optionalString(payload.name);
@@ -87,17 +127,26 @@ function callerFrom(payload: Record<string, unknown>, caller: Caller): Caller {
   return caller;
 }
 
+/** Creates the verifier once per process; it holds the verified-token cache and external key caches. */
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
   const now = options.now ?? Date.now;
   const skew = options.clockSkewSeconds ?? 60;
   const cacheSize = options.cacheSize ?? 1000;
+  const own: LifetimePolicy = { maxLifetimeSeconds: options.maxTokenLifetimeSeconds, requireIssuedAt: true };
   // Re-verifying the same token on every call is pure CPU: clients reuse a token for its whole
   // life. A hit still re-checks expiry; the map is bounded and forgets the oldest entry first.
   const cache = new Map<string, Caller>();
   const trusted = new Map(
     (options.trustedIssuers ?? []).map((t) => [
       t.issuer,
-      { config: t, jwks: new RemoteJwks(t.issuer, options.remoteJwks) },
+      {
+        config: t,
+        jwks: new RemoteJwks(t.issuer, options.remoteJwks),
+        lifetime: {
+          maxLifetimeSeconds: t.maxTokenLifetimeSeconds ?? DEFAULT_TRUSTED_ISSUER_MAX_LIFETIME_SECONDS,
+          requireIssuedAt: false,
+        },
+      },
     ]),
   );
 
@@ -106,11 +155,12 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     if (!isAcceptedAlgorithm(header.alg, OWN_ALGORITHMS))
       throw new InvalidTokenError('unsupported "alg" header');
     if (!isAccessTokenType(header.typ)) throw new InvalidTokenError('"typ" header must be "at+jwt"');
+    checkCriticalHeader(header);
     if (typeof header.kid !== 'string') throw new InvalidTokenError('missing "kid" header');
     const key = await options.keys.verificationKey(header.kid);
     if (!key || !verifySignature(header.alg, key, jwt))
       throw new InvalidTokenError('signature verification failed');
-    const expiresAt = checkTimes(payload, now() / 1000, skew);
+    const expiresAt = checkTimes(payload, now() / 1000, skew, own);
     if (!audiencesOf(payload)?.includes(options.resource))
       throw new InvalidTokenError('"aud" claim check failed');
     return callerFrom(payload, {
@@ -122,15 +172,21 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     });
   }
 
-  async function verifyExternal(jwt: DecodedJwt, issuer: TrustedIssuer, jwks: RemoteJwks): Promise<Caller> {
+  async function verifyExternal(
+    jwt: DecodedJwt,
+    issuer: TrustedIssuer,
+    jwks: RemoteJwks,
+    lifetime: LifetimePolicy,
+  ): Promise<Caller> {
     const { header, payload } = jwt;
     if (!isAcceptedAlgorithm(header.alg, issuer.algorithms ?? ['RS256']))
       throw new InvalidTokenError('unsupported "alg" header');
+    checkCriticalHeader(header);
     if (typeof header.kid !== 'string') throw new InvalidTokenError('missing "kid" header');
     const key = await jwks.key(header.kid);
     if (!key || !verifySignature(header.alg, key, jwt))
       throw new InvalidTokenError('signature verification failed');
-    const expiresAt = checkTimes(payload, now() / 1000, skew);
+    const expiresAt = checkTimes(payload, now() / 1000, skew, lifetime);
     // Identity tokens prove a login to a client; they are never access tokens for this resource.
     if (payload.token_use !== undefined && payload.token_use !== 'access')
       throw new InvalidTokenError('not an access token');
@@ -171,7 +227,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     } else {
       const external = typeof iss === 'string' ? trusted.get(iss) : undefined;
       if (!external) throw new InvalidTokenError('"iss" claim check failed');
-      caller = await verifyExternal(jwt, external.config, external.jwks);
+      caller = await verifyExternal(jwt, external.config, external.jwks, external.lifetime);
     }
     if (cacheSize > 0) {
       if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);

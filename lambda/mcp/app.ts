@@ -5,7 +5,7 @@
  * a warm request makes no network call and builds no server.
  */
 import { PlainResponse, type Handler, type HttpRequest } from '../shared/http-message.js';
-import type { JSONRPCRequest, RequestId } from '@modelcontextprotocol/server';
+import type { RequestId } from '@modelcontextprotocol/server';
 import type { Config } from '../shared/config.js';
 import {
   BEARER_AUTHORIZATION,
@@ -24,7 +24,8 @@ import {
   verificationUnavailableResponse,
 } from './bearer-challenge.js';
 import { hasScopes, type Caller } from './caller.js';
-import { Dispatcher, rpcError, type JsonRpcReply } from './dispatcher.js';
+import { Dispatcher, rpcError, type JsonRpcReply, type Prepared } from './dispatcher.js';
+import { parseJsonBody } from './json-body.js';
 import { InvalidTokenError } from './jwt.js';
 import {
   PRM_MCP_PATH,
@@ -32,7 +33,16 @@ import {
   protectedResourceMetadata,
   resourceMetadataUrl,
 } from './protected-resource-metadata.js';
-import { classify, ErrorCode, mcpHeaders, RpcError } from './protocol.js';
+import {
+  classify,
+  classifyMessage,
+  ErrorCode,
+  mcpHeaders,
+  RpcError,
+  type McpHeaders,
+  type Route,
+} from './protocol.js';
+import { MAX_RESPONSE_BYTES, ReplyWriter } from './reply-writer.js';
 import { RESOURCES } from './resources/registry.js';
 import { TOOLS } from './tools/registry.js';
 import { TrustedIssuerUnavailableError, type TrustedIssuer } from './trusted-issuers.js';
@@ -46,6 +56,13 @@ export interface McpAppDeps {
   now?: () => number;
   /** Remote JWKS fetch for trusted issuers (tests inject one). */
   fetch?: typeof fetch;
+  /** Largest response body; defaults to {@link MAX_RESPONSE_BYTES}. */
+  maxResponseBytes?: number;
+  /**
+   * The longest lifetime of this server's own access tokens; defaults to the configured access
+   * token lifetime (`ACCESS_TOKEN_TTL_SECONDS`), which the oauth function issues them with.
+   */
+  maxTokenLifetimeSeconds?: number;
 }
 
 const MCP_PATH = '/mcp';
@@ -55,15 +72,13 @@ const ALLOWED_REQUEST_HEADERS =
 
 type HeaderRecord = Record<string, string>;
 
-function jsonRpcResponse(
-  status: number,
-  body: JsonRpcReply | JsonRpcReply[],
-  headers: HeaderRecord,
-): PlainResponse {
-  return new PlainResponse(JSON.stringify(body), {
-    status,
-    headers: { ...headers, 'content-type': 'application/json' },
-  });
+function jsonResponse(status: number, text: string, headers: HeaderRecord): PlainResponse {
+  return new PlainResponse(text, { status, headers: { ...headers, 'content-type': 'application/json' } });
+}
+
+/** A reply of the transport itself (small, never a method's result). */
+function jsonRpcResponse(status: number, body: JsonRpcReply, headers: HeaderRecord): PlainResponse {
+  return jsonResponse(status, JSON.stringify(body), headers);
 }
 
 /** The body as text, or undefined when it is larger than `limit` bytes (declared or actual). */
@@ -82,24 +97,15 @@ function echoableId(body: unknown): RequestId | null {
   return typeof id === 'string' || typeof id === 'number' ? id : null;
 }
 
-function isRequestMessage(value: unknown): value is JSONRPCRequest {
-  const m = value as Record<string, unknown> | null;
-  return (
-    typeof m === 'object' &&
-    m !== null &&
-    m.jsonrpc === '2.0' &&
-    typeof m.method === 'string' &&
-    (typeof m.id === 'string' || typeof m.id === 'number')
-  );
-}
-
 export function createMcpApp(deps: McpAppDeps): Handler {
   const { config, logger } = deps;
   const now = deps.now ?? Date.now;
+  const maxResponseBytes = deps.maxResponseBytes ?? MAX_RESPONSE_BYTES;
   const verify = createAccessTokenVerifier({
     issuer: config.issuer,
     resource: config.mcpResource,
     keys: deps.keys,
+    maxTokenLifetimeSeconds: deps.maxTokenLifetimeSeconds ?? config.accessTokenTtlSeconds,
     trustedIssuers: deps.trustedIssuers ?? [],
     remoteJwks: { ...(deps.fetch && { fetch: deps.fetch }), now },
     now,
@@ -205,19 +211,12 @@ export function createMcpApp(deps: McpAppDeps): Handler {
       );
       return jsonRpcResponse(413, rpcError(null, tooLarge), headers);
     }
+    const mcp = mcpHeaders(request.headers);
     let body: unknown;
+    let route: Route;
     try {
-      body = JSON.parse(text);
-    } catch {
-      return jsonRpcResponse(
-        400,
-        rpcError(null, new RpcError(ErrorCode.ParseError, 'Parse error: Invalid JSON')),
-        headers,
-      );
-    }
-    let route;
-    try {
-      route = classify(body, mcpHeaders(request.headers));
+      body = parseJsonBody(text);
+      route = classify(body, mcp);
     } catch (error) {
       if (!(error instanceof RpcError)) throw error;
       return jsonRpcResponse(error.httpStatus, rpcError(echoableId(body), error), headers);
@@ -228,36 +227,57 @@ export function createMcpApp(deps: McpAppDeps): Handler {
         // Stateless: there is no session to cancel or initialize, and no request of ours to answer.
         return new PlainResponse(null, { status: 202, headers });
       case 'request': {
-        const required = dispatcher.requiredScopes(route.message);
-        if (!hasScopes(caller, required))
-          return withCors(insufficientScopeResponse(metadataUrl, stepUpScopes(caller, required)), origin);
-        const { status, reply } = await dispatcher.dispatch(route.message, { caller, era: route.era });
-        return jsonRpcResponse(status, reply, headers);
+        const prepared = dispatcher.prepare(route.message, route.era);
+        if (prepared.kind === 'reply') return jsonRpcResponse(prepared.status, prepared.reply, headers);
+        if (!hasScopes(caller, prepared.requiredScopes))
+          return withCors(
+            insufficientScopeResponse(metadataUrl, stepUpScopes(caller, prepared.requiredScopes)),
+            origin,
+          );
+        const { status, reply } = await dispatcher.run(prepared, caller);
+        const out = new ReplyWriter(maxResponseBytes, logger);
+        out.add(reply);
+        return jsonResponse(status, out.single(), headers);
       }
-      case 'batch': {
-        // 2025-03-26 batches: every request must be valid and allowed before any of them runs.
-        const requests: JSONRPCRequest[] = [];
-        const replies: JsonRpcReply[] = [];
-        for (const message of route.messages) {
-          if (isRequestMessage(message)) requests.push(message);
-          else if (
-            typeof (message as { method?: unknown })?.method !== 'string' ||
-            'id' in (message as object)
-          ) {
-            replies.push(
-              rpcError(echoableId(message), new RpcError(ErrorCode.InvalidRequest, 'Invalid Request')),
-            );
-          }
-        }
-        const required = [...new Set(requests.flatMap((m) => [...dispatcher.requiredScopes(m)]))];
-        if (!hasScopes(caller, required))
-          return withCors(insufficientScopeResponse(metadataUrl, stepUpScopes(caller, required)), origin);
-        for (const message of requests)
-          replies.push((await dispatcher.dispatch(message, { caller, era: 'legacy' })).reply);
-        if (replies.length === 0) return new PlainResponse(null, { status: 202, headers });
-        return jsonRpcResponse(200, replies, headers);
-      }
+      case 'batch':
+        return serveBatch(route.messages, mcp, caller, origin);
     }
+  }
+
+  /** One batch member, classified and validated exactly as a single message would be. */
+  function prepareMember(message: unknown, headers: McpHeaders): Prepared | undefined {
+    let route: Route;
+    try {
+      route = classifyMessage(message, headers);
+    } catch (error) {
+      if (!(error instanceof RpcError)) throw error;
+      // In a batch the error travels in the member's reply; the batch itself is answered 200.
+      return { kind: 'reply', status: 200, reply: rpcError(echoableId(message), error) };
+    }
+    return route.kind === 'request' ? dispatcher.prepare(route.message, route.era) : undefined;
+  }
+
+  /** 2025-03-26 batches: every request must be valid and allowed before any of them runs. */
+  async function serveBatch(
+    messages: readonly unknown[],
+    mcp: McpHeaders,
+    caller: Caller,
+    origin: string | null,
+  ): Promise<PlainResponse> {
+    const headers = corsHeaders(origin);
+    const members = messages.map((message) => prepareMember(message, mcp));
+    const required = [...new Set(members.flatMap((m) => (m?.kind === 'call' ? [...m.requiredScopes] : [])))];
+    if (!hasScopes(caller, required))
+      return withCors(insufficientScopeResponse(metadataUrl, stepUpScopes(caller, required)), origin);
+    const out = new ReplyWriter(maxResponseBytes, logger);
+    for (const member of members) {
+      if (member === undefined) continue;
+      if (member.kind === 'reply') out.add(member.reply);
+      else if (out.full) out.add(out.tooLarge(member.id));
+      else out.add((await dispatcher.run(member, caller)).reply);
+    }
+    if (out.count === 0) return new PlainResponse(null, { status: 202, headers });
+    return jsonResponse(200, out.batch(), headers);
   }
 
   function preflight(request: HttpRequest, origin: string | null): PlainResponse {

@@ -1,10 +1,15 @@
 /**
  * Runs MCP methods for one classified request: the methods this server offers in each era, the
- * scopes each needs, and the era's result encoding (2026 results carry `resultType`, cache fields
- * on cacheable results, and `serverInfo` in `_meta`). One instance per process: nothing here is
- * rebuilt per request.
+ * schema of each one's `params`, the scopes each needs, and the era's result encoding (2026
+ * results carry `resultType`, cache fields on cacheable results, and `serverInfo` in `_meta`).
+ * One instance per process: nothing here is rebuilt per request.
+ *
+ * A request is first prepared (method found, `params` validated against its schema, scopes
+ * computed from the validated params), then run: no handler and no scope check ever reads
+ * `params` that did not pass the method's schema.
  */
 import type { CallToolResult, JSONRPCRequest, RequestId } from '@modelcontextprotocol/server';
+import type * as z from 'zod/mini';
 import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import type { Caller } from './caller.js';
@@ -16,9 +21,17 @@ import {
   SERVER_INFO_META_KEY,
   type Era,
 } from './protocol.js';
+import {
+  callToolParams,
+  emptyParams,
+  initializeParams,
+  listParams,
+  readResourceParams,
+} from './request-schemas.js';
 import type { Resource } from './resources/resource.js';
+import { describeIssues } from './schema-issues.js';
 import { serverInfo, type ServerInfo } from './server-info.js';
-import type { Tool } from './tools/tool.js';
+import { toolError, ToolOutputError, type Tool } from './tools/tool.js';
 
 export interface DispatchContext {
   caller: Caller;
@@ -45,11 +58,33 @@ export interface JsonRpcFailure {
 }
 export type JsonRpcReply = JsonRpcSuccess | JsonRpcFailure;
 
-type Params = Record<string, unknown> | undefined;
-type MethodHandler = (
-  params: Params,
-  context: DispatchContext,
-) => Record<string, unknown> | Promise<Record<string, unknown>>;
+/** A reply and the HTTP status it travels with when it is the only one. */
+export interface DispatchReply {
+  status: number;
+  reply: JsonRpcReply;
+}
+
+type Result = Record<string, unknown>;
+
+/** One method: the schema its `params` must pass, the scopes it needs, and what it does. */
+interface Method<P> {
+  params: z.ZodMiniType<P>;
+  scopes: (params: P) => readonly string[];
+  run: (params: P, context: DispatchContext) => Result | Promise<Result>;
+}
+
+/** A request whose method exists and whose `params` passed that method's schema. */
+export interface PreparedCall {
+  readonly kind: 'call';
+  readonly id: RequestId;
+  readonly method: string;
+  readonly era: Era;
+  /** What the caller must hold; computed from the validated params. */
+  readonly requiredScopes: readonly string[];
+  readonly run: (context: DispatchContext) => Result | Promise<Result>;
+}
+
+export type Prepared = PreparedCall | ({ kind: 'reply' } & DispatchReply);
 
 /** Methods whose 2026 results carry `ttlMs` and `cacheScope` (the SDK's `CACHEABLE_RESULT_METHODS`). */
 const CACHEABLE = new Set([
@@ -62,6 +97,13 @@ const CACHEABLE = new Set([
 ]);
 
 const CAPABILITIES = { tools: {}, resources: {} };
+
+const none = () => [];
+
+/** Erases a method's params type for the table, keeping its parts checked against each other. */
+function method<P>(definition: Method<P>): Method<unknown> {
+  return definition as Method<unknown>;
+}
 
 export function rpcError(id: RequestId | null, error: RpcError): JsonRpcFailure {
   return {
@@ -79,9 +121,8 @@ export class Dispatcher {
   private readonly tools: Map<string, Tool>;
   private readonly resources: Map<string, Resource>;
   private readonly info: ServerInfo;
-  private readonly shared: Record<string, MethodHandler>;
-  private readonly legacy: Record<string, MethodHandler>;
-  private readonly modern: Record<string, MethodHandler>;
+  private readonly legacy: Record<string, Method<unknown>>;
+  private readonly modern: Record<string, Method<unknown>>;
   private readonly serverInfoMeta: Record<string, unknown>;
 
   constructor(private readonly options: DispatcherOptions) {
@@ -89,83 +130,113 @@ export class Dispatcher {
     this.resources = new Map(options.resources.map((r) => [r.descriptor.uri, r]));
     this.info = serverInfo(options.config.resourceName);
     this.serverInfoMeta = { [SERVER_INFO_META_KEY]: this.info };
-    this.shared = {
-      'tools/list': () => ({ tools: options.tools.map((t) => t.descriptor()) }),
-      'tools/call': (params, context) => this.callTool(params, context),
-      'resources/list': () => ({ resources: options.resources.map((r) => r.descriptor) }),
-      'resources/templates/list': () => ({ resourceTemplates: [] }),
-      'resources/read': (params, context) => this.readResource(params, context),
+    const shared = {
+      'tools/list': method({
+        params: listParams,
+        scopes: () => ['mcp:tools'],
+        run: () => ({ tools: options.tools.map((t) => t.descriptor()) }),
+      }),
+      'tools/call': method({
+        params: callToolParams,
+        scopes: (params) => this.tools.get(params.name)?.requiredScopes ?? ['mcp:tools'],
+        run: (params, context) => this.callTool(params, context),
+      }),
+      'resources/list': method({
+        params: listParams,
+        scopes: () => ['mcp:resources'],
+        run: () => ({ resources: options.resources.map((r) => r.descriptor) }),
+      }),
+      'resources/templates/list': method({
+        params: listParams,
+        scopes: () => ['mcp:resources'],
+        run: () => ({ resourceTemplates: [] }),
+      }),
+      'resources/read': method({
+        params: readResourceParams,
+        scopes: (params) => this.resources.get(params.uri)?.requiredScopes ?? ['mcp:resources'],
+        run: (params, context) => this.readResource(params.uri, context),
+      }),
     };
     this.legacy = {
-      ...this.shared,
-      initialize: (params) => this.initialize(params),
-      ping: () => ({}),
+      ...shared,
+      initialize: method({
+        params: initializeParams,
+        scopes: none,
+        run: (params) => this.initialize(params.protocolVersion),
+      }),
+      ping: method({ params: emptyParams, scopes: none, run: () => ({}) }),
     };
     this.modern = {
-      ...this.shared,
-      'server/discover': () => ({
-        supportedVersions: [...MODERN_PROTOCOL_VERSIONS],
-        capabilities: CAPABILITIES,
+      ...shared,
+      'server/discover': method({
+        params: emptyParams,
+        scopes: none,
+        run: () => ({ supportedVersions: [...MODERN_PROTOCOL_VERSIONS], capabilities: CAPABILITIES }),
       }),
     };
   }
 
-  /** The scopes a request needs before it may run (RFC 6750 §3.1 `insufficient_scope` otherwise). */
-  requiredScopes(message: { method: string; params?: unknown }): readonly string[] {
-    const params = message.params as Params;
-    switch (message.method) {
-      case 'tools/list':
-        return ['mcp:tools'];
-      case 'tools/call':
-        return this.tools.get(String(params?.name))?.requiredScopes ?? ['mcp:tools'];
-      case 'resources/list':
-      case 'resources/templates/list':
-        return ['mcp:resources'];
-      case 'resources/read':
-        return this.resources.get(String(params?.uri))?.requiredScopes ?? ['mcp:resources'];
-      default:
-        return [];
-    }
+  /** The methods an era serves, with the schema of their params (the generated tests walk them). */
+  methods(era: Era): ReadonlyMap<string, z.ZodMiniType> {
+    const table = era === 'modern' ? this.modern : this.legacy;
+    return new Map(Object.entries(table).map(([name, m]) => [name, m.params]));
   }
 
   /**
-   * Answers one request. Method-level failures are JSON-RPC errors in the body; in the 2026 era
-   * an unknown method is also HTTP 404, as the SDK's per-request transport answers it.
+   * Finds the method and validates `params` against its schema. A method-level refusal is a
+   * JSON-RPC error in the body: invalid params are -32602 with HTTP 200; in the 2026 era an
+   * unknown method is also HTTP 404, as the SDK's per-request transport answers it.
    */
-  async dispatch(
-    message: JSONRPCRequest,
-    context: DispatchContext,
-  ): Promise<{ status: number; reply: JsonRpcReply }> {
-    const handlers = context.era === 'modern' ? this.modern : this.legacy;
-    const handler = Object.hasOwn(handlers, message.method) ? handlers[message.method] : undefined;
-    if (!handler) {
-      return {
-        status: context.era === 'modern' ? 404 : 200,
-        reply: rpcError(message.id, new RpcError(ErrorCode.MethodNotFound, 'Method not found')),
-      };
+  prepare(message: JSONRPCRequest, era: Era): Prepared {
+    const table = era === 'modern' ? this.modern : this.legacy;
+    const definition = Object.hasOwn(table, message.method) ? table[message.method] : undefined;
+    if (!definition) {
+      const error = new RpcError(ErrorCode.MethodNotFound, 'Method not found');
+      return { kind: 'reply', status: era === 'modern' ? 404 : 200, reply: rpcError(message.id, error) };
     }
+    const parsed = definition.params.safeParse(message.params);
+    if (!parsed.success) {
+      const error = new RpcError(
+        ErrorCode.InvalidParams,
+        `Invalid params for ${message.method}: ${describeIssues(parsed.error.issues, 'params')}`,
+      );
+      return { kind: 'reply', status: 200, reply: rpcError(message.id, error) };
+    }
+    const params = parsed.data;
+    return {
+      kind: 'call',
+      id: message.id,
+      method: message.method,
+      era,
+      requiredScopes: definition.scopes(params),
+      run: (context) => definition.run(params, context),
+    };
+  }
+
+  /** Runs a prepared request. Failures other than `RpcError` are logged and answered -32603. */
+  async run(call: PreparedCall, caller: Caller): Promise<DispatchReply> {
     try {
-      const result = await handler(message.params as Params, context);
+      const result = await call.run({ caller, era: call.era });
       return {
         status: 200,
         reply: {
           jsonrpc: '2.0',
-          id: message.id,
-          result: context.era === 'modern' ? this.encodeModern(message.method, result) : result,
+          id: call.id,
+          result: call.era === 'modern' ? this.encodeModern(call.method, result) : result,
         },
       };
     } catch (error) {
-      if (error instanceof RpcError) return { status: 200, reply: rpcError(message.id, error) };
-      this.options.logger.error('method failed', { method: message.method, error });
+      if (error instanceof RpcError) return { status: 200, reply: rpcError(call.id, error) };
+      this.options.logger.error('method failed', { method: call.method, error });
       return {
         status: 200,
-        reply: rpcError(message.id, new RpcError(ErrorCode.InternalError, 'Internal error')),
+        reply: rpcError(call.id, new RpcError(ErrorCode.InternalError, 'Internal error')),
       };
     }
   }
 
-  private encodeModern(method: string, result: Record<string, unknown>): Record<string, unknown> {
-    const encoded: Record<string, unknown> = { ...result, resultType: 'complete' };
+  private encodeModern(method: string, result: Result): Result {
+    const encoded: Result = { ...result, resultType: 'complete' };
     if (CACHEABLE.has(method)) {
       encoded.ttlMs = 0;
       encoded.cacheScope = 'private';
@@ -174,18 +245,7 @@ export class Dispatcher {
     return encoded;
   }
 
-  private initialize(params: Params): Record<string, unknown> {
-    if (
-      typeof params?.protocolVersion !== 'string' ||
-      typeof params.capabilities !== 'object' ||
-      typeof params.clientInfo !== 'object'
-    ) {
-      throw new RpcError(
-        ErrorCode.InvalidParams,
-        'Invalid initialize request: "protocolVersion", "capabilities" and "clientInfo" are required',
-      );
-    }
-    const requested = params.protocolVersion;
+  private initialize(requested: string): Result {
     // Version negotiation (MCP lifecycle): echo a supported version, else offer our latest.
     const protocolVersion = (LEGACY_PROTOCOL_VERSIONS as readonly string[]).includes(requested)
       ? requested
@@ -194,21 +254,25 @@ export class Dispatcher {
   }
 
   private async callTool(
-    params: Params,
+    params: z.output<typeof callToolParams>,
     context: DispatchContext,
-  ): Promise<CallToolResult & Record<string, unknown>> {
-    const name = params?.name;
-    if (typeof name !== 'string')
-      throw new RpcError(ErrorCode.InvalidParams, 'Invalid tools/call request: "name" must be a string');
-    const tool = this.tools.get(name);
-    if (!tool) throw new RpcError(ErrorCode.InvalidParams, `Tool ${name} not found`);
-    return tool.call(params?.arguments, { caller: context.caller, now: this.options.now });
+  ): Promise<CallToolResult & Result> {
+    const tool = this.tools.get(params.name);
+    if (!tool) throw new RpcError(ErrorCode.InvalidParams, `Tool ${params.name} not found`);
+    try {
+      return await tool.call(params.arguments, { caller: context.caller, now: this.options.now });
+    } catch (error) {
+      if (!(error instanceof ToolOutputError)) throw error;
+      // A server bug, not the caller's: the model gets a tool error, the operator a log line.
+      this.options.logger.error('tool result breaks its output schema', {
+        tool: params.name,
+        problem: error.problem,
+      });
+      return toolError(error.message);
+    }
   }
 
-  private async readResource(params: Params, context: DispatchContext): Promise<Record<string, unknown>> {
-    const uri = params?.uri;
-    if (typeof uri !== 'string')
-      throw new RpcError(ErrorCode.InvalidParams, 'Invalid resources/read request: "uri" must be a string');
+  private async readResource(uri: string, context: DispatchContext): Promise<Result> {
     const resource = this.resources.get(uri);
     // -32002 is the 2025 "resource not found" code; the 2026 revision folds it into -32602.
     if (!resource)

@@ -13,6 +13,9 @@ import { createMcpApp } from './app.js';
 import { ssmOptionsFromEnvironment, SsmPublicKeySource } from './ssm-public-key-source.js';
 import { parseTrustedIssuers } from './trusted-issuers.js';
 
+/** The most `ACCESS_TOKEN_TTL_SECONDS` may be (`loadConfig`). */
+const LONGEST_ACCESS_TOKEN_TTL_SECONDS = 86_400;
+
 const logger = createLogger('mcp');
 const config = loadConfig(process.env);
 const keys = new CachedPublicKeys(new SsmPublicKeySource(ssmOptionsFromEnvironment(process.env)));
@@ -22,7 +25,20 @@ keys
   .publicJwks()
   .catch((error: unknown) => logger.warn('signing keys not loaded at start; will retry', { error }));
 
+// Tokens may live no longer than the oauth function issues them for. Where this function is not
+// told that lifetime, it takes the longest the settings allow (ACCESS_TOKEN_TTL_SECONDS is at
+// most a day), so that a deployment with a longer lifetime than the default is not locked out.
+const maxTokenLifetimeSeconds = process.env.ACCESS_TOKEN_TTL_SECONDS
+  ? config.accessTokenTtlSeconds
+  : LONGEST_ACCESS_TOKEN_TTL_SECONDS;
+
 export const handler = lambdaHandler(
-  createMcpApp({ config, keys, logger, trustedIssuers: parseTrustedIssuers(process.env.TRUSTED_ISSUERS) }),
+  createMcpApp({
+    config,
+    keys,
+    logger,
+    maxTokenLifetimeSeconds,
+    trustedIssuers: parseTrustedIssuers(process.env.TRUSTED_ISSUERS),
+  }),
   logger,
 );

@@ -55,6 +55,59 @@ export function decodeJwt(token: string): DecodedJwt {
   };
 }
 
+/**
+ * Header parameters registered by RFC 7515 §4.1 and RFC 7518 §4.1: `crit` may never name them.
+ */
+const REGISTERED_HEADER_PARAMETERS = new Set([
+  'alg',
+  'jku',
+  'jwk',
+  'kid',
+  'x5u',
+  'x5c',
+  'x5t',
+  'x5t#S256',
+  'typ',
+  'cty',
+  'crit',
+  'enc',
+  'zip',
+  'epk',
+  'apu',
+  'apv',
+  'iv',
+  'tag',
+  'p2s',
+  'p2c',
+]);
+
+/**
+ * Refuses a JWS that carries `crit` (RFC 7515 §4.1.11): it names extensions a recipient must
+ * understand and process, or else reject the JWS. This verifier implements none (not even
+ * RFC 7797's `b64`, which would change what the signature covers), so any `crit` is refused;
+ * the message says which rule of §4.1.11 failed, or that the extension is not understood.
+ */
+export function checkCriticalHeader(header: Record<string, unknown>): void {
+  if (!Object.hasOwn(header, 'crit')) return;
+  const crit = header.crit;
+  if (
+    !Array.isArray(crit) ||
+    crit.length === 0 ||
+    !crit.every((name) => typeof name === 'string' && name !== '')
+  ) {
+    throw new InvalidTokenError('"crit" header must be a non-empty array of non-empty strings');
+  }
+  // The messages name no parameter: they reach the WWW-Authenticate header, and these are the
+  // token's own strings.
+  for (const name of crit as string[]) {
+    if (REGISTERED_HEADER_PARAMETERS.has(name))
+      throw new InvalidTokenError('"crit" header names a registered header parameter');
+    if (!Object.hasOwn(header, name))
+      throw new InvalidTokenError('"crit" header names a parameter the header does not carry');
+  }
+  throw new InvalidTokenError('"crit" header names an extension this server does not understand');
+}
+
 /** Whether `alg` is one this server verifies. */
 export function isAcceptedAlgorithm(alg: unknown, allowed: readonly string[]): alg is AcceptedAlgorithm {
   return (

@@ -25,6 +25,8 @@ export const LEGACY_PROTOCOL_VERSIONS = [
 export const MODERN_PROTOCOL_VERSIONS = ['2026-07-28'] as const;
 /** What a 2025-era request without `MCP-Protocol-Version` is assumed to speak. */
 export const DEFAULT_LEGACY_VERSION = '2025-03-26';
+/** Most messages in one JSON-RPC batch (the SDK's `MAX_BATCH_SIZE`). */
+export const MAX_BATCH_MESSAGES = 100;
 
 export const PROTOCOL_VERSION_META_KEY = 'io.modelcontextprotocol/protocolVersion';
 export const CLIENT_INFO_META_KEY = 'io.modelcontextprotocol/clientInfo';
@@ -64,7 +66,7 @@ export type Era = 'legacy' | 'modern';
 export type Route =
   | { kind: 'request'; era: Era; message: JSONRPCRequest; version: string }
   | { kind: 'notification'; era: Era; message: JSONRPCNotification }
-  | { kind: 'batch'; messages: unknown[] }
+  | { kind: 'batch'; messages: readonly unknown[] }
   | { kind: 'response' };
 
 export interface McpHeaders {
@@ -92,7 +94,17 @@ export function mcpHeaders(headers: { get(name: string): string | null }): McpHe
   };
 }
 
-const isModernVersion = (version: string) => version >= MODERN_PROTOCOL_VERSIONS[0];
+/** A protocol revision identifier: a calendar date, `YYYY-MM-DD`. */
+const REVISION = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+
+/**
+ * Whether `version` names a revision of the 2026-07-28 era or later. Only a well-formed revision
+ * identifier can: two of them compare by date, but any other string compared as text would be
+ * "later" (`"9"`, `"2026-07-28x"`, `"zz"`) and send a request down the wrong era's rules.
+ * Whether a version is served is decided separately, by exact membership in the version lists.
+ */
+export const isModernVersion = (version: string) =>
+  REVISION.test(version) && version >= MODERN_PROTOCOL_VERSIONS[0];
 
 function metaOf(params: unknown): Record<string, unknown> | undefined {
   return isObject(params) && isObject(params._meta) ? params._meta : undefined;
@@ -305,42 +317,54 @@ function classifyNotification(message: JSONRPCNotification, headers: McpHeaders)
 
 const INVALID_MESSAGE = 'Bad Request: the request body is not a valid JSON-RPC message';
 
-/** Decides era and kind of a parsed POST body, or throws the `RpcError` to answer with. */
-export function classify(body: unknown, headers: McpHeaders): Route {
-  if (Array.isArray(body)) {
-    if (body.length === 0)
-      throw new RpcError(ErrorCode.InvalidRequest, 'Bad Request: empty JSON-RPC batch', 400);
-    if (
-      body.some(
-        (m) =>
-          isObject(m) && metaOf(m.params) !== undefined && PROTOCOL_VERSION_META_KEY in metaOf(m.params)!,
-      )
-    ) {
-      throw new RpcError(
-        ErrorCode.InvalidRequest,
-        'Bad Request: JSON-RPC batches may not contain requests for protocol revision 2026-07-28 or later',
-        400,
-      );
-    }
-    if (
-      headers.protocolVersion !== undefined &&
-      !(LEGACY_PROTOCOL_VERSIONS as readonly string[]).includes(headers.protocolVersion)
-    ) {
-      throw unsupportedLegacyVersion(headers.protocolVersion);
-    }
-    return { kind: 'batch', messages: body };
-  }
-  if (!isObject(body) || body.jsonrpc !== '2.0')
+/**
+ * Decides era and kind of one JSON-RPC message, or throws the `RpcError` to answer with. A
+ * single POSTed message and every member of a batch go through this one function.
+ */
+export function classifyMessage(message: unknown, headers: McpHeaders): Route {
+  if (!isObject(message) || message.jsonrpc !== '2.0')
     throw new RpcError(ErrorCode.InvalidRequest, INVALID_MESSAGE, 400);
-  if (typeof body.method === 'string') {
-    if (body.params !== undefined && !isObject(body.params))
+  if (typeof message.method === 'string') {
+    if (message.params !== undefined && !isObject(message.params))
       throw new RpcError(ErrorCode.InvalidRequest, INVALID_MESSAGE, 400);
-    if ('id' in body) {
-      if (!isRequestId(body.id)) throw new RpcError(ErrorCode.InvalidRequest, INVALID_MESSAGE, 400);
-      return classifyRequest(body as unknown as JSONRPCRequest, headers);
+    if ('id' in message) {
+      if (!isRequestId(message.id)) throw new RpcError(ErrorCode.InvalidRequest, INVALID_MESSAGE, 400);
+      return classifyRequest(message as unknown as JSONRPCRequest, headers);
     }
-    return classifyNotification(body as unknown as JSONRPCNotification, headers);
+    return classifyNotification(message as unknown as JSONRPCNotification, headers);
   }
-  if (isRequestId(body.id) && ('result' in body || 'error' in body)) return { kind: 'response' };
+  if (isRequestId(message.id) && ('result' in message || 'error' in message)) return { kind: 'response' };
   throw new RpcError(ErrorCode.InvalidRequest, INVALID_MESSAGE, 400);
+}
+
+/**
+ * Decides era and kind of a parsed POST body, or throws the `RpcError` to answer with. A batch
+ * (2025-03-26) is refused as a whole when it is empty, longer than {@link MAX_BATCH_MESSAGES},
+ * or holds a 2026-era message; its members are classified one by one with {@link classifyMessage}.
+ */
+export function classify(body: unknown, headers: McpHeaders): Route {
+  if (!Array.isArray(body)) return classifyMessage(body, headers);
+  if (body.length === 0)
+    throw new RpcError(ErrorCode.InvalidRequest, 'Bad Request: empty JSON-RPC batch', 400);
+  if (body.length > MAX_BATCH_MESSAGES) {
+    throw new RpcError(
+      ErrorCode.InvalidRequest,
+      `Bad Request: a JSON-RPC batch may hold at most ${MAX_BATCH_MESSAGES} messages`,
+      400,
+    );
+  }
+  if (body.some((m) => isObject(m) && PROTOCOL_VERSION_META_KEY in (metaOf(m.params) ?? {}))) {
+    throw new RpcError(
+      ErrorCode.InvalidRequest,
+      'Bad Request: JSON-RPC batches may not contain requests for protocol revision 2026-07-28 or later',
+      400,
+    );
+  }
+  if (
+    headers.protocolVersion !== undefined &&
+    !(LEGACY_PROTOCOL_VERSIONS as readonly string[]).includes(headers.protocolVersion)
+  ) {
+    throw unsupportedLegacyVersion(headers.protocolVersion);
+  }
+  return { kind: 'batch', messages: body };
 }

@@ -21,7 +21,18 @@ export interface TrustedIssuer {
   requiredScopes?: string[];
   /** Signature algorithms accepted from this issuer; defaults to RS256. */
   algorithms?: string[];
+  /**
+   * The longest lifetime (`exp - iat`) of this issuer's access tokens; a token claiming more is
+   * refused. Defaults to a day, the most Cognito, Entra ID and Okta issue; raise it for an
+   * issuer configured for longer (Auth0 allows 30 days).
+   */
+  maxTokenLifetimeSeconds?: number;
 }
+
+/** {@link TrustedIssuer.maxTokenLifetimeSeconds} when it is not set: one day. */
+export const DEFAULT_TRUSTED_ISSUER_MAX_LIFETIME_SECONDS = 86_400;
+/** The most {@link TrustedIssuer.maxTokenLifetimeSeconds} may be: 30 days. */
+const MAX_TRUSTED_ISSUER_LIFETIME_SECONDS = 30 * 86_400;
 
 /** Thrown when an issuer's discovery document or JWKS cannot be fetched: a 503, not a bad token. */
 export class TrustedIssuerUnavailableError extends Error {
@@ -66,6 +77,20 @@ export function parseTrustedIssuers(raw: string | undefined): TrustedIssuer[] {
     if (clientIds) issuer.clientIds = clientIds;
     if (requiredScopes) issuer.requiredScopes = requiredScopes;
     if (algorithms) issuer.algorithms = algorithms;
+    const lifetime = e.maxTokenLifetimeSeconds;
+    if (lifetime !== undefined) {
+      if (
+        typeof lifetime !== 'number' ||
+        !Number.isInteger(lifetime) ||
+        lifetime < 60 ||
+        lifetime > MAX_TRUSTED_ISSUER_LIFETIME_SECONDS
+      ) {
+        throw new ConfigError(
+          `TRUSTED_ISSUERS[${i}].maxTokenLifetimeSeconds must be an integer from 60 to ${MAX_TRUSTED_ISSUER_LIFETIME_SECONDS}`,
+        );
+      }
+      issuer.maxTokenLifetimeSeconds = lifetime;
+    }
     return issuer;
   });
 }

@@ -6,6 +6,7 @@
 import type { CallToolResult, Tool as ToolDescriptor, ToolAnnotations } from '@modelcontextprotocol/server';
 import * as z from 'zod/mini';
 import type { Caller } from '../caller.js';
+import { describeIssues } from '../schema-issues.js';
 
 export interface ToolContext {
   caller: Caller;
@@ -18,7 +19,10 @@ export interface ToolDefinition<Input extends z.ZodMiniObject, Output extends z.
   title?: string;
   description: string;
   inputSchema: Input;
-  /** When set, results must carry `structuredContent` of this shape (MCP 2025-06-18 structured output). */
+  /**
+   * When set, results must carry `structuredContent` of this shape (MCP 2025-06-18 structured
+   * output); a result that does not is refused as a {@link ToolOutputError}.
+   */
   outputSchema?: Output;
   /** Every scope a caller must hold; a caller without them gets 403 `insufficient_scope`. */
   requiredScopes: readonly string[];
@@ -32,7 +36,10 @@ export interface Tool {
   readonly requiredScopes: readonly string[];
   /** The `tools/list` entry (computed once). */
   descriptor(): ToolDescriptor;
-  /** Validates `args` and runs the handler; invalid input is a tool error (`isError: true`). */
+  /**
+   * Validates `args` and runs the handler; invalid input is a tool error (`isError: true`). A
+   * result that breaks the tool's own output schema throws {@link ToolOutputError}.
+   */
   call(args: unknown, context: ToolContext): Promise<CallToolResult>;
 }
 
@@ -44,31 +51,43 @@ export class ToolError extends Error {
   }
 }
 
+/**
+ * Thrown when a handler's result breaks its tool's `outputSchema` (MCP: servers MUST return
+ * structured results that conform to it): a bug in the tool, which the caller sees as a tool
+ * error and the operator in the log.
+ */
+export class ToolOutputError extends Error {
+  readonly code = 'ERR_TOOL_OUTPUT';
+  constructor(
+    toolName: string,
+    /** What is wrong, by field. */
+    readonly problem: string,
+  ) {
+    super(`Output validation error: Invalid structured content for tool ${toolName}: ${problem}`);
+    this.name = 'ToolOutputError';
+  }
+}
+
 /** A tool error result (MCP: errors inside a tool are results with `isError: true`). */
 export function toolError(message: string): CallToolResult {
   return { content: [{ type: 'text', text: message }], isError: true };
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-  switch (issue.code) {
-    case 'invalid_type':
-      return `${path}: expected ${issue.expected}`;
-    case 'unrecognized_keys':
-      return `${path}: unknown keys ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
-    case 'too_small':
-      return `${path}: must be at least ${String(issue.minimum)}`;
-    case 'too_big':
-      return `${path}: must be at most ${String(issue.maximum)}`;
-    default:
-      return `${path}: ${issue.message}`;
-  }
 }
 
 function toJsonSchema(schema: z.ZodMiniType): ToolDescriptor['inputSchema'] {
   const json = z.toJSONSchema(schema) as Record<string, unknown>;
   delete json.$schema;
   return json as ToolDescriptor['inputSchema'];
+}
+
+/**
+ * Holds a result to its tool's output schema. zod refuses `Infinity` and `NaN` as numbers, which
+ * `JSON.stringify` would otherwise send as `null` without a word.
+ */
+function checkOutput(toolName: string, schema: z.ZodMiniObject, result: CallToolResult): void {
+  if (result.structuredContent === undefined)
+    throw new ToolOutputError(toolName, 'the tool has an output schema but returned no structured content');
+  const parsed = schema.safeParse(result.structuredContent);
+  if (!parsed.success) throw new ToolOutputError(toolName, describeIssues(parsed.error.issues));
 }
 
 /** Erases a tool definition's types and precomputes nothing until it is first used. */
@@ -94,15 +113,19 @@ export function defineTool<
     async call(args, context) {
       const parsed = definition.inputSchema.safeParse(args ?? {});
       if (!parsed.success) {
-        const details = parsed.error.issues.map(describeIssue).join('; ');
+        const details = describeIssues(parsed.error.issues);
         return toolError(`Input validation error: Invalid arguments for tool ${definition.name}: ${details}`);
       }
+      let result: CallToolResult;
       try {
-        return await definition.handler(parsed.data, context);
+        result = await definition.handler(parsed.data, context);
       } catch (error) {
         if (error instanceof ToolError) return toolError(error.message);
         throw error;
       }
+      if (definition.outputSchema && !result.isError)
+        checkOutput(definition.name, definition.outputSchema, result);
+      return result;
     },
   };
 }

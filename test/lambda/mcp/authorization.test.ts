@@ -9,6 +9,7 @@ import {
   ISSUER,
   mcpPost,
   NOW,
+  NOW_MS,
   PRM_URL,
   RESOURCE,
   rpc,
@@ -245,6 +246,130 @@ describe('bearer token verification on /mcp', () => {
     const token = signJwt({ alg: 'ES256', typ: 'at+jwt', kid: key.kid }, claims(), ec);
     const app = await testApp();
     expectInvalidToken(await app(mcpPost(INIT, { token })));
+  });
+});
+
+async function refusal(response: PlainResponse): Promise<string> {
+  expectInvalidToken(response);
+  return ((await response.json()) as { error_description: string }).error_description;
+}
+
+describe('headers and claims of a signed token that the verifier must refuse', () => {
+  it.each<[string, Record<string, unknown>, string]>([
+    [
+      'an unencoded-payload token (RFC 7797 b64, critical)',
+      { b64: false, crit: ['b64'] },
+      '"crit" header names an extension this server does not understand',
+    ],
+    [
+      'a critical private extension it carries',
+      { 'urn:example:ext': 1, crit: ['urn:example:ext'] },
+      '"crit" header names an extension this server does not understand',
+    ],
+    [
+      'a critical extension it does not carry',
+      { crit: ['urn:example:absent'] },
+      '"crit" header names a parameter the header does not carry',
+    ],
+    [
+      'a critical registered parameter',
+      { crit: ['kid'] },
+      '"crit" header names a registered header parameter',
+    ],
+    ['an empty crit list', { crit: [] }, '"crit" header must be a non-empty array of non-empty strings'],
+    [
+      'crit as a string',
+      { crit: 'b64', b64: false },
+      '"crit" header must be a non-empty array of non-empty strings',
+    ],
+    ['crit as null', { crit: null }, '"crit" header must be a non-empty array of non-empty strings'],
+    [
+      'crit naming an empty string',
+      { crit: [''] },
+      '"crit" header must be a non-empty array of non-empty strings',
+    ],
+  ])('refuses %s (RFC 7515 §4.1.11)', async (_, header, description) => {
+    // Prepare
+    const app = await testApp();
+    const token = await accessToken({}, header);
+
+    // Act
+    const response = await app(mcpPost(INIT, { token }));
+
+    // Assess
+    expect(await refusal(response)).toBe(description);
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['no iat', { iat: undefined }, 'missing required "iat" claim'],
+    ['iat as a string', { iat: String(NOW - 10) }, '"iat" claim must be a number'],
+    ['iat as null', { iat: null }, '"iat" claim must be a number'],
+    [
+      'iat beyond the clock skew in the future',
+      { iat: NOW + 61, exp: NOW + 600 },
+      '"iat" claim timestamp check failed (issued in the future)',
+    ],
+    [
+      'a lifetime one second longer than the configured lifetime plus skew',
+      { iat: NOW - 10, exp: NOW - 10 + 3600 + 60 + 1 },
+      '"exp" - "iat" exceeds the longest accepted token lifetime',
+    ],
+    [
+      'a lifetime of a year',
+      { iat: NOW - 10, exp: NOW + 365 * 86_400 },
+      '"exp" - "iat" exceeds the longest accepted token lifetime',
+    ],
+    [
+      'a backdated iat that hides a long lifetime',
+      { iat: NOW - 86_400, exp: NOW + 86_400 },
+      '"exp" - "iat" exceeds the longest accepted token lifetime',
+    ],
+  ])('refuses a token of its own issuer with %s', async (_, overrides, description) => {
+    const app = await testApp();
+    const token = await accessToken(overrides);
+    expect(await refusal(await app(mcpPost(INIT, { token })))).toBe(description);
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['a lifetime of exactly the configured lifetime plus skew', { iat: NOW - 10, exp: NOW - 10 + 3660 }],
+    ['iat within the clock skew in the future', { iat: NOW + 30, exp: NOW + 30 + 3600 }],
+    ['a short lifetime', { iat: NOW - 10, exp: NOW + 50 }],
+  ])('accepts a token with %s', async (_, overrides) => {
+    const app = await testApp();
+    const response = await app(mcpPost(INIT, { token: await accessToken(overrides) }));
+    expect(response.status).toBe(200);
+  });
+
+  it('bounds lifetimes by the configured access token lifetime', async () => {
+    // Prepare
+    const twoHours = await accessToken({ iat: NOW - 10, exp: NOW - 10 + 7200 });
+    const configured = await testApp({ env: { ACCESS_TOKEN_TTL_SECONDS: '7200' } });
+    const shorter = await testApp({ env: { ACCESS_TOKEN_TTL_SECONDS: '600' } });
+
+    // Act
+    const accepted = await configured(mcpPost(INIT, { token: twoHours }));
+    const refused = await shorter(mcpPost(INIT, { token: await accessToken() }));
+
+    // Assess
+    expect(accepted.status).toBe(200);
+    expect(await refusal(refused)).toBe('"exp" - "iat" exceeds the longest accepted token lifetime');
+  });
+
+  it('remembers a verified token and still refuses it once it expires', async () => {
+    // Prepare: one app, so one verifier and one cache, and a clock that moves.
+    let clock = NOW_MS;
+    const token = await accessToken();
+    const app = await testApp({ now: () => clock });
+
+    // Act
+    const first = await app(mcpPost(INIT, { token }));
+    const again = await app(mcpPost(INIT, { token }));
+    clock = (NOW + 3600 + 61) * 1000;
+    const expired = await app(mcpPost(INIT, { token }));
+
+    // Assess
+    expect([first.status, again.status]).toEqual([200, 200]);
+    expect(await refusal(expired)).toBe('"exp" claim timestamp check failed');
   });
 });
 

@@ -84,6 +84,8 @@ export async function testApp(
     trustedIssuers?: TrustedIssuer[];
     fetch?: typeof fetch;
     logs?: string[];
+    maxResponseBytes?: number;
+    now?: () => number;
   } = {},
 ) {
   const key = await currentKey();
@@ -100,9 +102,10 @@ export async function testApp(
     config: testConfig(options.env),
     keys,
     logger: createLogger('mcp', { level: 'debug', write: (line) => logs.push(line) }),
-    now: () => NOW_MS,
+    now: options.now ?? (() => NOW_MS),
     ...(options.trustedIssuers && { trustedIssuers: options.trustedIssuers }),
     ...(options.fetch && { fetch: options.fetch }),
+    ...(options.maxResponseBytes && { maxResponseBytes: options.maxResponseBytes }),
   });
 }
 

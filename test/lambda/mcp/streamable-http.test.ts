@@ -281,7 +281,7 @@ describe('tools', () => {
     expect(result).toEqual({ content: [{ type: 'text', text: '5.5' }], structuredContent: { sum: 5.5 } });
   });
 
-  it.each([[{ a: 1, b: 'two' }], [{ a: 1 }], [{ a: 1, b: 2, c: 3 }], ['not an object']])(
+  it.each([[{ a: 1, b: 'two' }], [{ a: 1 }], [{ a: 1, b: 2, c: 3 }]])(
     'add turns invalid input %j into a tool error',
     async (args) => {
       const result = await call('add', args);
@@ -289,6 +289,18 @@ describe('tools', () => {
       expect(result.content[0].text).toMatch(/^Input validation error: Invalid arguments for tool add: /);
     },
   );
+
+  it("answers arguments that are not an object with -32602, as the SDK's CallToolRequest schema does", async () => {
+    const app = await testApp();
+    const response = await app(
+      mcpPost(rpc('tools/call', { name: 'add', arguments: 'not an object' }), { token: await accessToken() }),
+    );
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as Reply).error).toMatchObject({
+      code: -32602,
+      message: 'Invalid params for tools/call: params.arguments: expected record',
+    });
+  });
 
   it('get_time returns UTC and the local time of a named zone', async () => {
     // Act

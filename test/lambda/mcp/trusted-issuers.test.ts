@@ -1,5 +1,6 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { parseTrustedIssuers } from '../../../lambda/mcp/trusted-issuers.js';
+import type { PlainResponse } from '../../../lambda/shared/http-message.js';
 import { ConfigError } from '../../../lambda/shared/config.js';
 import { INIT, mcpPost, NOW, RESOURCE, signJwt, testApp } from './mcp-test-kit.js';
 
@@ -145,10 +146,95 @@ describe('trusted external issuers', () => {
   });
 });
 
+describe("lifetimes and headers of trusted issuers' tokens", () => {
+  async function description(response: PlainResponse) {
+    expect(response.status).toBe(401);
+    return ((await response.json()) as { error_description: string }).error_description;
+  }
+
+  it.each<[string, Record<string, unknown>]>([
+    ['a lifetime of a day', { iat: NOW - 10, exp: NOW - 10 + 86_400 }],
+    ['no iat and an expiry within a day', { iat: undefined, exp: NOW + 3600 }],
+  ])('accepts a token with %s by default', async (_, overrides) => {
+    const app = await testApp({ trustedIssuers: trusted, fetch: fakeIssuer().fetch });
+    expect((await app(mcpPost(INIT, { token: cognitoAccessToken(overrides) }))).status).toBe(200);
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    [
+      'a lifetime of two days',
+      { iat: NOW - 10, exp: NOW + 2 * 86_400 },
+      '"exp" - "iat" exceeds the longest accepted token lifetime',
+    ],
+    [
+      'no iat and an expiry two days away',
+      { iat: undefined, exp: NOW + 2 * 86_400 },
+      '"exp" claim is further away than the longest accepted token lifetime',
+    ],
+    [
+      'iat beyond the clock skew in the future',
+      { iat: NOW + 600, exp: NOW + 1200 },
+      '"iat" claim timestamp check failed (issued in the future)',
+    ],
+    ['iat as a string', { iat: 'yesterday' }, '"iat" claim must be a number'],
+  ])('refuses a token with %s', async (_, overrides, expected) => {
+    const app = await testApp({ trustedIssuers: trusted, fetch: fakeIssuer().fetch });
+    const response = await app(mcpPost(INIT, { token: cognitoAccessToken(overrides) }));
+    expect(await description(response)).toBe(expected);
+  });
+
+  it("bounds lifetimes by the issuer's configured maxTokenLifetimeSeconds", async () => {
+    // Prepare
+    const week = cognitoAccessToken({ iat: NOW - 10, exp: NOW + 7 * 86_400 });
+    const hour = cognitoAccessToken({ iat: NOW - 10, exp: NOW + 3600 });
+    const longer = await testApp({
+      trustedIssuers: [{ ...trusted[0]!, maxTokenLifetimeSeconds: 30 * 86_400 }],
+      fetch: fakeIssuer().fetch,
+    });
+    const shorter = await testApp({
+      trustedIssuers: [{ ...trusted[0]!, maxTokenLifetimeSeconds: 600 }],
+      fetch: fakeIssuer().fetch,
+    });
+
+    // Act
+    const accepted = await longer(mcpPost(INIT, { token: week }));
+    const refused = await shorter(mcpPost(INIT, { token: hour }));
+
+    // Assess
+    expect(accepted.status).toBe(200);
+    expect(await description(refused)).toBe('"exp" - "iat" exceeds the longest accepted token lifetime');
+  });
+
+  it('refuses a token with a crit header', async () => {
+    const app = await testApp({ trustedIssuers: trusted, fetch: fakeIssuer().fetch });
+    const token = signJwt(
+      { alg: 'RS256', kid: 'cognito-1', b64: false, crit: ['b64'] },
+      {
+        iss: COGNITO,
+        sub: 'm',
+        token_use: 'access',
+        client_id: 'agent-client',
+        scope: 'mcp/tools',
+        iat: NOW,
+        exp: NOW + 60,
+      },
+      privateKey,
+    );
+    expect(await description(await app(mcpPost(INIT, { token })))).toBe(
+      '"crit" header names an extension this server does not understand',
+    );
+  });
+});
+
 describe('parseTrustedIssuers', () => {
   it('reads the TRUSTED_ISSUERS JSON', () => {
     expect(parseTrustedIssuers(JSON.stringify(trusted))).toEqual(trusted);
     expect(parseTrustedIssuers(undefined)).toEqual([]);
+  });
+
+  it('reads a maxTokenLifetimeSeconds', () => {
+    const raw = JSON.stringify([{ issuer: COGNITO, maxTokenLifetimeSeconds: 7200 }]);
+    expect(parseTrustedIssuers(raw)).toEqual([{ issuer: COGNITO, maxTokenLifetimeSeconds: 7200 }]);
   });
 
   it.each([
@@ -156,6 +242,10 @@ describe('parseTrustedIssuers', () => {
     '{}',
     '[{"issuer":"http://insecure.example"}]',
     '[{"issuer":"https://x.example","clientIds":"a"}]',
+    '[{"issuer":"https://x.example","maxTokenLifetimeSeconds":"3600"}]',
+    '[{"issuer":"https://x.example","maxTokenLifetimeSeconds":3600.5}]',
+    '[{"issuer":"https://x.example","maxTokenLifetimeSeconds":59}]',
+    '[{"issuer":"https://x.example","maxTokenLifetimeSeconds":2592001}]',
   ])('refuses %s with a ConfigError', (raw) => {
     expect(() => parseTrustedIssuers(raw)).toThrow(ConfigError);
   });
