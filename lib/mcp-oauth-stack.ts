@@ -1,14 +1,17 @@
 /**
  * The whole system in one stack: an OAuth 2.1 authorization server (`oauth`) and an MCP
  * resource server (`mcp`) behind one HTTP API, a DynamoDB table, a signing key set in Secrets
- * Manager rotated by `rotate-keys` (which publishes its public half to an SSM parameter), the upstream OpenID provider users log in at (a Cognito
- * user pool unless another is configured), and alarms. See doc/architecture.md.
+ * Manager rotated by `rotate-keys` (which publishes its public half to an SSM parameter), the
+ * upstream OpenID provider users log in at (a Cognito user pool unless another is configured),
+ * alarms and a cost budget. See doc/architecture.md.
  */
-import { Aws, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { Alarms } from './constructs/alarms.js';
 import { Api } from './constructs/api.js';
+import { CostBudget } from './constructs/cost-budget.js';
 import { HTTP_FUNCTION_TIMEOUT, ServiceFunction } from './constructs/function.js';
 import { InitialAccessToken } from './constructs/initial-access-token.js';
 import { SigningKeys } from './constructs/signing-keys.js';
@@ -41,10 +44,22 @@ export class McpOAuthStack extends Stack {
   /** The user pool users log in at; absent when `upstreamIssuer` names another provider. */
   readonly userPool?: UpstreamUserPool;
   readonly alarms: Alarms;
+  /** Absent when `monthlyBudgetUsd` is 0. */
+  readonly budget?: CostBudget;
 
   constructor(scope: Construct, id: string, props: McpOAuthStackProps = {}) {
     super(scope, id, props);
     const settings = (this.settings = resolveSettings(props, this.node));
+    // Deleting a stage other than dev takes a deliberate step (turning this off) first.
+    if (props.terminationProtection === undefined) this.terminationProtection = settings.stage !== 'dev';
+    for (const [key, value] of Object.entries({
+      project: settings.project,
+      stage: settings.stage,
+      owner: settings.owner,
+    })) {
+      if (value !== undefined) Tags.of(this).add(key, value);
+    }
+    const breakGlass = settings.breakGlassRoleArn ? { breakGlassRoleArn: settings.breakGlassRoleArn } : {};
     const removalPolicy = settings.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
     const common = {
       logRetentionDays: settings.logRetentionDays,
@@ -58,6 +73,7 @@ export class McpOAuthStack extends Stack {
       rotationDays: settings.signingKeyRotationDays,
       logRemovalPolicy: removalPolicy,
       fipsEndpoints: settings.fipsEndpoints,
+      ...breakGlass,
     });
     if (settings.registrationPolicy === 'token' || settings.interactiveRegistrationPolicy === 'token') {
       this.initialAccessToken = new InitialAccessToken(this, 'InitialAccessToken');
@@ -117,6 +133,7 @@ export class McpOAuthStack extends Stack {
         scopes: settings.upstreamScopes,
         removalPolicy,
         ...(settings.cognitoDomainPrefix ? { domainPrefix: settings.cognitoDomainPrefix } : {}),
+        ...breakGlass,
       });
       upstream = {
         issuer: this.userPool.issuer,
@@ -156,6 +173,8 @@ export class McpOAuthStack extends Stack {
       ...shared,
       PUBLIC_KEYS_PARAMETER_NAME: this.signingKeys.publicKeys.parameterName,
       SSM_ENDPOINT: this.signingKeys.ssmEndpoint,
+      // The verifier refuses tokens of this server that claim to live longer than this.
+      ACCESS_TOKEN_TTL_SECONDS: String(settings.accessTokenTtlSeconds),
       RESOURCE_NAME: settings.resourceName,
       ...(settings.trustedIssuers.length ? { TRUSTED_ISSUERS: JSON.stringify(settings.trustedIssuers) } : {}),
     })) {
@@ -165,15 +184,21 @@ export class McpOAuthStack extends Stack {
     // Least privilege: oauth reads and writes the table and reads the private keys, the initial
     // access token and its client secret at the upstream provider (that exact ARN, whether the
     // secret is the stack's or the operator's); mcp reads the public keys only, so a compromised
-    // tool or dependency there can verify tokens but never mint one.
+    // tool or dependency there can verify tokens but never mint one. The stack's secrets also
+    // deny reads to every role they do not grant (`SecretReaders`).
     this.storage.grantItemReadWrite(this.oauth.fn);
-    this.signingKeys.grantReadPrivateKeys(this.oauth.fn);
-    this.initialAccessToken?.grantRead(this.oauth.fn);
-    iam.Grant.addToPrincipal({
-      grantee: this.oauth.fn,
-      actions: ['secretsmanager:GetSecretValue'],
-      resourceArns: [upstream.clientSecretArn],
-    });
+    this.signingKeys.grantReadPrivateKeys(this.oauth.role);
+    this.initialAccessToken?.grantRead(this.oauth.role);
+    if (this.userPool) {
+      this.userPool.clientSecretReaders.grantRead(this.oauth.role);
+    } else {
+      // The operator's secret: its resource policy is theirs to write (doc/operations.md).
+      iam.Grant.addToPrincipal({
+        grantee: this.oauth.fn,
+        actions: ['secretsmanager:GetSecretValue'],
+        resourceArns: [upstream.clientSecretArn],
+      });
+    }
     this.signingKeys.grantReadPublicKeys(this.mcp.fn);
 
     this.alarms = new Alarms(this, 'Alarms', {
@@ -183,6 +208,22 @@ export class McpOAuthStack extends Stack {
       mcpLatencyP99AlarmMs: settings.mcpLatencyP99AlarmMs,
       ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),
     });
+    this.alarms.alertOnEvents('SigningKeyRotationFailed', {
+      description:
+        'A rotation of the signing key secret failed or was abandoned (CloudTrail, via EventBridge)',
+      eventPattern: this.signingKeys.rotationFailureEvents,
+      message: events.RuleTargetInput.fromText(
+        `${this.stackName}: signing key rotation ${events.EventField.fromPath('$.detail.eventName')} ` +
+          `at ${events.EventField.time} for ${events.EventField.fromPath('$.detail.additionalEventData.SecretId')}. ` +
+          'See "If a rotation fails" in doc/operations.md.',
+      ),
+    });
+    if (settings.monthlyBudgetUsd > 0) {
+      this.budget = new CostBudget(this, 'CostBudget', {
+        monthlyLimitUsd: settings.monthlyBudgetUsd,
+        topic: this.alarms.topic,
+      });
+    }
 
     new CfnOutput(this, 'McpUrl', { value: `${issuer}/mcp`, description: 'Point MCP clients here' });
     new CfnOutput(this, 'Issuer', { value: issuer, description: 'OAuth issuer (bare origin)' });

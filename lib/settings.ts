@@ -71,9 +71,30 @@ export interface DeploymentSettings {
   readonly customDomainCertificateArn?: string;
   /** Email address subscribed to the alarm topic (confirm the subscription email once). */
   readonly alarmEmail?: string;
+  /**
+   * An IAM role (its complete ARN, path included) that may also read the stack's secrets, for an
+   * operator in an emergency or to hand out the initial access token. Every other principal but
+   * the stack's own roles is denied `GetSecretValue` by the secrets' resource policies.
+   */
+  readonly breakGlassRoleArn?: string;
+  /**
+   * Monthly AWS Budgets cost budget, in whole US dollars, that notifies the alarm topic at 80 %
+   * of actual and 100 % of forecast spend. It covers the whole account. `0` creates no budget.
+   */
+  readonly monthlyBudgetUsd: number;
+  /** Value of the `project` tag on every resource. */
+  readonly project: string;
+  /** Value of the `stage` tag; every stage but `dev` gets stack termination protection. */
+  readonly stage: string;
+  /** Value of the `owner` tag (a team, an email address); no tag when absent. */
+  readonly owner?: string;
   /** What `cdk destroy` does to the table and log groups. */
   readonly removalPolicy: RemovalChoice;
-  /** Days between signing key rotations. */
+  /**
+   * Days between signing key rotations. A `rate(N days)` rotation can land anywhere in its
+   * window, so two rotations can be `N − 1` days apart; that must outlive an access token plus
+   * the signer's key cache and clock skew (see `ROTATION_SPACING_MARGIN_SECONDS`).
+   */
   readonly signingKeyRotationDays: number;
   /** Memory of the `mcp` function, in MB (see doc/performance.md). */
   readonly mcpMemorySize: number;
@@ -81,11 +102,15 @@ export interface DeploymentSettings {
   readonly oauthMemorySize: number;
   /** Retention of function logs and API access logs, in days. */
   readonly logRetentionDays: number;
-  /** Steady-state requests per second the API accepts (all routes together). */
+  /**
+   * Steady-state requests per second API Gateway accepts on EACH route (the stage's default
+   * route throttle applies to every route separately, not to all routes together), shared by
+   * all callers of that route. See doc/operations.md for the cost ceiling it implies.
+   */
   readonly throttleRateLimit: number;
-  /** Burst of requests the API accepts above the steady rate. */
+  /** Burst of requests each route accepts above its steady rate. */
   readonly throttleBurstLimit: number;
-  /** Steady-state requests per second for `/register` and `/dcr`. */
+  /** Steady-state requests per second for `POST /register` and for `POST /dcr`, each. */
   readonly registrationRateLimit: number;
   /** p99 latency of `POST /mcp`, in milliseconds, above which the latency alarm fires. */
   readonly mcpLatencyP99AlarmMs: number;
@@ -93,7 +118,10 @@ export interface DeploymentSettings {
   readonly logLevel: LogLevel;
   /** RFC 9728 `resource_name` of the MCP server. */
   readonly resourceName: string;
-  /** AWS X-Ray active tracing on the functions. */
+  /**
+   * AWS X-Ray active tracing on the functions. Off by default: no code is instrumented and HTTP
+   * APIs send no segments, so traces would hold little more than the REPORT line, at a cost.
+   */
   readonly tracing: boolean;
   /**
    * Reach Systems Manager Parameter Store (the public signing keys: the mcp function reads them,
@@ -130,9 +158,21 @@ export const DEFAULT_SETTINGS: DeploymentSettings = {
   mcpLatencyP99AlarmMs: 1000,
   logLevel: 'info',
   resourceName: 'MCP server',
-  tracing: true,
+  tracing: false,
   fipsEndpoints: false,
+  monthlyBudgetUsd: 10,
+  project: 'mcp-oauth',
+  stage: 'dev',
 };
+
+/**
+ * What a key must outlive once it stops signing, besides the tokens it signed: the functions'
+ * key cache (they re-read the key set at most every 5 minutes, so the signer can keep using the
+ * old key that long) and clock skew between issuer and verifiers.
+ */
+export const KEY_CACHE_SECONDS = 300;
+export const CLOCK_SKEW_SECONDS = 60;
+export const ROTATION_SPACING_MARGIN_SECONDS = KEY_CACHE_SECONDS + CLOCK_SKEW_SECONDS;
 
 export class SettingsError extends Error {
   readonly code = 'ERR_SETTINGS';
@@ -314,6 +354,43 @@ const email: Parser<string> = (value, key) => {
   return s;
 };
 
+/**
+ * An IAM role ARN, as `aws:PrincipalArn` carries it for the role's sessions: the role, not an
+ * `assumed-role` session, and no wildcard (the resource policies compare with ArnNotEquals).
+ */
+const roleArn: Parser<string> = (value, key) => {
+  const s = text(value, key);
+  if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/.test(s)) {
+    throw new SettingsError(
+      `"${key}" must be the ARN of an IAM role, path included (arn:aws:iam::<account>:role/<path/><name>, ` +
+        `as aws iam get-role prints it), not a session or a pattern; got ${JSON.stringify(s)}`,
+    );
+  }
+  return s;
+};
+
+/** A tag value AWS accepts everywhere: letters, digits, spaces and `_ . : / = + - @`, at most 256. */
+const tagValue: Parser<string> = (value, key) => {
+  const s = text(value, key);
+  if (s.length > 256 || !/^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u.test(s)) {
+    throw new SettingsError(
+      `"${key}" must be at most 256 letters, digits, spaces and _ . : / = + - @ (an AWS tag value)`,
+    );
+  }
+  return s;
+};
+
+/** A stage name also decides termination protection, so it is kept to a plain identifier. */
+const stage: Parser<string> = (value, key) => {
+  const s = text(value, key);
+  if (!/^[a-z][a-z0-9-]{0,31}$/.test(s)) {
+    throw new SettingsError(
+      `"${key}" must be 1 to 32 lowercase letters, digits and hyphens, starting with a letter (dev, staging, prod)`,
+    );
+  }
+  return s;
+};
+
 const retention: Parser<number> = (value, key) => {
   const n = integer(1, 3653)(value, key);
   if (!RETENTION_DAYS.includes(n)) {
@@ -356,6 +433,11 @@ const PARSERS: { [K in keyof DeploymentSettings]-?: Parser<NonNullable<Deploymen
     return s;
   },
   alarmEmail: email,
+  breakGlassRoleArn: roleArn,
+  monthlyBudgetUsd: integer(0, 1_000_000),
+  project: tagValue,
+  stage,
+  owner: tagValue,
   removalPolicy: oneOf('retain', 'destroy'),
   signingKeyRotationDays: integer(1, 365),
   mcpMemorySize: integer(128, 10_240),
@@ -390,13 +472,7 @@ export function resolveSettings(props: Partial<DeploymentSettings>, node?: Node)
   if (Boolean(settings.customDomainName) !== Boolean(settings.customDomainCertificateArn)) {
     throw new SettingsError('"customDomainName" and "customDomainCertificateArn" must be given together');
   }
-  // A key stays published for one rotation period after it stops signing: that must outlive the
-  // tokens it signed, plus the functions' key cache (5 minutes) and some clock skew.
-  if (settings.signingKeyRotationDays * 86_400 < settings.accessTokenTtlSeconds + 600) {
-    throw new SettingsError(
-      '"signingKeyRotationDays" must be longer than "accessTokenTtlSeconds" plus 10 minutes',
-    );
-  }
+  checkRotationSpacing(settings);
   if (settings.throttleBurstLimit < settings.throttleRateLimit) {
     throw new SettingsError('"throttleBurstLimit" must be at least "throttleRateLimit"');
   }
@@ -405,6 +481,26 @@ export function resolveSettings(props: Partial<DeploymentSettings>, node?: Node)
   }
   checkUpstream(settings);
   return settings;
+}
+
+/**
+ * A key stays published for one rotation period after it stops signing, and that period must
+ * outlive the tokens it signed. Secrets Manager starts a `rate(N days)` rotation at any time in
+ * its window on the day it falls due, computed from the day of the last rotation (and without a
+ * window, any time that UTC day), so two rotations can be as close as `N − 1` days.
+ */
+function checkRotationSpacing(settings: DeploymentSettings): void {
+  const days = settings.signingKeyRotationDays;
+  const shortest = (days - 1) * 86_400;
+  const needed = settings.accessTokenTtlSeconds + ROTATION_SPACING_MARGIN_SECONDS;
+  if (shortest < needed) {
+    throw new SettingsError(
+      `"signingKeyRotationDays" ${days} is too short for "accessTokenTtlSeconds" ${settings.accessTokenTtlSeconds}: ` +
+        `two rotations can land (${days} − 1) × 86400 = ${shortest} s apart, and a key must stay published for ` +
+        `the token lifetime + ${KEY_CACHE_SECONDS} s key cache + ${CLOCK_SKEW_SECONDS} s clock skew = ${needed} s ` +
+        'after it stops signing; raise "signingKeyRotationDays" or lower "accessTokenTtlSeconds"',
+    );
+  }
 }
 
 export const UPSTREAM_KEYS = ['upstreamIssuer', 'upstreamClientId', 'upstreamClientSecretArn'] as const;

@@ -6,11 +6,16 @@
  * The `/mcp` latency comes from the API access log (a metric filter on `routeKey`), because
  * API Gateway's own per-route metrics cost money per route and per metric whether or not we
  * read them; this is one metric, measured where the client waits.
+ *
+ * Every alarm is named `<stack name>-<what>`, so several stacks in one account stay apart in
+ * the console and in notifications. Events that are not metrics (a failed key rotation) reach
+ * the same topic through EventBridge rules (`alertOnEvents`).
  */
-import { Aws, Duration, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -27,6 +32,9 @@ export interface AlarmsProps {
   readonly mcpLatencyP99AlarmMs: number;
   readonly alarmEmail?: string;
 }
+
+/** The access log fields the latency metric filter reads (`ACCESS_LOG_FORMAT` in `api.ts` writes them). */
+export const LATENCY_FILTER_FIELDS = { routeKey: '$.routeKey', latency: '$.responseLatency' } as const;
 
 const PERIOD = Duration.minutes(5);
 /** Below this many requests in a period, a 5xx rate says more about luck than about health. */
@@ -89,10 +97,10 @@ export class Alarms extends Construct {
 
     const latencyFilter = new logs.MetricFilter(this, 'McpLatencyFilter', {
       logGroup: props.accessLogs,
-      filterPattern: logs.FilterPattern.stringValue('$.routeKey', '=', 'POST /mcp'),
+      filterPattern: logs.FilterPattern.stringValue(LATENCY_FILTER_FIELDS.routeKey, '=', 'POST /mcp'),
       metricNamespace: `McpOAuth/${Aws.STACK_NAME}`,
       metricName: 'McpResponseLatency',
-      metricValue: '$.responseLatency',
+      metricValue: LATENCY_FILTER_FIELDS.latency,
       unit: cloudwatch.Unit.MILLISECONDS,
     });
     this.mcpLatency = latencyFilter.metric({
@@ -109,6 +117,33 @@ export class Alarms extends Construct {
     });
   }
 
+  /**
+   * Sends the events `eventPattern` matches to the topic, as one line of text that says what
+   * happened and where to look. Only this rule may publish them (`aws:SourceArn`).
+   */
+  alertOnEvents(
+    id: string,
+    options: { description: string; eventPattern: events.EventPattern; message: events.RuleTargetInput },
+  ): events.Rule {
+    const rule = new events.Rule(this, id, {
+      description: options.description,
+      eventPattern: options.eventPattern,
+    });
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
+      }),
+    );
+    // Written out rather than `targets.SnsTopic`, which grants every EventBridge rule in every
+    // account the right to publish here.
+    const topic = this.topic;
+    rule.addTarget({ bind: () => ({ arn: topic.topicArn, input: options.message, targetResource: topic }) });
+    return rule;
+  }
+
   private add(
     name: string,
     options: {
@@ -120,6 +155,7 @@ export class Alarms extends Construct {
     },
   ): void {
     const alarm = new cloudwatch.Alarm(this, name, {
+      alarmName: `${Stack.of(this).stackName}-${name}`,
       metric: options.metric,
       threshold: options.threshold,
       evaluationPeriods: options.evaluationPeriods ?? 1,

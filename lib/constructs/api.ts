@@ -19,10 +19,14 @@ import { ROUTES, type FunctionName } from '../../lambda/shared/routes.js';
 
 export interface ApiProps {
   readonly functions: Record<FunctionName, lambda.IFunction>;
-  /** Default throttle for every route. */
+  /**
+   * The stage's default route throttle, which API Gateway applies to each route separately: the
+   * API as a whole accepts up to (routes − registration routes) × this, plus the registration
+   * routes' own rates, within the account's regional limit.
+   */
   readonly rateLimit: number;
   readonly burstLimit: number;
-  /** Tighter throttle for the registration endpoints, which write to the table. */
+  /** Tighter throttle for each registration endpoint, which writes to the table. */
   readonly registrationRateLimit: number;
   readonly logRetentionDays: number;
   readonly logRemovalPolicy: RemovalPolicy;
@@ -31,13 +35,21 @@ export interface ApiProps {
 
 /**
  * The access log line, one JSON object per request. Numbers stay unquoted so metric filters
- * can read them (the `/mcp` latency metric does). No header that could carry a credential.
+ * can read them (the `/mcp` latency metric reads `routeKey` and `responseLatency`). No header
+ * that could carry a credential.
+ *
+ * API Gateway substitutes the variables without JSON escaping. The user agent is free text a
+ * client chooses, so a quote in it would break the line, and with it the latency metric for
+ * that request: it is left out. `path` and `method` show what a request asked for even when no
+ * route matched, such as a 404 probe; a path is client-chosen too, but only its own line is at
+ * stake, and the `POST /mcp` lines the metric reads have the path `/mcp`.
  */
 export const ACCESS_LOG_FORMAT = JSON.stringify({
   requestId: '$context.requestId',
   requestTime: '$context.requestTimeEpoch',
   ip: '$context.identity.sourceIp',
-  userAgent: '$context.identity.userAgent',
+  method: '$context.httpMethod',
+  path: '$context.path',
   routeKey: '$context.routeKey',
   status: '__STATUS__',
   protocol: '$context.protocol',
@@ -85,6 +97,8 @@ export class Api extends Construct {
       disableExecuteApiEndpoint: Boolean(this.domainName),
     });
 
+    // Standard class (the default), never Infrequent Access: IA log groups run no metric
+    // filters, and the class cannot be changed once a log group exists.
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.logRetentionDays as logs.RetentionDays,
       removalPolicy: props.logRemovalPolicy,

@@ -8,6 +8,7 @@
  * without a manual step. Until then, the functions answer 503.
  */
 import { Aws, Duration, RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -16,6 +17,7 @@ import { Construct } from 'constructs';
 import { EMPTY_PUBLIC_KEY_SET } from '../../lambda/shared/public-key-set.js';
 import { ssmEndpoint } from '../endpoints.js';
 import { ServiceFunction } from './function.js';
+import { SecretReaders } from './secret-readers.js';
 
 export interface SigningKeysProps {
   readonly rotationDays: number;
@@ -25,10 +27,24 @@ export interface SigningKeysProps {
   readonly logLevel: string;
   /** Reach Parameter Store at its FIPS endpoint where the region has one. */
   readonly fipsEndpoints: boolean;
+  /** A role that may read the private keys besides the signer and the rotation. */
+  readonly breakGlassRoleArn?: string;
 }
 
 /** The value before the first rotation: a valid, empty key set (see `parseSigningKeySet`). */
 export const EMPTY_KEY_SET = '{}';
+
+/**
+ * The rotation window. A scheduled rotation falls due on the day of the last rotation plus `N`
+ * days and starts between midnight UTC and two hours later, rather than at any time that day:
+ * scheduled rotations are `N` days apart give or take two hours. One that follows a rotation made
+ * at another time of day (on creation, by hand) can still come `N − 1` days and a bit after it,
+ * which is the worst case the settings check (`lib/settings.ts`).
+ */
+export const ROTATION_WINDOW = '2h';
+
+/** What Secrets Manager records through CloudTrail when a rotation of this secret goes wrong. */
+export const ROTATION_FAILURE_EVENTS = ['RotationFailed', 'RotationAbandoned'];
 
 export class SigningKeys extends Construct {
   /** The private key set: only the signer (oauth) and the rotation may read it. */
@@ -39,6 +55,8 @@ export class SigningKeys extends Construct {
   readonly ssmEndpoint: string;
   readonly rotation: ServiceFunction;
   readonly schedule: secretsmanager.CfnRotationSchedule;
+  /** Who may read the private key set: the rotation, and the signer once granted. */
+  readonly privateKeyReaders: SecretReaders;
 
   constructor(scope: Construct, id: string, props: SigningKeysProps) {
     super(scope, id);
@@ -89,11 +107,12 @@ export class SigningKeys extends Construct {
       sourceArn: this.secret.secretArn,
       sourceAccount: Aws.ACCOUNT_ID,
     });
+    this.privateKeyReaders = new SecretReaders(this.secret, props.breakGlassRoleArn);
+    this.privateKeyReaders.grantRead(this.rotation.role);
     this.rotation.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: [
           'secretsmanager:DescribeSecret',
-          'secretsmanager:GetSecretValue',
           'secretsmanager:PutSecretValue',
           'secretsmanager:UpdateSecretVersionStage',
         ],
@@ -109,7 +128,7 @@ export class SigningKeys extends Construct {
     this.schedule = new secretsmanager.CfnRotationSchedule(this, 'Rotation', {
       secretId: this.secret.secretArn,
       rotationLambdaArn: this.rotation.fn.functionArn,
-      rotationRules: { scheduleExpression: `rate(${props.rotationDays} days)` },
+      rotationRules: { scheduleExpression: `rate(${props.rotationDays} days)`, duration: ROTATION_WINDOW },
       // Also rotates on creation: this is what makes the first key exist.
       rotateImmediatelyOnUpdate: true,
     });
@@ -118,13 +137,26 @@ export class SigningKeys extends Construct {
     this.schedule.node.addDependency(invokePermission, this.rotation.role, this.rotation.fn, this.publicKeys);
   }
 
-  /** Lets a function read the private key set (AWSCURRENT): for the function that signs, only. */
-  grantReadPrivateKeys(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['secretsmanager:GetSecretValue'],
-      resourceArns: [this.secret.secretArn],
-    });
+  /** Lets a function's role read the private key set (AWSCURRENT): for the function that signs, only. */
+  grantReadPrivateKeys(role: iam.IRole): iam.Grant {
+    return this.privateKeyReaders.grantRead(role);
+  }
+
+  /**
+   * The CloudTrail events (EventBridge detail-type "AWS Service Event via CloudTrail") Secrets
+   * Manager records when a rotation of this secret fails or is abandoned (a value put by hand
+   * while a rotation was pending). The secret is named in `additionalEventData.SecretId`.
+   */
+  get rotationFailureEvents(): events.EventPattern {
+    return {
+      source: ['aws.secretsmanager'],
+      detailType: ['AWS Service Event via CloudTrail'],
+      detail: {
+        eventSource: ['secretsmanager.amazonaws.com'],
+        eventName: ROTATION_FAILURE_EVENTS,
+        additionalEventData: { SecretId: [this.secret.secretArn] },
+      },
+    };
   }
 
   /** Lets a function read the published public key set, and nothing else: for verifiers. */

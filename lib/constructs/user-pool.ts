@@ -13,6 +13,7 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { COGNITO_RESERVED_WORDS } from '../settings.js';
+import { SecretReaders } from './secret-readers.js';
 
 export interface UpstreamUserPoolProps {
   /** `<issuer>/callback`: the one redirect URI the app client allows. */
@@ -23,6 +24,8 @@ export interface UpstreamUserPoolProps {
   readonly domainPrefix?: string;
   /** `RETAIN` also turns on deletion protection: the pool holds the users. */
   readonly removalPolicy: RemovalPolicy;
+  /** A role that may read the client secret besides the oauth function. */
+  readonly breakGlassRoleArn?: string;
 }
 
 /** Longest stack-name part of the default prefix: 63 characters minus `-` and a 12-digit account id. */
@@ -57,6 +60,8 @@ export class UpstreamUserPool extends Construct {
   readonly client: cognito.UserPoolClient;
   /** Holds the app client's secret as plain text, as `UPSTREAM_CLIENT_SECRET_ARN` expects. */
   readonly clientSecret: secretsmanager.Secret;
+  /** Who may read the client secret (`clientSecretReaders.grantRead`): the oauth function. */
+  readonly clientSecretReaders: SecretReaders;
   /** The OpenID issuer: `https://cognito-idp.<region>.<suffix>/<user pool id>`. */
   readonly issuer: string;
   /** The hosted sign-in pages: `https://<prefix>.auth.<region>.amazoncognito.com`. */
@@ -160,6 +165,7 @@ export class UpstreamUserPool extends Construct {
         'rotation would change only the copy and break the login. It changes when the app client is replaced ' +
         '(doc/operations.md).',
     });
+    this.clientSecretReaders = new SecretReaders(this.clientSecret, props.breakGlassRoleArn);
 
     this.issuer = this.userPool.userPoolProviderUrl;
     this.loginUrl = this.domain.baseUrl();

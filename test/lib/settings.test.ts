@@ -9,6 +9,8 @@ function oauthEnvironment(template: Template): Record<string, any> {
     .Variables;
 }
 
+const BREAK_GLASS_ROLE_ARN =
+  'arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef';
 const UPSTREAM_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:mcp/upstream-client-AbC123';
 const UPSTREAM = {
   upstreamIssuer: 'https://example.okta.com/oauth2/default',
@@ -39,9 +41,15 @@ describe('resolveSettings', () => {
       removalPolicy: 'retain',
       signingKeyRotationDays: 30,
       fipsEndpoints: false,
+      tracing: false,
+      monthlyBudgetUsd: 10,
+      project: 'mcp-oauth',
+      stage: 'dev',
     });
     expect(settings.upstreamIssuer).toBeUndefined();
     expect(settings.cognitoDomainPrefix).toBeUndefined();
+    expect(settings.breakGlassRoleArn).toBeUndefined();
+    expect(settings.owner).toBeUndefined();
   });
 
   it('reads CDK context given as strings on the command line', () => {
@@ -63,6 +71,11 @@ describe('resolveSettings', () => {
       upstreamClientId: 'mcp-server',
       upstreamClientSecretArn: UPSTREAM_SECRET_ARN,
       upstreamScopes: 'openid email offline_access',
+      breakGlassRoleArn: BREAK_GLASS_ROLE_ARN,
+      monthlyBudgetUsd: '0',
+      project: 'payments-mcp',
+      stage: 'prod',
+      owner: 'platform-team@example.com',
     });
 
     // Act
@@ -87,7 +100,20 @@ describe('resolveSettings', () => {
       upstreamClientId: 'mcp-server',
       upstreamClientSecretArn: UPSTREAM_SECRET_ARN,
       upstreamScopes: ['openid', 'email', 'offline_access'],
+      breakGlassRoleArn: BREAK_GLASS_ROLE_ARN,
+      monthlyBudgetUsd: 0,
+      project: 'payments-mcp',
+      stage: 'prod',
+      owner: 'platform-team@example.com',
     });
+  });
+
+  it('accepts the shortest rotation period that still outlives a token, the key cache and clock skew', () => {
+    // Act: (2 − 1) × 86400 = 86400 = 86040 + 300 + 60
+    const settings = resolveSettings({ signingKeyRotationDays: 2, accessTokenTtlSeconds: 86_040 });
+
+    // Assess
+    expect(settings.signingKeyRotationDays).toBe(2);
   });
 
   it('prefers props over context', () => {
@@ -141,9 +167,41 @@ describe('resolveSettings', () => {
       '"customDomainName" and "customDomainCertificateArn" must be given together',
     ],
     [
-      { signingKeyRotationDays: 1, accessTokenTtlSeconds: 86_400 },
-      '"signingKeyRotationDays" must be longer than "accessTokenTtlSeconds" plus 10 minutes',
+      { signingKeyRotationDays: 1 },
+      '"signingKeyRotationDays" 1 is too short for "accessTokenTtlSeconds" 3600: two rotations can land ' +
+        '(1 − 1) × 86400 = 0 s apart, and a key must stay published for the token lifetime + 300 s key cache + ' +
+        '60 s clock skew = 3960 s after it stops signing; raise "signingKeyRotationDays" or lower "accessTokenTtlSeconds"',
     ],
+    [
+      { signingKeyRotationDays: 2, accessTokenTtlSeconds: 86_041 },
+      '"signingKeyRotationDays" 2 is too short for "accessTokenTtlSeconds" 86041: two rotations can land ' +
+        '(2 − 1) × 86400 = 86400 s apart',
+    ],
+    [
+      { breakGlassRoleArn: 'arn:aws:sts::123456789012:assumed-role/Admin/alice' },
+      '"breakGlassRoleArn" must be the ARN of an IAM role, path included',
+    ],
+    [
+      { breakGlassRoleArn: 'arn:aws:iam::123456789012:role/Admin*' },
+      '"breakGlassRoleArn" must be the ARN of an IAM role, path included',
+    ],
+    [
+      { breakGlassRoleArn: 'arn:aws:iam::123456789012:user/alice' },
+      '"breakGlassRoleArn" must be the ARN of an IAM role, path included',
+    ],
+    [
+      { breakGlassRoleArn: 'BreakGlass' },
+      '"breakGlassRoleArn" must be the ARN of an IAM role, path included',
+    ],
+    [{ monthlyBudgetUsd: '-1' }, '"monthlyBudgetUsd" must be an integer from 0 to 1000000, got "-1"'],
+    [{ monthlyBudgetUsd: '9.5' }, '"monthlyBudgetUsd" must be an integer from 0 to 1000000, got "9.5"'],
+    [
+      { stage: 'Prod' },
+      '"stage" must be 1 to 32 lowercase letters, digits and hyphens, starting with a letter',
+    ],
+    [{ stage: 'prod eu' }, '"stage" must be 1 to 32 lowercase letters, digits and hyphens'],
+    [{ project: 'mcp<oauth>' }, '"project" must be at most 256 letters, digits, spaces and _ . : / = + - @'],
+    [{ owner: 'a'.repeat(257) }, '"owner" must be at most 256 letters'],
     [
       { throttleRateLimit: 100, throttleBurstLimit: 50 },
       '"throttleBurstLimit" must be at least "throttleRateLimit"',
@@ -374,7 +432,7 @@ describe('the stack under other settings', () => {
 
     // Assess
     template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
-      RotationRules: { ScheduleExpression: 'rate(7 days)' },
+      RotationRules: { ScheduleExpression: 'rate(7 days)', Duration: '2h' },
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('^MCP resource'),
@@ -457,5 +515,98 @@ describe('the stack under other settings', () => {
     template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
       CallbackURLs: ['https://mcp.example.com/callback'],
     });
+  });
+
+  it('exempts the break-glass role from the read deny of every secret the stack creates, granting it nothing', () => {
+    // Act
+    const { template } = synth({ breakGlassRoleArn: BREAK_GLASS_ROLE_ARN }, { bundle: false });
+
+    // Assess
+    const policies = Object.values(
+      template.findResources('AWS::SecretsManager::ResourcePolicy') as Resources,
+    );
+    expect(policies).toHaveLength(2);
+    for (const policy of policies) {
+      const [statement] = policy.Properties!.ResourcePolicy.Statement;
+      expect(statement).toMatchObject({ Effect: 'Deny', Action: 'secretsmanager:GetSecretValue' });
+      expect(statement.Condition.ArnNotEquals['aws:PrincipalArn'][0]).toBe(BREAK_GLASS_ROLE_ARN);
+    }
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain(BREAK_GLASS_ROLE_ARN);
+  });
+
+  it("leaves the resource policy of an operator's upstream client secret to the operator", () => {
+    // Act
+    const { template } = synth(UPSTREAM, { bundle: false });
+
+    // Assess
+    const secrets = Object.values(
+      template.findResources('AWS::SecretsManager::ResourcePolicy') as Resources,
+    ).map((p) => p.Properties!.SecretId.Ref);
+    expect(secrets).toEqual([logicalId(template, 'AWS::SecretsManager::Secret', 'SigningKeys')]);
+  });
+
+  it('creates no budget, and lets AWS Budgets publish nothing, with monthlyBudgetUsd 0', () => {
+    // Act
+    const { template } = synth({}, { bundle: false, context: { monthlyBudgetUsd: '0' } });
+
+    // Assess
+    template.resourceCountIs('AWS::Budgets::Budget', 0);
+    expect(JSON.stringify(template.findResources('AWS::SNS::TopicPolicy'))).not.toContain(
+      'budgets.amazonaws.com',
+    );
+  });
+
+  it('budgets the configured amount', () => {
+    // Act
+    const { template } = synth({ monthlyBudgetUsd: 250 }, { bundle: false });
+
+    // Assess
+    template.hasResourceProperties('AWS::Budgets::Budget', {
+      Budget: Match.objectLike({ BudgetLimit: { Amount: 250, Unit: 'USD' } }),
+    });
+  });
+
+  it('protects a stage other than dev from termination, and tags it with its project, stage and owner', () => {
+    // Act
+    const { stack, template, assembly } = synth(
+      {},
+      {
+        bundle: false,
+        context: { stage: 'prod', project: 'payments-mcp', owner: 'platform-team@example.com' },
+      },
+    );
+
+    // Assess
+    expect(stack.terminationProtection).toBe(true);
+    expect(assembly.getStackArtifact(stack.artifactId).terminationProtection).toBe(true);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      Tags: Match.arrayWith([
+        { Key: 'owner', Value: 'platform-team@example.com' },
+        { Key: 'project', Value: 'payments-mcp' },
+        { Key: 'stage', Value: 'prod' },
+      ]),
+    });
+  });
+
+  it('lets an explicit terminationProtection prop win over the stage', () => {
+    // Act
+    const { stack } = synth({ stage: 'prod', terminationProtection: false }, { bundle: false });
+
+    // Assess
+    expect(stack.terminationProtection).toBe(false);
+  });
+
+  it('turns X-Ray on with tracing, with the two permissions it needs', () => {
+    // Act
+    const { template } = synth({ tracing: true }, { bundle: false });
+
+    // Assess
+    const functions = Object.values(template.findResources('AWS::Lambda::Function') as Resources);
+    expect(functions).toHaveLength(3);
+    for (const fn of functions) expect(fn.Properties!.TracingConfig).toEqual({ Mode: 'Active' });
+    const oauthRole = logicalId(template, 'AWS::IAM::Role', 'OAuthRole');
+    expect(rolePermissions(template, oauthRole)).toEqual(
+      expect.arrayContaining(['Allow xray:PutTelemetryRecords "*"', 'Allow xray:PutTraceSegments "*"']),
+    );
   });
 });
