@@ -2,8 +2,9 @@
  * The bundles as deployed (built with lib/bundling.ts), each run in a fresh Node process with the
  * environment the stack gives it, against loopback stand-ins for AWS: the embedded DynamoDB
  * engine, Secrets Manager `GetSecretValue` (the private keys, for oauth) and Systems Manager
- * `GetParameter` (the public keys the rotation publishes, for mcp). Nothing else runs the oauth
- * bundle before a deployment, so an import or bundling fault would otherwise first show in Lambda.
+ * `GetParameter` (the public keys the rotation publishes, for mcp), and a loopback OpenID
+ * provider as the upstream a login starts at. Nothing else runs the oauth bundle before a
+ * deployment, so an import or bundling fault would otherwise first show in Lambda.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { BUNDLE_FILE, buildOptions } from '../../lib/bundling.js';
 import { startLocalDynamo, type LocalDynamo } from '../../lib/local/dynamodb.js';
+import { startLocalUpstream } from '../../lib/local/upstream-provider.js';
 import { rotateSigningKeySet } from '../../lambda/shared/key-set.js';
 import { startFakeAws, type FakeAws } from '../support/fake-aws.js';
 
@@ -127,4 +129,60 @@ it('registers a client and issues a token from the oauth bundle, and serves a to
       body: JSON.stringify({ Name: PARAMETER }),
     },
   ]);
+});
+
+/** Runs in a child: a desktop client registers and starts a login at the oauth bundle. */
+const AUTHORIZE_FLOW = `${EVENT}
+const oauth = (await import(process.env.OAUTH_BUNDLE)).handler;
+const registered = await oauth(event('POST', '/register', JSON.stringify({
+  redirect_uris: ['http://127.0.0.1/callback'], token_endpoint_auth_method: 'none',
+}), { 'content-type': 'application/json' }));
+const client = JSON.parse(registered.body);
+const query = new URLSearchParams({
+  client_id: client.client_id, redirect_uri: 'http://127.0.0.1:5555/callback', response_type: 'code',
+  code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWZ-ExampleAB', code_challenge_method: 'S256', state: 's1',
+}).toString();
+const start = await oauth({ ...event('GET', '/authorize'), rawQueryString: query });
+console.log(JSON.stringify({ register: registered.statusCode, status: start.statusCode,
+  location: start.headers?.location, cookie: start.cookies?.[0] }));
+`;
+
+it('starts a user login from the oauth bundle: reads the upstream client secret from Secrets Manager, discovers the upstream, redirects there', async () => {
+  // Prepare: a loopback OpenID provider as the upstream (http is allowed on loopback only).
+  const upstream = await startLocalUpstream({ callbackUrl: `${ISSUER}/callback` });
+  const upstreamSecretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:upstream-client';
+  aws.calls.splice(0);
+  try {
+    // Act
+    const result = await runChild(AUTHORIZE_FLOW, {
+      PATH: process.env.PATH,
+      LOG_LEVEL: 'silent',
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      ISSUER,
+      TABLE_NAME: TABLE,
+      SIGNING_KEYS_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:signing-keys',
+      UPSTREAM_ISSUER: upstream.issuer,
+      UPSTREAM_CLIENT_ID: upstream.clientId,
+      UPSTREAM_CLIENT_SECRET_ARN: upstreamSecretArn,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
+      OAUTH_BUNDLE: join(outdir, 'oauth', BUNDLE_FILE),
+    });
+
+    // Assess
+    expect(result.register).toBe(201);
+    expect(result.status).toBe(302);
+    const location = new URL(result.location);
+    expect(location.href.startsWith(`${upstream.issuer}/`)).toBe(true);
+    expect(location.searchParams.get('redirect_uri')).toBe(`${ISSUER}/callback`);
+    expect(location.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(result.cookie).toMatch(
+      /^__Host-mcp-login-[\w-]+=[\w-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=600; Secure$/,
+    );
+    expect(aws.calls.map((c) => JSON.parse(c.body).SecretId)).toEqual([upstreamSecretArn]);
+  } finally {
+    await upstream.close();
+  }
 });
