@@ -14,6 +14,7 @@ import {
   PayloadTooLargeError,
   readText,
 } from '../shared/http.js';
+import { classifyDependencyFault } from '../shared/dependency-fault.js';
 import type { Logger } from '../shared/logger.js';
 import { SigningKeysUnavailableError, type VerificationKeys } from '../shared/signing-keys.js';
 import { createAccessTokenVerifier } from './access-token-verifier.js';
@@ -177,8 +178,13 @@ export function createMcpApp(deps: McpAppDeps): Handler {
         logger.warn('access token refused', { reason: error.message });
         return invalidTokenResponse(metadataUrl, config.scopesSupported, error.message);
       }
-      if (error instanceof SigningKeysUnavailableError || error instanceof TrustedIssuerUnavailableError) {
-        logger.error('access token cannot be verified', { error });
+      const fault = classifyDependencyFault(error);
+      if (
+        fault ||
+        error instanceof SigningKeysUnavailableError ||
+        error instanceof TrustedIssuerUnavailableError
+      ) {
+        logger.warn('access token cannot be verified', { fault: fault ?? 'failed', error });
         return verificationUnavailableResponse();
       }
       throw error;
@@ -326,6 +332,11 @@ export function createMcpApp(deps: McpAppDeps): Handler {
         headers: { 'content-type': 'application/json' },
       });
     } catch (error) {
+      const fault = classifyDependencyFault(error);
+      if (fault) {
+        logger.warn('dependency unavailable', { fault, error });
+        return verificationUnavailableResponse('Service Unavailable: retry shortly');
+      }
       logger.error('unexpected error', { error });
       const internal = new RpcError(ErrorCode.InternalError, 'Internal error');
       return jsonRpcResponse(500, rpcError(null, internal), { 'cache-control': 'no-store' });

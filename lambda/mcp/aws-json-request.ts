@@ -97,19 +97,31 @@ export const sendWithNodeHttp: Send = async (signed, timeoutMs) => {
       ? process.getBuiltinModule('node:https')
       : process.getBuiltinModule('node:http');
   return new Promise((resolve, reject) => {
+    // `timeout` alone bounds only idle time; an answer trickling in must not outlast it either.
+    const deadline = setTimeout(() => request.destroy(timeoutError(timeoutMs)), timeoutMs);
+    const fail = (error: Error) => {
+      clearTimeout(deadline);
+      reject(error);
+    };
     const request = send(url, { method: 'POST', headers: signed.headers, timeout: timeoutMs }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () =>
-        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-      );
-      response.on('error', reject);
+      response.on('end', () => {
+        clearTimeout(deadline);
+        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+      });
+      response.on('error', fail);
     });
-    request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    request.on('error', reject);
+    request.on('timeout', () => request.destroy(timeoutError(timeoutMs)));
+    request.on('error', fail);
     request.end(signed.body);
   });
 };
+
+/** Named as the AWS SDK names its own, so `isDependencyFault` reads both alike. */
+function timeoutError(timeoutMs: number): Error {
+  return Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'TimeoutError' });
+}
 
 /** Thrown when the environment lacks what a signed call needs (region, credentials). */
 export class AwsEnvironmentError extends Error {

@@ -2,6 +2,7 @@
  * The responses of the resource server's authorization gate: RFC 6750 §3 challenges with the
  * RFC 9728 `resource_metadata` parameter that starts an MCP client's discovery.
  */
+import { DEPENDENCY_RETRY_AFTER_SECONDS } from '../shared/dependency-fault.js';
 import { PlainResponse } from '../shared/http-message.js';
 
 export interface ChallengeOptions {
@@ -76,12 +77,20 @@ export function insufficientScopeResponse(resourceMetadata: string, scope: reado
   );
 }
 
-/** 503 when tokens cannot be checked right now (no signing keys yet, an external issuer down). */
-export function verificationUnavailableResponse(retryAfterSeconds = 5): PlainResponse {
+/**
+ * 503 when tokens cannot be checked right now (no signing keys yet, their store or an external
+ * issuer down). The body is JSON-RPC's, as every other answer on `/mcp`: -32603 with no id, since
+ * the request was never read; `Retry-After` tells the client when to send it again.
+ */
+export function verificationUnavailableResponse(
+  message = 'Service Unavailable: access tokens cannot be verified right now; retry shortly',
+  retryAfterSeconds = DEPENDENCY_RETRY_AFTER_SECONDS,
+): PlainResponse {
   return new PlainResponse(
     JSON.stringify({
-      error: 'temporarily_unavailable',
-      error_description: 'access tokens cannot be verified right now; retry shortly',
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32603, message },
     }),
     {
       status: 503,

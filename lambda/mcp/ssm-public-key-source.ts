@@ -50,6 +50,25 @@ export function ssmOptionsFromEnvironment(
   };
 }
 
+/**
+ * An error answer as the AWS SDK would surface it: named after the error type in `__type`
+ * (`ThrottlingException`), with the HTTP status in `$metadata`, so `isDependencyFault` can tell
+ * throttling and internal errors from a missing parameter or a denied read.
+ */
+function serviceError(status: number, body: string): Error {
+  let type = '';
+  try {
+    type = String((JSON.parse(body) as { __type?: unknown }).__type ?? '');
+  } catch {
+    // not JSON (a proxy's error page): the status says enough
+  }
+  const name = type.split('#').pop() || `HTTP${status}`;
+  return Object.assign(new Error(`GetParameter answered ${status} ${name}`), {
+    name,
+    $metadata: { httpStatusCode: status },
+  });
+}
+
 export class SsmPublicKeySource implements PublicKeySource {
   constructor(private readonly options: SsmPublicKeySourceOptions) {}
 
@@ -67,9 +86,8 @@ export class SsmPublicKeySource implements PublicKeySource {
         now: this.options.now?.() ?? new Date(),
       });
       const response = await (this.options.send ?? sendWithNodeHttp)(request, this.options.timeoutMs ?? 3000);
+      if (response.status !== 200) throw serviceError(response.status, response.body);
       payload = JSON.parse(response.body) as typeof payload;
-      if (response.status !== 200)
-        throw new Error(`GetParameter answered ${response.status} ${String(payload.__type ?? '')}`);
     } catch (error) {
       throw new SigningKeysUnavailableError('could not read the public signing key parameter', {
         cause: error,

@@ -6,6 +6,7 @@
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { ConfigError } from '../shared/config.js';
+import { ReadBackoff } from '../shared/read-backoff.js';
 
 export interface TrustedIssuer {
   /** The `iss` value, exactly as the issuer writes it (Cognito: `https://cognito-idp.<region>.amazonaws.com/<pool id>`). */
@@ -41,6 +42,12 @@ export class TrustedIssuerUnavailableError extends Error {
     super(message, options);
     this.name = 'TrustedIssuerUnavailableError';
   }
+}
+
+function unavailable(issuer: string, error: unknown): TrustedIssuerUnavailableError {
+  return error instanceof TrustedIssuerUnavailableError
+    ? error
+    : new TrustedIssuerUnavailableError(`the keys of ${issuer} could not be fetched`, { cause: error });
 }
 
 function stringList(value: unknown, field: string, index: number): string[] | undefined {
@@ -103,6 +110,8 @@ export interface RemoteJwksOptions {
   minRefreshIntervalMs?: number;
   /** Per-request timeout for discovery and JWKS fetches. */
   timeoutMs?: number;
+  /** Wait after a failed fetch before the next one (doubling while failures repeat). */
+  retryIntervalMs?: number;
   now?: () => number;
 }
 
@@ -119,6 +128,7 @@ export class RemoteJwks {
   private readonly minRefreshIntervalMs: number;
   private readonly timeoutMs: number;
   private readonly now: () => number;
+  private readonly backoff: ReadBackoff;
 
   constructor(
     readonly issuer: string,
@@ -129,23 +139,43 @@ export class RemoteJwks {
     this.minRefreshIntervalMs = options.minRefreshIntervalMs ?? 60_000;
     this.timeoutMs = options.timeoutMs ?? 5_000;
     this.now = options.now ?? Date.now;
+    this.backoff = new ReadBackoff({
+      now: this.now,
+      ...(options.retryIntervalMs !== undefined && { initialMs: options.retryIntervalMs }),
+    });
   }
 
   /** The key for `kid`, or undefined when the issuer does not publish it. */
   async key(kid: string): Promise<KeyObject | undefined> {
-    let keys = this.keys;
-    if (!keys || this.now() - this.loadedAt >= this.maxAgeMs) {
-      try {
-        keys = await this.reload();
-      } catch (error) {
-        // Keep using the last good keys when the issuer is briefly unreachable.
-        if (!keys) throw error;
-      }
-    }
+    const keys = await this.currentKeys();
     const known = keys.get(kid);
     if (known || this.now() - this.lastKidRefresh < this.minRefreshIntervalMs) return known;
+    const waiting = this.backoff.waiting();
+    if (waiting) throw unavailable(this.issuer, waiting.error);
     this.lastKidRefresh = this.now();
     return (await this.reload()).get(kid);
+  }
+
+  /**
+   * The keys within their age, else fetched again. After a failed fetch, one caller per interval
+   * fetches; the others are answered at once, with the last good keys when there are some.
+   */
+  private async currentKeys(): Promise<Map<string, KeyObject>> {
+    const keys = this.keys;
+    if (keys && this.now() - this.loadedAt < this.maxAgeMs) return keys;
+    if (keys && this.inFlight) return keys;
+    const waiting = this.inFlight ? undefined : this.backoff.waiting();
+    if (waiting) {
+      if (keys) return keys;
+      throw unavailable(this.issuer, waiting.error);
+    }
+    try {
+      return await this.reload();
+    } catch (error) {
+      // Keep using the last good keys when the issuer is briefly unreachable.
+      if (keys) return keys;
+      throw error;
+    }
   }
 
   private reload(): Promise<Map<string, KeyObject>> {
@@ -153,7 +183,12 @@ export class RemoteJwks {
       .then((keys) => {
         this.keys = keys;
         this.loadedAt = this.now();
+        this.backoff.succeeded();
         return keys;
+      })
+      .catch((error: unknown) => {
+        this.backoff.failed(error);
+        throw error;
       })
       .finally(() => {
         this.inFlight = undefined;

@@ -5,6 +5,7 @@
 import { PlainResponse, type Handler, type HttpRequest } from '../shared/http-message.js';
 import { json, PayloadTooLargeError } from '../shared/http.js';
 import { matchPath, ROUTES, type RouteMethod } from '../shared/routes.js';
+import { classifyDependencyFault, DEPENDENCY_RETRY_AFTER_SECONDS } from '../shared/dependency-fault.js';
 import { SigningKeysUnavailableError } from '../shared/signing-keys.js';
 import { authorize } from './authorize.js';
 import { callback } from './callback.js';
@@ -73,22 +74,23 @@ function preflight(methods: string[]): PlainResponse {
   });
 }
 
-function isThrottling(error: unknown): boolean {
-  const name = (error as { name?: string } | null)?.name ?? '';
-  return /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded/.test(name);
-}
-
 export function createOAuthApp(deps: OAuthDeps): Handler {
-  const toError = (error: unknown): OAuthError | undefined => {
+  /** The spec-shaped error for a known failure (logged here, once), or undefined for a bug. */
+  const toError = (error: unknown, route: string): OAuthError | undefined => {
     if (error instanceof OAuthError) return error;
     if (error instanceof PayloadTooLargeError) return new PayloadTooLargeOAuthError(error.message);
-    if (error instanceof SigningKeysUnavailableError) {
-      deps.logger.warn('signing keys unavailable', { error });
-      return new TemporarilyUnavailableError('the signing keys are not ready yet; retry shortly');
+    const fault = classifyDependencyFault(error);
+    if (fault) {
+      deps.logger.warn('dependency unavailable', { route, fault, error });
+      return new TemporarilyUnavailableError(
+        'the server cannot complete this request right now; retry shortly',
+        DEPENDENCY_RETRY_AFTER_SECONDS,
+      );
     }
-    if (isThrottling(error)) {
-      deps.logger.warn('storage throttled', { error });
-      return new TemporarilyUnavailableError('the server is busy; retry shortly');
+    if (error instanceof SigningKeysUnavailableError) {
+      // No key yet (a first deployment before rotation ran), or one that cannot be read.
+      deps.logger.warn('signing keys unavailable', { route, error });
+      return new TemporarilyUnavailableError('the signing keys are not ready yet; retry shortly');
     }
     return undefined;
   };
@@ -111,7 +113,7 @@ export function createOAuthApp(deps: OAuthDeps): Handler {
       try {
         response = await endpoint(request, route.params!, deps);
       } catch (error) {
-        const known = toError(error);
+        const known = toError(error, `${request.method} ${route.r.path}`);
         if (!known)
           deps.logger.error('request failed', { path: route.r.path, method: request.method, error });
         response = oauthErrorResponse(known ?? new ServerError('an internal error occurred'));

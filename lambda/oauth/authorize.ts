@@ -21,6 +21,7 @@ import {
 } from './errors.js';
 import type { AuthorizationRequest } from './grant-store.js';
 import { UpstreamUnavailableError } from './identity-provider.js';
+import { MetadataDocumentError } from './metadata-document-fetch.js';
 import { errorPage } from './pages.js';
 import { redirectUriMatches } from './redirect-uris.js';
 import { LOGIN_TTL_SECONDS, newBrowserBinding, redirectError, redirectTo } from './authorization-response.js';
@@ -45,7 +46,18 @@ async function verifyClient(
   }
   const clientId = query.get('client_id');
   if (!clientId) return errorPage('invalid_request', 'The request has no "client_id".');
-  const client = await deps.clients.get(clientId);
+  let client: StoredClient | undefined;
+  try {
+    client = await deps.clientResolver.get(clientId);
+  } catch (error) {
+    if (!(error instanceof MetadataDocumentError)) throw error;
+    deps.logger.warn('client metadata document refused', {
+      clientId,
+      code: error.code,
+      reason: error.message,
+    });
+    return errorPage('invalid_client', `The app's client metadata document was refused: ${error.message}.`);
+  }
   if (!client) return errorPage('invalid_client', 'The app is not registered with this server.');
 
   const registered = client.metadata.redirect_uris ?? [];
@@ -53,7 +65,12 @@ async function verifyClient(
   const redirectUri = requested ?? (registered.length === 1 ? registered[0] : undefined);
   if (!redirectUri) return errorPage('invalid_request', 'The request has no "redirect_uri".');
   if (!registered.some((r) => redirectUriMatches(r, redirectUri))) {
-    return errorPage('invalid_request', 'The "redirect_uri" is not registered for this app.');
+    return errorPage(
+      'invalid_request',
+      client.documentHost
+        ? 'The "redirect_uri" is not listed in the app\'s client metadata document.'
+        : 'The "redirect_uri" is not registered for this app.',
+    );
   }
   return { client, redirectUri, redirectUriSent: requested !== null };
 }
@@ -152,7 +169,8 @@ export async function authorize(request: HttpRequest, deps: OAuthDeps): Promise<
     if (!(error instanceof OAuthError) || error.errorCode === 'server_error') throw error;
     // Anyone can register a client with any redirect URI, so redirecting errors that involve no
     // user would make this server an open redirector (RFC 9700 §4.11.2). Only a client that has
-    // completed a login gets them at its redirect URI; the others get the error page.
+    // completed a login gets them at its redirect URI; the others get the error page. Metadata
+    // document clients are never recorded as having logged in, so they always get the page.
     if (verified.client.lastLoginAt === undefined) return errorPage(error.errorCode, `${error.message}.`);
     return redirectError(back, error.errorCode, error.message, deps);
   }

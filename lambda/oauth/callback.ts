@@ -12,6 +12,7 @@ import { randomToken, sha256 } from '../shared/crypto.js';
 import type { OAuthDeps } from './deps.js';
 import type { PendingAuthorization, UserIdentity } from './grant-store.js';
 import { UpstreamLoginError, UpstreamUnavailableError } from './identity-provider.js';
+import { MetadataDocumentError } from './metadata-document-fetch.js';
 import { consentPage, errorPage } from './pages.js';
 import {
   clearBrowserBinding,
@@ -77,7 +78,10 @@ export async function callback(request: HttpRequest, deps: OAuthDeps): Promise<P
     return redirectToClient(authorization, { code }, deps, clearBrowserBinding(handleHash, deps));
   }
 
-  const client = await deps.clients.get(authorization.clientId);
+  const client = await deps.clientResolver.get(authorization.clientId).catch((error: unknown) => {
+    if (error instanceof MetadataDocumentError) return undefined;
+    throw error;
+  });
   if (!client) return errorPage('invalid_client', 'The app is no longer registered with this server.');
   const csrfToken = randomToken();
   if (!(await deps.grants.setPendingIdentity(handleHash, identity, sha256(csrfToken), now))) {
@@ -88,6 +92,7 @@ export async function callback(request: HttpRequest, deps: OAuthDeps): Promise<P
     handle,
     csrfToken,
     clientName: client.metadata.client_name,
+    ...(client.documentHost ? { clientHost: client.documentHost } : {}),
     redirectUri: authorization.redirectUri,
     user: displayName(identity),
     permissions: authorization.scope.split(' ').map((s) => describeScope(s, deps.config.resourceName)),

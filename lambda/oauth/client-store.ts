@@ -29,6 +29,11 @@ export interface StoredClient {
   expiresAt?: number;
   /** When a user last completed a login with this client (epoch seconds). */
   lastLoginAt?: number;
+  /**
+   * Set for a client ID metadata document client (never stored here): the host that served the
+   * document, the only thing about the client that anyone vouches for.
+   */
+  documentHost?: string;
 }
 
 export interface ClientStore {
@@ -135,6 +140,7 @@ export class DynamoClientStore implements ClientStore {
   }
 
   async extend(clientId: string, expiresAt: number): Promise<void> {
+    if (!CLIENT_ID_PATTERN.test(clientId)) return;
     try {
       await this.db.send(
         new UpdateCommand({
@@ -152,6 +158,8 @@ export class DynamoClientStore implements ClientStore {
   }
 
   async recordLogin(clientId: string, now: number, expiresAt: number): Promise<void> {
+    // Metadata document clients (URL ids) are not registered here; there is nothing to record.
+    if (!CLIENT_ID_PATTERN.test(clientId)) return;
     // An expiring client that is still alive: record the login and push the expiry forward.
     // Otherwise a client that never expires: record the login only. An expired one stays gone.
     const attempts = [

@@ -1,6 +1,7 @@
 import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import type { SigningKeys } from '../shared/signing-keys.js';
+import type { ClientResolver } from './client-resolver.js';
 import type { ClientStore } from './client-store.js';
 import type { GrantStore } from './grant-store.js';
 import type { IdentityProvider } from './identity-provider.js';
@@ -9,7 +10,13 @@ import type { InitialAccessTokens } from './initial-access-token.js';
 /** What the authorization server's endpoints need; built once per process. */
 export interface OAuthDeps {
   config: Config;
+  /** Registered clients: registration, management, login bookkeeping. */
   clients: ClientStore;
+  /**
+   * "The client" for the login and token endpoints: a registered client, or a client ID metadata
+   * document fetched from the URL that is its `client_id`.
+   */
+  clientResolver: ClientResolver;
   /** Pending logins, codes, refresh token families and consents. */
   grants: GrantStore;
   /** The upstream OpenID provider; without one, user login is off and only machine grants work. */

@@ -125,13 +125,16 @@ export class PayloadTooLargeOAuthError extends OAuthError {
   override readonly status = 413;
 }
 
-/** A dependency (the signing keys) is not ready; the client should retry later. */
+/**
+ * RFC 6749 §4.1.2.1: a dependency (the signing keys, storage, the identity provider) is not
+ * available right now; answered 503 with `Retry-After` so the client retries the same request.
+ */
 export class TemporarilyUnavailableError extends OAuthError {
   static override errorCode = 'temporarily_unavailable';
   override readonly status = 503;
-  constructor(description: string) {
+  constructor(description: string, retryAfterSeconds = 30) {
     super(description);
-    this.headers['retry-after'] = '30';
+    this.headers['retry-after'] = String(retryAfterSeconds);
   }
 }
 

@@ -2,16 +2,19 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { awsClientOptions } from '../shared/aws-client-options.js';
 import { loadConfig } from '../shared/config.js';
 import { lambdaHandler } from '../shared/lambda-adapter.js';
 import { createLogger } from '../shared/logger.js';
 import { SecretsManagerKeySource } from '../shared/secrets-manager-key-source.js';
 import { CachedSigningKeys } from '../shared/signing-keys.js';
 import { createOAuthApp } from './app.js';
+import { ClientResolver } from './client-resolver.js';
 import { DynamoClientStore } from './client-store.js';
 import { DynamoGrantStore } from './grant-store.js';
 import { OpenIdProvider } from './identity-provider.js';
 import { SecretsManagerInitialAccessToken } from './initial-access-token.js';
+import { DynamoMetadataDocumentCache } from './metadata-document-cache.js';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -21,8 +24,9 @@ function required(name: string): string {
 
 const logger = createLogger('oauth');
 const config = loadConfig();
-const secrets = new SecretsManagerClient({});
-const db = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+// Bounded time and retries, so a slow dependency is answered 503 inside the function timeout.
+const secrets = new SecretsManagerClient(awsClientOptions());
+const db = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientOptions()), {
   marshallOptions: { removeUndefinedValues: true },
 });
 const initialTokenSecret = process.env.INITIAL_ACCESS_TOKEN_SECRET_ARN;
@@ -35,12 +39,18 @@ async function readUpstreamSecret(secretId: string): Promise<string> {
   return SecretString.trim();
 }
 const { upstream } = config;
+const clients = new DynamoClientStore(db, tableName);
 
 export const handler = lambdaHandler(
   createOAuthApp({
     config,
     logger,
-    clients: new DynamoClientStore(db, tableName),
+    clients,
+    // Deployed, documents are fetched under every guard: there is no loopback allowance here.
+    clientResolver: new ClientResolver(clients, {
+      cache: new DynamoMetadataDocumentCache(db, tableName),
+      scopesSupported: config.scopesSupported,
+    }),
     grants: new DynamoGrantStore(db, tableName),
     ...(upstream
       ? {

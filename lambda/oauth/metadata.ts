@@ -35,6 +35,8 @@ export function authorizationServerMetadata(config: Config, loginEnabled: boolea
     authorization_response_iss_parameter_supported: true,
     subject_types_supported: ['public'],
     resource_indicators_supported: true,
+    // Metadata document clients log users in; without login there is nothing for them to do.
+    ...(loginEnabled ? { client_id_metadata_document_supported: true } : {}),
   };
 }
 

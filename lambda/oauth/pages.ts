@@ -64,6 +64,8 @@ export interface ConsentView {
   handle: string;
   csrfToken: string;
   clientName: string | undefined;
+  /** For a client ID metadata document client: the host that serves its document. */
+  clientHost?: string;
   redirectUri: string;
   /** The user, as the upstream named them. */
   user: string;
@@ -97,8 +99,14 @@ export function consentPage(view: ConsentView): PlainResponse {
   const name = view.clientName ?? 'An unnamed app';
   const redirect = describeRedirect(view.redirectUri);
   const body = `<h1>Allow access to ${escapeHtml(view.resourceName)}?</h1>
-<p><strong>${escapeHtml(name)}</strong> wants to act as you.
-<span class="note">This name was chosen by the app itself and is not verified.</span></p>
+<p><strong>${escapeHtml(name)}</strong>${
+    view.clientHost ? ` from <span class="host">${escapeHtml(view.clientHost)}</span>` : ''
+  } wants to act as you.
+<span class="note">${
+    view.clientHost
+      ? `This name was chosen by the app itself and is not verified; ${escapeHtml(view.clientHost)} is the site that describes the app.`
+      : 'This name was chosen by the app itself and is not verified.'
+  }</span></p>
 <p>If you allow it, you will be sent to <span class="host">${escapeHtml(redirect.text)}</span>.
 Only continue if you started this from an app you trust that uses that address.</p>
 <p>It will be able to:</p>

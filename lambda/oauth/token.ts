@@ -47,7 +47,7 @@ export async function token(request: HttpRequest, deps: OAuthDeps): Promise<Plai
   const grantType = params.get('grant_type');
   if (!grantType) throw new InvalidRequestError('"grant_type" is required');
 
-  const client = await authenticateClient(request, params, deps.clients);
+  const client = await authenticateClient(request, params, deps.clientResolver);
   const grant = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType as GrantType] : undefined;
   if (!grant)
     throw new UnsupportedGrantTypeError(`the grant type "${grantType.slice(0, 100)}" is not supported`);

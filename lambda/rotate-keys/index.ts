@@ -8,6 +8,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { SecretsManagerRotationEvent } from 'aws-lambda';
+import { awsClientOptions } from '../shared/aws-client-options.js';
 import { ConfigError } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
 import { ParameterStorePublisher } from './public-key-publisher.js';
@@ -19,9 +20,10 @@ if (!parameterName) throw new ConfigError('PUBLIC_KEYS_PARAMETER_NAME is require
 const ssmEndpoint = process.env.SSM_ENDPOINT;
 
 // Created once per execution environment, reused across the four invocations of a rotation.
-const client = new SecretsManagerClient({});
+// Bounded time and retries: Secrets Manager retries a failed step, so a stuck call need not wait.
+const client = new SecretsManagerClient(awsClientOptions());
 const publisher = new ParameterStorePublisher(
-  new SSMClient(ssmEndpoint ? { endpoint: ssmEndpoint } : {}),
+  new SSMClient(awsClientOptions(ssmEndpoint ? { endpoint: ssmEndpoint } : {})),
   parameterName,
 );
 const logger = createLogger('rotate-keys');

@@ -10,6 +10,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { toPublicKeySet, type SigningKeySet } from './key-set.js';
 import type { PublicKeySet } from './public-key-set.js';
+import { ReadBackoff } from './read-backoff.js';
 
 /** Where the private key set comes from (the signer's view). */
 export interface SigningKeySource {
@@ -58,6 +59,16 @@ export interface CachedSigningKeysOptions {
   maxAgeMs?: number;
   /** Least time between two reloads caused by an unknown `kid`. */
   minRefreshIntervalMs?: number;
+  /**
+   * How long past `maxAgeMs` the last good set is still served while the source cannot be read.
+   * Rotation keeps a key published for days, so an hour of a stale set signs and verifies only
+   * with keys that are still valid.
+   */
+  maxStaleMs?: number;
+  /** Wait after a failed read before the next read; doubles on each failure in a row. */
+  retryIntervalMs?: number;
+  /** The longest that wait grows to. */
+  maxRetryIntervalMs?: number;
   now?: () => number;
 }
 
@@ -68,13 +79,21 @@ interface Loaded<Set> {
   jwks: PublicKeySet;
 }
 
-/** The cache both views share: bounded age, one read for concurrent callers, stale over an outage. */
+/**
+ * The cache both views share: bounded age, one read for concurrent callers, stale over an outage,
+ * and backoff after a failed read. While the source is down or hanging, at most one caller per
+ * retry interval pays a read (and its timeout); the others are answered at once, with the last
+ * good set while it is not too stale, or with `SigningKeysUnavailableError` carrying the cause of
+ * the failed read (so the apps can tell a dependency fault, and answer 503).
+ */
 abstract class CachedKeySet<Set> implements VerificationKeys {
   private loaded: Loaded<Set> | undefined;
   private inFlight: Promise<Loaded<Set>> | undefined;
   private lastRefreshForKid = -Infinity;
   private readonly maxAgeMs: number;
   private readonly minRefreshIntervalMs: number;
+  private readonly maxStaleMs: number;
+  private readonly backoff: ReadBackoff;
   private readonly now: () => number;
 
   constructor(
@@ -83,7 +102,13 @@ abstract class CachedKeySet<Set> implements VerificationKeys {
   ) {
     this.maxAgeMs = options.maxAgeMs ?? 5 * 60_000;
     this.minRefreshIntervalMs = options.minRefreshIntervalMs ?? 30_000;
+    this.maxStaleMs = options.maxStaleMs ?? 60 * 60_000;
     this.now = options.now ?? Date.now;
+    this.backoff = new ReadBackoff({
+      now: this.now,
+      ...(options.retryIntervalMs !== undefined && { initialMs: options.retryIntervalMs }),
+      ...(options.maxRetryIntervalMs !== undefined && { maxMs: options.maxRetryIntervalMs }),
+    });
   }
 
   /** The public keys of a loaded set, `current` first. */
@@ -98,8 +123,15 @@ abstract class CachedKeySet<Set> implements VerificationKeys {
     const known = loaded.publicKeys.get(kid);
     if (known) return known;
     if (this.now() - this.lastRefreshForKid < this.minRefreshIntervalMs) return undefined;
+    // The kid may be a key published since: unknown, not invalid, while the source cannot say.
+    const waiting = this.backoff.waiting();
+    if (waiting) throw unavailable(waiting.error, 'signing keys could not be reloaded');
     this.lastRefreshForKid = this.now();
-    return (await this.reload()).publicKeys.get(kid);
+    try {
+      return (await this.reload()).publicKeys.get(kid);
+    } catch (error) {
+      throw unavailable(error, 'signing keys could not be reloaded');
+    }
   }
 
   /** The key set as loaded, within its maximum age. */
@@ -110,14 +142,21 @@ abstract class CachedKeySet<Set> implements VerificationKeys {
   private async get(): Promise<Loaded<Set>> {
     const loaded = this.loaded;
     if (loaded && this.now() - loaded.loadedAt < this.maxAgeMs) return loaded;
+    const usable =
+      loaded && this.now() - loaded.loadedAt < this.maxAgeMs + this.maxStaleMs ? loaded : undefined;
+    // A read is under way: wait for it, unless a stale set can answer now.
+    if (this.inFlight && usable) return usable;
+    const waiting = this.inFlight ? undefined : this.backoff.waiting();
+    if (waiting) {
+      if (usable) return usable;
+      throw unavailable(waiting.error, 'signing keys could not be loaded; retrying shortly');
+    }
     try {
       return await this.reload();
     } catch (error) {
       // A stale key set beats an outage: keep serving the last good one if the source fails.
-      if (loaded) return loaded;
-      throw error instanceof SigningKeysUnavailableError
-        ? error
-        : new SigningKeysUnavailableError('signing keys could not be loaded', { cause: error });
+      if (usable) return usable;
+      throw unavailable(error, 'signing keys could not be loaded');
     }
   }
 
@@ -141,13 +180,25 @@ abstract class CachedKeySet<Set> implements VerificationKeys {
           jwks,
         };
         this.loaded = loaded;
+        this.backoff.succeeded();
         return loaded;
+      })
+      .catch((error: unknown) => {
+        this.backoff.failed(error);
+        throw error;
       })
       .finally(() => {
         this.inFlight = undefined;
       });
     return this.inFlight;
   }
+}
+
+/** `error` as `SigningKeysUnavailableError`, keeping the read's cause for the apps' classifier. */
+function unavailable(error: unknown, message: string): SigningKeysUnavailableError {
+  return error instanceof SigningKeysUnavailableError
+    ? error
+    : new SigningKeysUnavailableError(message, { cause: error });
 }
 
 /** The oauth function's keys: signs with `current`, publishes and verifies with all three. */

@@ -10,10 +10,13 @@ import { join, resolve } from 'node:path';
 import { createMcpApp } from '../../lambda/mcp/app.js';
 import { parseTrustedIssuers } from '../../lambda/mcp/trusted-issuers.js';
 import { createOAuthApp } from '../../lambda/oauth/app.js';
+import { ClientResolver } from '../../lambda/oauth/client-resolver.js';
 import { DynamoClientStore } from '../../lambda/oauth/client-store.js';
 import { DynamoGrantStore } from '../../lambda/oauth/grant-store.js';
 import { OpenIdProvider } from '../../lambda/oauth/identity-provider.js';
 import { StaticInitialAccessToken } from '../../lambda/oauth/initial-access-token.js';
+import { DynamoMetadataDocumentCache } from '../../lambda/oauth/metadata-document-cache.js';
+import type { FetchOptions } from '../../lambda/oauth/metadata-document-fetch.js';
 import { loadConfig } from '../../lambda/shared/config.js';
 import { randomToken } from '../../lambda/shared/crypto.js';
 import { lambdaHandler, type LambdaHttpHandler } from '../../lambda/shared/lambda-adapter.js';
@@ -44,6 +47,10 @@ export interface LocalServerOptions {
   env?: Record<string, string | undefined>;
   /** Log level of the functions: debug, info, warn, error or silent. */
   logLevel?: string;
+  /** Where the local server's own log lines go (one JSON object a line); default stdout. */
+  writeLog?: (line: string) => void;
+  /** Tests: how client metadata documents are fetched (an injected resolver, a CA). */
+  metadataDocumentFetch?: FetchOptions;
 }
 
 export interface LocalServer {
@@ -105,11 +112,48 @@ async function claimDataDir(dir: string): Promise<() => Promise<void>> {
   };
 }
 
+/** Node's codes for a request its client abandoned. */
+function isDisconnect(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE';
+}
+
+/**
+ * The functions' settings as the local server runs them. Before the local OpenID provider has
+ * started (to check the settings first), its issuer and client are loopback placeholders.
+ */
+function localSettings(
+  env: Record<string, string | undefined>,
+  issuer: string,
+  upstream?: Pick<LocalUpstream, 'issuer' | 'clientId' | 'clientSecret'>,
+): Record<string, string | undefined> {
+  return {
+    ...env,
+    ISSUER: issuer,
+    ALLOWED_ORIGINS: env.ALLOWED_ORIGINS ?? LOCAL_ALLOWED_ORIGINS,
+    ...(!env.UPSTREAM_ISSUER && {
+      UPSTREAM_ISSUER: upstream?.issuer ?? 'http://127.0.0.1:9',
+      UPSTREAM_CLIENT_ID: upstream?.clientId ?? 'local',
+      UPSTREAM_CLIENT_SECRET: upstream?.clientSecret ?? 'local',
+    }),
+  };
+}
+
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
   const env = { ...process.env, ...options.env };
   const port = options.port ?? Number(env.PORT ?? 3000);
   const host = options.host ?? env.HOST ?? '127.0.0.1';
   const dataDir = options.inMemory ? undefined : resolve(options.dataDir ?? env.DATA_DIR ?? '.local');
+  // Every setting is checked before anything starts: a bad one leaves no port open and no pid file.
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new LocalServerStartError(`PORT must be an integer from 0 to 65535, not "${env.PORT}"`);
+  }
+  loadConfig(localSettings(env, options.issuer ?? env.ISSUER ?? `http://localhost:${port || 3000}`));
+  const logLevel = options.logLevel ?? env.LOG_LEVEL ?? 'info';
+  const localLogger = createLogger('local', {
+    level: logLevel,
+    ...(options.writeLog && { write: options.writeLog }),
+  });
 
   const releaseDataDir = dataDir ? await claimDataDir(dataDir) : async () => {};
   const dynamo = await startLocalDynamo({
@@ -146,8 +190,17 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       const body = await readBody(req);
       writeResult(res, await handler(toEvent(req, body, { path: match.route.path, params: match.params })));
     } catch (error) {
+      if (req.destroyed && (req.readableAborted || res.destroyed || isDisconnect(error))) {
+        // The client went away mid-request: nothing to answer, and nothing wrong with the server.
+        localLogger.info('client disconnected mid-request', {
+          method: req.method,
+          path: new URL(req.url ?? '/', 'http://local').pathname,
+          code: (error as NodeJS.ErrnoException).code,
+        });
+        return;
+      }
       const tooLarge = error instanceof PayloadTooLargeForGatewayError;
-      if (!tooLarge) console.error('local server error', error);
+      if (!tooLarge) localLogger.error('local server error', { error });
       res
         .writeHead(tooLarge ? 413 : 500, { 'content-type': 'application/json' })
         .end(JSON.stringify({ message: tooLarge ? 'Request Entity Too Large' : 'Internal Server Error' }));
@@ -179,16 +232,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   }
   let config;
   try {
-    config = loadConfig({
-      ...env,
-      ISSUER: issuer,
-      ALLOWED_ORIGINS: env.ALLOWED_ORIGINS ?? LOCAL_ALLOWED_ORIGINS,
-      ...(upstream && {
-        UPSTREAM_ISSUER: upstream.issuer,
-        UPSTREAM_CLIENT_ID: upstream.clientId,
-        UPSTREAM_CLIENT_SECRET: upstream.clientSecret,
-      }),
-    });
+    config = loadConfig(localSettings(env, issuer, upstream));
   } catch (error) {
     server.closeAllConnections();
     server.close();
@@ -197,7 +241,6 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     await releaseDataDir();
     throw error;
   }
-  const logLevel = options.logLevel ?? env.LOG_LEVEL ?? 'info';
   const keys = new CachedSigningKeys(keySource);
   const initialAccessToken =
     config.registrationPolicy === 'token' || config.interactiveRegistrationPolicy === 'token'
@@ -206,12 +249,22 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   const upstreamConfig = config.upstream!;
 
   const oauthLogger = createLogger('oauth', { level: logLevel });
+  const clients = new DynamoClientStore(dynamo.documentClient, TABLE_NAME);
   handlers.oauth = lambdaHandler(
     createOAuthApp({
       config,
       logger: oauthLogger,
       keys,
-      clients: new DynamoClientStore(dynamo.documentClient, TABLE_NAME),
+      clients,
+      clientResolver: new ClientResolver(clients, {
+        cache: new DynamoMetadataDocumentCache(dynamo.documentClient, TABLE_NAME),
+        scopesSupported: config.scopesSupported,
+        fetch: {
+          ...options.metadataDocumentFetch,
+          // Local mode only, off by default: lets tests serve documents from a loopback server.
+          allowHttpLoopback: env.CIMD_ALLOW_HTTP_LOOPBACK === '1',
+        },
+      }),
       grants: new DynamoGrantStore(dynamo.documentClient, TABLE_NAME),
       identityProvider: new OpenIdProvider(upstreamConfig, async () => {
         if (upstreamConfig.clientSecret === undefined) {

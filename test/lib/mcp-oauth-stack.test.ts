@@ -409,6 +409,19 @@ describe('functions', () => {
     for (const group of groups) expect(group.Properties?.RetentionInDays).toBe(30);
   });
 
+  it('never sets the local loopback allowance for metadata documents on any function', () => {
+    // Prepare
+    const functions = Object.values(template.findResources('AWS::Lambda::Function') as Resources);
+
+    // Act
+    const settings = functions.map((fn) => fn.Properties?.Environment?.Variables ?? {});
+
+    // Assess: the oauth function's document fetch keeps every SSRF guard deployed
+    expect(functions.length).toBeGreaterThan(0);
+    for (const variables of settings) expect(variables).not.toHaveProperty('CIMD_ALLOW_HTTP_LOOPBACK');
+    expect(JSON.stringify(template.toJSON())).not.toContain('CIMD_ALLOW_HTTP_LOOPBACK');
+  });
+
   it('tells both HTTP functions the issuer: the bare execute-api origin of the API', () => {
     // Prepare
     const issuer = issuerJoin();

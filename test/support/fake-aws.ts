@@ -4,11 +4,13 @@
  * `GetSecretValue` (the private key set, for the oauth function) and Systems Manager's
  * `GetParameter` (the public key set the rotation publishes, for the mcp function). Each call is
  * recorded with the service its SigV4 credential scope names, so a test can tell who read what.
+ * `faults` makes both misbehave as the services do (throttle, fail, hang, drop the connection).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serializeSigningKeySet, toPublicKeySet, type SigningKeySet } from '../../lambda/shared/key-set.js';
 import { serializePublicKeySet } from '../../lambda/shared/public-key-set.js';
+import { faultSwitch, type FaultSwitch } from './faults.js';
 
 export interface FakeAwsCall {
   target: string;
@@ -21,8 +23,15 @@ export interface FakeAwsCall {
 export interface FakeAws {
   url: string;
   calls: FakeAwsCall[];
+  /** Faults, by `X-Amz-Target` (`secretsmanager.GetSecretValue`, `AmazonSSM.GetParameter`). */
+  faults: FaultSwitch;
   close(): Promise<void>;
 }
+
+const ERRORS = {
+  secretsmanager: { throttle: 'ThrottlingException', fail: 'InternalServiceError' },
+  ssm: { throttle: 'ThrottlingException', fail: 'InternalServerError' },
+};
 
 export async function startFakeAws(set: SigningKeySet): Promise<FakeAws> {
   const secret = JSON.stringify({ SecretString: serializeSigningKeySet(set) });
@@ -32,6 +41,7 @@ export async function startFakeAws(set: SigningKeySet): Promise<FakeAws> {
   // The issuer's JWKS, for verifiers that fetch it over HTTP (the benchmark's baseline).
   const jwks = serializePublicKeySet(toPublicKeySet(set));
   const calls: FakeAwsCall[] = [];
+  const faults = faultSwitch();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -39,6 +49,9 @@ export async function startFakeAws(set: SigningKeySet): Promise<FakeAws> {
       const target = String(req.headers['x-amz-target'] ?? '');
       const scope = /Credential=[^/]+\/([^,]+),/.exec(String(req.headers.authorization ?? ''))?.[1];
       calls.push({ target, path: req.url ?? '', scope, body: Buffer.concat(chunks).toString('utf8') });
+      const errors = target.startsWith('AmazonSSM.') ? ERRORS.ssm : ERRORS.secretsmanager;
+      const types = { ...errors, contentType: 'application/x-amz-json-1.1' };
+      if (req.method === 'POST' && faults.inject(req, res, target, types)) return;
       const json = (body: string) =>
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(body);
       if (req.method === 'GET' && req.url === '/jwks') json(jwks);
@@ -53,6 +66,7 @@ export async function startFakeAws(set: SigningKeySet): Promise<FakeAws> {
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
+    faults,
     close: () =>
       new Promise((done) => {
         server.closeAllConnections();

@@ -218,7 +218,11 @@ describe('bearer token verification on /mcp', () => {
     // Assess
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
-    expect(await response.json()).toMatchObject({ error: 'temporarily_unavailable' });
+    expect(await response.json()).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32603, message: expect.stringMatching(/^Service Unavailable: /) },
+    });
   });
 
   it('answers 503 when the key set is still empty (first deployment)', async () => {

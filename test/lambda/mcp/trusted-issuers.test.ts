@@ -146,6 +146,37 @@ describe('trusted external issuers', () => {
   });
 });
 
+describe('a trusted issuer that cannot be reached', () => {
+  it('fetches at most once per retry interval, answers the others 503 at once, and recovers after it', async () => {
+    // Prepare: an issuer that is down, and a frozen clock
+    let clock = NOW * 1000;
+    let down = true;
+    const issuer = fakeIssuer();
+    const calls: string[] = [];
+    const fetch = (async (input: string | URL, init?: RequestInit) => {
+      calls.push(String(input));
+      return down ? new Response('unavailable', { status: 503 }) : issuer.fetch(input, init);
+    }) as typeof globalThis.fetch;
+    const app = await testApp({ trustedIssuers: trusted, fetch, now: () => clock });
+    const call = () => app(mcpPost(INIT, { token: cognitoAccessToken() }));
+
+    // Act
+    const whileDown = await Promise.all(Array.from({ length: 5 }, call));
+    const fetchesWhileDown = calls.length;
+    down = false;
+    const withinInterval = await call();
+    clock += 1_000;
+    const recovered = await call();
+
+    // Assess
+    expect(whileDown.map((r) => r.status)).toEqual([503, 503, 503, 503, 503]);
+    expect(whileDown[0]!.headers.get('retry-after')).toBe('5');
+    expect(fetchesWhileDown).toBe(1);
+    expect(withinInterval.status).toBe(503);
+    expect(recovered.status).toBe(200);
+  });
+});
+
 describe("lifetimes and headers of trusted issuers' tokens", () => {
   async function description(response: PlainResponse) {
     expect(response.status).toBe(401);

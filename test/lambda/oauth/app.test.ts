@@ -3,6 +3,7 @@
  * missing signing keys, storage failures, and what reaches the logs.
  */
 import { createOAuthApp } from '../../../lambda/oauth/app.js';
+import { ClientResolver } from '../../../lambda/oauth/client-resolver.js';
 import type { ClientStore, StoredClient } from '../../../lambda/oauth/client-store.js';
 import type { GrantStore } from '../../../lambda/oauth/grant-store.js';
 import { loadConfig } from '../../../lambda/shared/config.js';
@@ -47,6 +48,7 @@ function setup(keySet: Parameters<typeof rotateSigningKeySet>[0] | 'generate' = 
   const app = createOAuthApp({
     config,
     clients,
+    clientResolver: new ClientResolver(clients),
     grants: unusedGrants,
     keys,
     logger: createLogger('oauth', { write: (l) => lines.push(l) }),

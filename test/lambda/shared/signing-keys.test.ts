@@ -209,7 +209,8 @@ describe('CachedSigningKeys over Secrets Manager', () => {
     await expect(keys.signingKey()).rejects.toBeInstanceOf(SigningKeysUnavailableError);
     secretHolds(serializeSigningKeySet({ current: keyA, next: keyB }));
 
-    // Act
+    // Act: once the retry interval after the failed read (1 s) has passed
+    clock += 1_000;
     const signing = await keys.signingKey();
 
     // Assess

@@ -1,0 +1,142 @@
+/**
+ * The one place the endpoints get "the client" from. A `client_id` that is an https URL names a
+ * client ID metadata document (draft-ietf-oauth-client-id-metadata-document): it is fetched
+ * under the SSRF guards of `metadata-document-fetch.ts`, validated with the same schema as a
+ * registration, cached, and returned in the shape of a registered client. Any other `client_id`
+ * is looked up among registered clients.
+ */
+import type { ClientMetadata } from './client-metadata.js';
+import { validateClientMetadata } from './client-metadata.js';
+import type { ClientStore, StoredClient } from './client-store.js';
+import { OAuthError } from './errors.js';
+import type { MetadataDocumentCache } from './metadata-document-cache.js';
+import {
+  fetchMetadataDocument,
+  isMetadataDocumentUrl,
+  MetadataDocumentError,
+  parseDocumentUrl,
+  type FetchOptions,
+} from './metadata-document-fetch.js';
+
+/** What the endpoints need to find a client. */
+export interface ClientLookup {
+  /**
+   * The client, or undefined when there is none. Throws `MetadataDocumentError` when the
+   * `client_id` names a metadata document that cannot be used.
+   */
+  get(clientId: string): Promise<StoredClient | undefined>;
+}
+
+export interface MetadataDocumentOptions {
+  cache: MetadataDocumentCache;
+  scopesSupported: readonly string[];
+  fetch?: FetchOptions;
+  now?: () => number;
+}
+
+/**
+ * The document's metadata, held to what a document may say: its `client_id` is its own URL, and
+ * it carries no secret, so it authenticates with `none`; the rest is a registration's schema.
+ */
+export function validateMetadataDocument(
+  url: string,
+  document: unknown,
+  scopesSupported: readonly string[],
+): ClientMetadata {
+  const invalid = (why: string) => new MetadataDocumentError('ERR_CIMD_INVALID', why);
+  if (typeof document !== 'object' || document === null || Array.isArray(document))
+    throw invalid('the document is not a JSON object');
+  const { client_id: clientId, ...fields } = document as Record<string, unknown>;
+  if (clientId !== url) throw invalid('the document\'s "client_id" is not its own URL');
+  for (const secret of ['client_secret', 'client_secret_expires_at'])
+    if (secret in fields) throw invalid(`the document contains "${secret}"; a document carries no secret`);
+  const method = fields.token_endpoint_auth_method ?? 'none';
+  if (method !== 'none')
+    throw invalid(
+      `the document's "token_endpoint_auth_method" is "${String(method).slice(0, 50)}"; only "none" is supported`,
+    );
+  // A document is written for many servers: scopes this one does not know are left out rather
+  // than refused (the user still consents to the scopes actually requested), and a document
+  // naming none of ours gets them all, as a registration without `scope` would.
+  if (typeof fields.scope === 'string') {
+    const known = fields.scope.split(' ').filter((s) => scopesSupported.includes(s));
+    if (known.length) fields.scope = [...new Set(known)].join(' ');
+    else delete fields.scope;
+  }
+  try {
+    return validateClientMetadata({ ...fields, token_endpoint_auth_method: 'none' }, scopesSupported);
+  } catch (error) {
+    if (error instanceof OAuthError)
+      throw invalid(`the document is not valid client metadata: ${error.message}`);
+    throw error;
+  }
+}
+
+const FAILURE_RETRY_MS = 60_000;
+const MAX_REMEMBERED_FAILURES = 1000;
+
+export class ClientResolver implements ClientLookup {
+  constructor(
+    private readonly clients: ClientStore,
+    /** Without these, metadata documents are off and URL client ids are unknown clients. */
+    private readonly documents?: MetadataDocumentOptions,
+  ) {}
+
+  /** Recent failures by URL, oldest first; bounded so that many bad URLs cannot grow it. */
+  private readonly failures = new Map<string, { error: MetadataDocumentError; until: number }>();
+
+  private rememberFailure(url: string, error: MetadataDocumentError, nowMs: number): void {
+    this.failures.delete(url);
+    this.failures.set(url, { error, until: nowMs + FAILURE_RETRY_MS });
+    if (this.failures.size > MAX_REMEMBERED_FAILURES) {
+      this.failures.delete(this.failures.keys().next().value!);
+    }
+  }
+
+  get documentsEnabled(): boolean {
+    return this.documents !== undefined;
+  }
+
+  async get(clientId: string): Promise<StoredClient | undefined> {
+    const allowHttpLoopback = this.documents?.fetch?.allowHttpLoopback ?? false;
+    if (!isMetadataDocumentUrl(clientId, allowHttpLoopback)) return this.clients.get(clientId);
+    if (!this.documents) return undefined;
+    const url = parseDocumentUrl(clientId, allowHttpLoopback);
+    const nowMs = this.documents.now?.() ?? Date.now();
+    const cached = await this.documents.cache.get(clientId, nowMs);
+    if (cached) return documentClient(url, cached.metadata, cached.fetchedAt);
+
+    // A document that just failed is not fetched again for a minute: a slow or broken URL costs
+    // one fetch (at most the 5 s timeout) per minute per environment, not one per request.
+    const failed = this.failures.get(clientId);
+    if (failed && failed.until > nowMs) throw failed.error;
+    let fetched;
+    let metadata: ClientMetadata;
+    try {
+      fetched = await fetchMetadataDocument(url, this.documents.fetch);
+      metadata = validateMetadataDocument(clientId, fetched.document, this.documents.scopesSupported);
+    } catch (error) {
+      if (error instanceof MetadataDocumentError) this.rememberFailure(clientId, error, nowMs);
+      throw error;
+    }
+    const fetchedAt = Math.floor(nowMs / 1000);
+    await this.documents.cache.put(clientId, {
+      metadata,
+      fetchedAt,
+      expiresAt: fetchedAt + fetched.maxAgeSeconds,
+    });
+    return documentClient(url, metadata, fetchedAt);
+  }
+}
+
+function documentClient(url: URL, metadata: ClientMetadata, fetchedAt: number): StoredClient {
+  return {
+    clientId: url.href,
+    metadata,
+    // Nothing to manage: RFC 7592 does not apply to a document the client hosts itself.
+    registrationTokenHash: '',
+    issuedAt: fetchedAt,
+    updatedAt: fetchedAt,
+    documentHost: url.host,
+  };
+}

@@ -1,0 +1,273 @@
+/**
+ * Dependency faults at the real seam: the oauth and mcp bundles as deployed, each in one living
+ * process (one execution environment), in front of loopback stand-ins for DynamoDB (a fault
+ * proxy over the embedded engine) and for Secrets Manager and Systems Manager (fake-aws). The
+ * stand-ins throttle, fail, hang or drop the connection as the services do; every such request
+ * is answered 503 with `Retry-After` and the spec's error body, logs its cause once, writes
+ * nothing, and once the fault clears the same requests succeed in the same process.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { build } from 'esbuild';
+import { BUNDLE_FILE, buildOptions } from '../../lib/bundling.js';
+import { startLocalDynamo, type LocalDynamo } from '../../lib/local/dynamodb.js';
+import { rotateSigningKeySet } from '../../lambda/shared/key-set.js';
+import { startBundle, type BundleProcess, type Invocation } from '../support/bundle-process.js';
+import { startDynamoFaultProxy, type DynamoFaultProxy } from '../support/dynamodb-fault-proxy.js';
+import { startFakeAws, type FakeAws } from '../support/fake-aws.js';
+import type { FaultKind } from '../support/faults.js';
+
+const ISSUER = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
+const TABLE = 'McpOAuth-Table';
+const RUNTIME = {
+  PATH: process.env.PATH,
+  LOG_LEVEL: 'warn',
+  AWS_REGION: 'eu-west-1',
+  AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
+  AWS_SECRET_ACCESS_KEY: 'local',
+  AWS_SESSION_TOKEN: 'session',
+};
+
+let outdir: string;
+let dynamo: LocalDynamo;
+let proxy: DynamoFaultProxy;
+let aws: FakeAws;
+
+beforeAll(async () => {
+  outdir = mkdtempSync(join(tmpdir(), 'mcp-faults-'));
+  await Promise.all((['oauth', 'mcp'] as const).map((name) => build(buildOptions(name, join(outdir, name)))));
+  dynamo = await startLocalDynamo({ tableName: TABLE });
+  proxy = await startDynamoFaultProxy(dynamo.endpoint);
+  aws = await startFakeAws(await rotateSigningKeySet({}));
+}, 60_000);
+
+afterEach(() => {
+  proxy.faults.set(undefined);
+  aws.faults.set(undefined);
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await aws?.close();
+  await dynamo?.close();
+  rmSync(outdir, { recursive: true, force: true });
+});
+
+function startOAuth(): Promise<BundleProcess> {
+  return startBundle(join(outdir, 'oauth', BUNDLE_FILE), {
+    ...RUNTIME,
+    ISSUER,
+    TABLE_NAME: TABLE,
+    SIGNING_KEYS_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:signing-keys',
+    REGISTRATION_POLICY: 'open',
+    AWS_ENDPOINT_URL_DYNAMODB: proxy.url,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
+  });
+}
+
+function event(method: string, path: string, body?: string, headers: Record<string, string> = {}) {
+  return {
+    version: '2.0',
+    routeKey: `${method} ${path}`,
+    rawPath: path,
+    rawQueryString: '',
+    headers: { host: new URL(ISSUER).host, 'x-forwarded-proto': 'https', ...headers },
+    requestContext: { domainName: new URL(ISSUER).host, http: { method, path } },
+    ...(body === undefined ? {} : { body: Buffer.from(body).toString('base64'), isBase64Encoded: true }),
+  } as unknown as APIGatewayProxyEventV2;
+}
+
+const REGISTER = event(
+  'POST',
+  '/register',
+  JSON.stringify({ client_name: 'fault test', grant_types: ['client_credentials'] }),
+  { 'content-type': 'application/json' },
+);
+
+function tokenEvent(client: { client_id: string; client_secret: string }) {
+  const basic = Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64');
+  return event('POST', '/token', 'grant_type=client_credentials', {
+    'content-type': 'application/x-www-form-urlencoded',
+    authorization: `Basic ${basic}`,
+  });
+}
+
+async function items(): Promise<number> {
+  return (await dynamo.client.send(new ScanCommand({ TableName: TABLE, Select: 'COUNT' }))).Count ?? 0;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The oauth answer to a dependency fault: RFC 6749 `temporarily_unavailable`, 503, Retry-After. */
+function expectTemporarilyUnavailable({ result, logs }: Invocation, fault: string) {
+  expect(result.statusCode).toBe(503);
+  expect(result.headers['retry-after']).toBe('5');
+  expect(result.headers['cache-control']).toBe('no-store');
+  expect(JSON.parse(result.body!)).toEqual({
+    error: 'temporarily_unavailable',
+    error_description: expect.any(String),
+  });
+  // Logged once, with its cause, and never as an unexpected failure.
+  expect(logs.map((l) => [l.level, l.message, l.fault])).toEqual([['warn', 'dependency unavailable', fault]]);
+  expect(JSON.stringify(logs[0]!.error)).not.toBe('{}');
+}
+
+describe('the oauth bundle when DynamoDB misbehaves', () => {
+  let oauth: BundleProcess;
+  beforeAll(async () => {
+    oauth = await startOAuth();
+  });
+  afterAll(async () => {
+    await oauth?.close();
+  });
+
+  it.each<[FaultKind, string]>([
+    ['throttle', 'throttled'],
+    ['fail', 'failed'],
+    ['drop', 'unreachable'],
+  ])(
+    'answers 503 temporarily_unavailable while DynamoDB is told to %s, writes nothing, and registers once it recovers',
+    async (kind, fault) => {
+      // Prepare
+      const before = await items();
+      proxy.faults.set(kind);
+
+      // Act
+      const refused = await oauth.invoke(REGISTER);
+      proxy.faults.set(undefined);
+      const registered = await oauth.invoke(REGISTER);
+
+      // Assess
+      expectTemporarilyUnavailable(refused, fault);
+      expect(registered.result.statusCode).toBe(201);
+      expect(await items()).toBe(before + 1);
+      const token = await oauth.invoke(tokenEvent(JSON.parse(registered.result.body!)));
+      expect(token.result.statusCode).toBe(200);
+    },
+    20_000,
+  );
+
+  it('answers 503 inside the function timeout while DynamoDB hangs, and recovers without a restart', async () => {
+    // Prepare
+    const registered = JSON.parse((await oauth.invoke(REGISTER)).result.body!);
+    proxy.faults.set('hang', { targets: ['GetItem'] });
+
+    // Act
+    const refused = await oauth.invoke(tokenEvent(registered));
+    proxy.faults.set(undefined);
+    const token = await oauth.invoke(tokenEvent(registered));
+
+    // Assess: three attempts of 2 s each, well inside the function's 10 s
+    expectTemporarilyUnavailable(refused, 'timeout');
+    expect(refused.ms).toBeGreaterThanOrEqual(5_500);
+    expect(refused.ms).toBeLessThan(9_000);
+    expect(token.result.statusCode).toBe(200);
+  }, 20_000);
+});
+
+describe('the oauth bundle when Secrets Manager misbehaves', () => {
+  it('answers 503 while the signing keys cannot be read, makes one read per retry interval, and signs once they can', async () => {
+    // Prepare: a fresh environment that has not read the signing keys yet
+    const oauth = await startOAuth();
+    try {
+      const client = JSON.parse((await oauth.invoke(REGISTER)).result.body!);
+      const reads = () => aws.calls.filter((c) => c.target === 'secretsmanager.GetSecretValue').length;
+      const before = reads();
+      aws.faults.set('throttle');
+
+      // Act
+      const throttled = await oauth.invoke(tokenEvent(client));
+      const readsWhileThrottled = reads() - before;
+      const backingOff = await oauth.invoke(tokenEvent(client));
+      const readsWhileBackingOff = reads() - before;
+      await sleep(1_100);
+      aws.faults.set('drop');
+      const dropped = await oauth.invoke(tokenEvent(client));
+      aws.faults.set(undefined);
+      await sleep(2_100);
+      const token = await oauth.invoke(tokenEvent(client));
+
+      // Assess
+      expectTemporarilyUnavailable(throttled, 'throttled');
+      expect(readsWhileThrottled).toBe(3); // the SDK's three attempts
+      expectTemporarilyUnavailable(backingOff, 'throttled');
+      expect(backingOff.ms).toBeLessThan(500);
+      expect(readsWhileBackingOff).toBe(3); // no read while backing off
+      expectTemporarilyUnavailable(dropped, 'unreachable');
+      expect(token.result.statusCode).toBe(200);
+    } finally {
+      await oauth.close();
+    }
+  }, 30_000);
+});
+
+describe('the mcp bundle when Systems Manager misbehaves', () => {
+  it('answers 503 with JSON-RPC -32603 while the public keys cannot be read, and serves once they can', async () => {
+    // Prepare: a token from the oauth bundle, and an mcp environment whose first read fails
+    const oauth = await startOAuth();
+    const client = JSON.parse((await oauth.invoke(REGISTER)).result.body!);
+    const accessToken = JSON.parse((await oauth.invoke(tokenEvent(client))).result.body!).access_token;
+    await oauth.close();
+    aws.faults.set('throttle');
+    const mcp = await startBundle(join(outdir, 'mcp', BUNDLE_FILE), {
+      ...RUNTIME,
+      ISSUER,
+      PUBLIC_KEYS_PARAMETER_NAME: '/McpOAuth/signing-keys/public-jwks',
+      SSM_ENDPOINT: `${aws.url}/ssm/`,
+    });
+    const call = event(
+      'POST',
+      '/mcp',
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'add', arguments: { a: 40, b: 2 } },
+      }),
+      {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-06-18',
+        authorization: `Bearer ${accessToken}`,
+      },
+    );
+    const reads = () => aws.calls.filter((c) => c.target === 'AmazonSSM.GetParameter').length;
+    try {
+      await sleep(200); // the read at start, which fails
+      const readsAtStart = reads();
+
+      // Act
+      const refused = await mcp.invoke(call);
+      const readsWhileBackingOff = reads() - readsAtStart;
+      await sleep(1_100);
+      aws.faults.set('fail');
+      const failed = await mcp.invoke(call);
+      aws.faults.set(undefined);
+      await sleep(2_100);
+      const served = await mcp.invoke(call);
+
+      // Assess
+      for (const { result, logs } of [refused, failed]) {
+        expect(result.statusCode).toBe(503);
+        expect(result.headers['retry-after']).toBe('5');
+        expect(JSON.parse(result.body!)).toEqual({
+          jsonrpc: '2.0',
+          id: null,
+          error: { code: -32603, message: expect.stringMatching(/^Service Unavailable/) },
+        });
+        expect(logs.map((l) => l.message)).toEqual(['access token cannot be verified']);
+      }
+      expect(mcp.logs.map((l) => l.message)).toEqual(['signing keys not loaded at start; will retry']);
+      expect(readsWhileBackingOff).toBe(0);
+      expect(refused.logs[0]!.fault).toBe('throttled');
+      expect(failed.logs[0]!.fault).toBe('failed');
+      expect(served.result.statusCode).toBe(200);
+      expect(JSON.parse(served.result.body!).result.structuredContent).toEqual({ sum: 42 });
+    } finally {
+      await mcp.close();
+    }
+  }, 30_000);
+});

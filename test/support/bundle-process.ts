@@ -1,0 +1,96 @@
+/**
+ * A built Lambda bundle running in its own Node process, as one execution environment: module
+ * scope runs once, then each `invoke` is one warm invocation. Unlike a one-shot child, it lives
+ * across invocations, so a test can change what its dependencies do between them (inject a fault,
+ * clear it) and see the same environment recover without a restart.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+
+/** Results go out on fd 3, so the function's own log lines (stdout) stay apart. */
+const DRIVER = `
+import { createInterface } from 'node:readline';
+import { createWriteStream } from 'node:fs';
+const out = createWriteStream(null, { fd: 3 });
+const { handler } = await import(process.env.BUNDLE);
+out.write(JSON.stringify({ ready: true }) + '\\n');
+for await (const line of createInterface({ input: process.stdin })) {
+  const { id, event } = JSON.parse(line);
+  const started = performance.now();
+  const result = await handler(event);
+  out.write(JSON.stringify({ id, result, ms: Math.round(performance.now() - started) }) + '\\n');
+}
+`;
+
+export interface Invocation {
+  result: APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string> };
+  /** How long the handler took, in milliseconds. */
+  ms: number;
+  /** The function's log lines written during this invocation, parsed. */
+  logs: Array<Record<string, unknown>>;
+}
+
+export interface BundleProcess {
+  invoke(event: APIGatewayProxyEventV2): Promise<Invocation>;
+  /** Log lines written outside any invocation (module scope, background reads). */
+  logs: Array<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+export async function startBundle(
+  bundle: string,
+  env: Record<string, string | undefined>,
+): Promise<BundleProcess> {
+  const child: ChildProcess = spawn(process.execPath, ['--input-type=module', '-e', DRIVER], {
+    env: { ...env, BUNDLE: bundle },
+    stdio: ['pipe', 'pipe', 'inherit', 'pipe'],
+  });
+  let logs: Array<Record<string, unknown>> = [];
+  const background = logs;
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    try {
+      logs.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      logs.push({ text: line });
+    }
+  });
+  const waiting = new Map<number, (answer: { result: Invocation['result']; ms: number }) => void>();
+  let ready!: () => void;
+  const started = new Promise<void>((resolve) => (ready = resolve));
+  createInterface({ input: child.stdio[3] as NodeJS.ReadableStream }).on('line', (line) => {
+    const answer = JSON.parse(line) as {
+      id?: number;
+      ready?: boolean;
+      result: Invocation['result'];
+      ms: number;
+    };
+    if (answer.ready) ready();
+    else waiting.get(answer.id!)?.(answer);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await Promise.race([started, exited.then(() => Promise.reject(new Error(`${bundle} exited at start`)))]);
+  let next = 0;
+  return {
+    logs: background,
+    async invoke(event) {
+      const id = ++next;
+      logs = [];
+      const own = logs;
+      const answer = await new Promise<{ result: Invocation['result']; ms: number }>((resolve) => {
+        waiting.set(id, resolve);
+        child.stdin!.write(JSON.stringify({ id, event }) + '\n');
+      });
+      waiting.delete(id);
+      // Let log lines written just before the answer arrive.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      logs = background;
+      return { ...answer, logs: own };
+    },
+    async close() {
+      child.stdin!.end();
+      child.kill();
+      await exited;
+    },
+  };
+}
