@@ -50,22 +50,27 @@ export const authorizationCodeGrant: GrantHandler = async (context) => {
   // Checked even for a used code, so only someone who holds the verifier (the client, or whoever
   // stole the code and the verifier) can trigger the revocation a replay causes.
   checkCode(stored, context, verifier);
-  const redemption = stored.used
-    ? { outcome: 'replayed' as const }
-    : await deps.grants.redeemCode(codeHash, now);
-  if (redemption.outcome !== 'redeemed') {
+  const replay = async () => {
     await deps.grants.revokeFamily(stored.familyId);
     deps.logger.warn('authorization code reused; grant revoked', {
       clientId: context.client.clientId,
       familyId: stored.familyId,
     });
-    throw new InvalidGrantError('the code is invalid or expired');
-  }
-  return issueUserTokens(context, {
+    return new InvalidGrantError('the code is invalid or expired');
+  };
+  if (stored.used) throw await replay();
+  const grant = {
     familyId: stored.familyId,
     familyExpiresAt: stored.familyExpiresAt,
     identity: stored.identity,
     scope: stored.request.scope,
     audience: stored.request.audience,
+  };
+  // The code is spent last, once everything that can fail has succeeded (signing key loaded,
+  // refresh token stored): a dependency fault before that leaves the code usable for a retry,
+  // instead of a retry that looks like a replay and revokes the grant.
+  return issueUserTokens(context, grant, async () => {
+    const redemption = await deps.grants.redeemCode(codeHash, now);
+    if (redemption.outcome !== 'redeemed') throw await replay();
   });
 };

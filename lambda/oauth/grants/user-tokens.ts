@@ -18,10 +18,18 @@ export interface UserGrant {
   audience: string;
 }
 
+/**
+ * `commit` runs after the signing key is loaded and the refresh token stored, and before the
+ * access token is signed (which can no longer fail on a dependency): the authorization code
+ * grant spends its code there. If it throws, the stored refresh token is unusable, because its
+ * value was never handed out.
+ */
 export async function issueUserTokens(
   { client, deps, now }: GrantContext,
   grant: UserGrant,
+  commit?: () => Promise<void>,
 ): Promise<TokenResponse> {
+  await deps.keys.signingKey();
   const nowSeconds = Math.floor(now / 1000);
   const refreshToken = randomToken();
   await deps.grants.saveRefreshToken(sha256(refreshToken), {
@@ -29,6 +37,7 @@ export async function issueUserTokens(
     clientId: client.clientId,
     expiresAt: Math.min(nowSeconds + deps.config.refreshTokenIdleTtlSeconds, grant.familyExpiresAt),
   });
+  await commit?.();
   const { identity } = grant;
   const issued = await issueAccessToken(
     deps.keys,
