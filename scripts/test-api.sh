@@ -31,7 +31,8 @@ echo "Smoke-testing $BASE_URL"
 
 status=$(request GET /.well-known/oauth-authorization-server)
 [ "$status" = 200 ] || fail "authorization server metadata: HTTP $status"
-[ "$(field b.issuer)" = "$BASE_URL" ] || fail "issuer is $(field b.issuer), expected $BASE_URL"
+[ "$(field b.issuer)" = "$BASE_URL" ] ||
+  fail "issuer is $(field b.issuer), expected $BASE_URL (give this script the issuer exactly, for example $(field b.issuer); tokens are only valid for it)"
 ok "authorization server metadata names the issuer $BASE_URL"
 
 status=$(request GET /.well-known/oauth-protected-resource/mcp)

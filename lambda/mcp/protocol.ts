@@ -1,7 +1,9 @@
 /**
  * MCP over Streamable HTTP, stateless, for both protocol eras, as the v2 TypeScript SDK defines
- * them (its `classifyInboundRequest` and `createMcpHandler` are the reference; the differential
- * test holds this module to them):
+ * them (its `classifyInboundRequest` and `createMcpHandler` are the reference; the v1 and v2 SDK
+ * clients, the MCP conformance suite and `test/lambda/mcp/protocol-versions.test.ts` check this
+ * module against it, and a request-by-request differential test against `createMcpHandler` is
+ * still to be written):
  *
  * - 2025 era (2024-10-07 … 2025-11-25): `initialize` negotiates a version; later requests may
  *   carry `MCP-Protocol-Version` (absent → 2025-03-26; unsupported → 400).

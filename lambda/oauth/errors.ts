@@ -1,7 +1,8 @@
 /**
  * OAuth errors as classes, each carrying the error code of the RFC that defines it and the HTTP
- * status it is answered with. Handlers throw them; `errorResponse` turns any thrown value into
- * a spec-shaped response, and anything unknown into a generic `server_error`.
+ * status it is answered with. Handlers throw them; `oauthErrorResponse` turns one into a
+ * spec-shaped response, and the app's single catch (`createOAuthApp`) turns anything unknown into
+ * a generic `server_error`.
  */
 import { PlainResponse } from '../shared/http-message.js';
 import { json } from '../shared/http.js';

@@ -5,6 +5,7 @@
 import { PlainResponse } from '../shared/http-message.js';
 import type { Config } from '../shared/config.js';
 import { json } from '../shared/http.js';
+import { SIGNING_ALGORITHM } from '../shared/key-set.js';
 import type { SigningKeys } from '../shared/signing-keys.js';
 import { AUTH_METHODS } from './client-metadata.js';
 import { GRANTS } from './token.js';
@@ -34,6 +35,9 @@ export function authorizationServerMetadata(config: Config, loginEnabled: boolea
     revocation_endpoint_auth_methods_supported: [...AUTH_METHODS],
     authorization_response_iss_parameter_supported: true,
     subject_types_supported: ['public'],
+    // Required by OpenID Connect Discovery for `/.well-known/openid-configuration`; this server
+    // signs with RS256 (it issues no ID tokens itself, but verifiers read this document).
+    id_token_signing_alg_values_supported: [SIGNING_ALGORITHM],
     resource_indicators_supported: true,
     // Metadata document clients log users in; without login there is nothing for them to do.
     ...(loginEnabled ? { client_id_metadata_document_supported: true } : {}),

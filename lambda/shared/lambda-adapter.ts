@@ -1,7 +1,8 @@
 /**
- * The one place where API Gateway HTTP API (payload format 2.0) events become web-standard
- * `Request` objects and `Response` objects become Lambda results. Every endpoint is written and
- * tested as `(request: Request) => Promise<Response>`.
+ * The one place where API Gateway HTTP API (payload format 2.0) events become requests and
+ * responses become Lambda results. Every endpoint is written as
+ * `(request: HttpRequest) => Promise<PlainResponse>` on the Fetch-shaped types of
+ * `http-message.ts`, and tested with a web `Request`, which satisfies `HttpRequest`.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { PlainRequest, type HttpRequest, type HttpResponse } from './http-message.js';

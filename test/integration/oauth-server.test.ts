@@ -56,6 +56,8 @@ describe('discovery', () => {
     expect(as.code_challenge_methods_supported).toEqual(['S256']);
     expect(as.revocation_endpoint).toBe(`${issuer}/revoke`);
     expect(as.authorization_response_iss_parameter_supported).toBe(true);
+    // OpenID Connect Discovery requires it of /.well-known/openid-configuration (same document).
+    expect(as.id_token_signing_alg_values_supported).toEqual(['RS256']);
     expect(as.token_endpoint_auth_methods_supported).toEqual(
       expect.arrayContaining(['client_secret_basic', 'client_secret_post', 'none']),
     );
