@@ -11,6 +11,7 @@ import {
 import { ClientCredentialsProvider as V1ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { TOOLS } from '../../lambda/mcp/tools/registry.js';
 import {
   machineToken,
   registerMachineClient,
@@ -49,7 +50,7 @@ describe('v1 SDK client (@modelcontextprotocol/sdk)', () => {
 
     // Assess
     expect(mcp.getServerVersion()?.name).toBe('mcp-oauth-aws');
-    expect(tools.tools.map((t) => t.name).sort()).toEqual(['add', 'get_time', 'get_user_info']);
+    expect(tools.tools.map((t) => t.name).sort()).toEqual(TOOLS.map((t) => t.name).sort());
     expect(sum.structuredContent).toEqual({ sum: 42 });
     expect(sum.isError).toBeFalsy();
     expect(me.structuredContent).toMatchObject({
@@ -106,7 +107,7 @@ describe('v2 SDK client (@modelcontextprotocol/client)', () => {
     await mcp.close();
 
     // Assess
-    expect(tools.tools.map((t) => t.name).sort()).toEqual(['add', 'get_time', 'get_user_info']);
+    expect(tools.tools.map((t) => t.name).sort()).toEqual(TOOLS.map((t) => t.name).sort());
     expect(sum.structuredContent).toEqual({ sum: 3.5 });
     expect(me.structuredContent).toMatchObject({ sub: client.clientId, client_id: client.clientId });
   });

@@ -4,6 +4,7 @@
  * (RFC 9728) → authorization server metadata (RFC 8414) → a token that `/mcp` accepts.
  */
 import * as oauth from 'oauth4webapi';
+import { TOOLS } from '../../lambda/mcp/tools/registry.js';
 import type { LocalServer } from '../../lib/local/server.js';
 import { registerMachineClient, startTestServer } from '../support/local-server.js';
 
@@ -71,7 +72,9 @@ it('walks from a bare 401 to a token that /mcp accepts', async () => {
     body: toolsList,
   });
   expect(authorized.status).toBe(200);
-  expect(((await authorized.json()) as { result: { tools: unknown[] } }).result.tools.length).toBe(3);
+  expect(((await authorized.json()) as { result: { tools: unknown[] } }).result.tools.length).toBe(
+    TOOLS.length,
+  );
 });
 
 it('serves the same metadata at the root well-known URL, for clients that fall back to it', async () => {

@@ -1,3 +1,4 @@
+import { TOOLS } from '../../../lambda/mcp/tools/registry.js';
 import {
   accessToken,
   INIT,
@@ -139,7 +140,7 @@ describe('stateless Streamable HTTP on /mcp (2025 era)', () => {
         }),
       );
       expect(response.status).toBe(200);
-      expect(((await response.json()) as Reply).result!.tools).toHaveLength(3);
+      expect(((await response.json()) as Reply).result!.tools).toHaveLength(TOOLS.length);
     },
   );
 
@@ -371,7 +372,7 @@ describe('tools', () => {
       name: string;
       inputSchema: { type: string };
     }>;
-    expect(tools.map((t) => t.name)).toEqual(['add', 'get_time', 'get_user_info']);
+    expect(tools.map((t) => t.name)).toEqual(TOOLS.map((t) => t.name));
     for (const tool of tools) expect(tool.inputSchema.type).toBe('object');
   });
 
