@@ -4,15 +4,18 @@
  * the document's URL as its `client_id` without registering, the user logs in and consents in
  * headless Chromium, the client redeems the code with no secret, calls a tool, and refreshes.
  */
-import { auth, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Browser } from 'playwright-core';
 import type { LocalServer } from '../../lib/local/server.js';
 import { launchChromium, runBrowserTests } from '../support/browser.js';
 import { DocumentServer } from '../support/document-server.js';
 import { startTestServer } from '../support/local-server.js';
-import { BrowserOAuthProvider, LoopbackCallback } from '../support/oauth-client-provider.js';
+import {
+  BrowserOAuthProvider,
+  connectWithLogin,
+  LoopbackCallback,
+} from '../support/oauth-client-provider.js';
 
 const describeWithBrowser = runBrowserTests ? describe : describe.skip;
 
@@ -54,12 +57,7 @@ describeWithBrowser('a metadata document client logging a user in through the br
     const client = new Client({ name: 'cimd-e2e', version: '1.0.0' });
 
     // Act
-    const firstTry = client.connect(new StreamableHTTPClientTransport(mcpUrl, { authProvider: provider }));
-    await expect(firstTry).rejects.toBeInstanceOf(UnauthorizedError);
-    const response = await provider.lastResponse!;
-    const transport = new StreamableHTTPClientTransport(mcpUrl, { authProvider: provider });
-    await transport.finishAuth(response.get('code')!);
-    await client.connect(transport);
+    await connectWithLogin(client, mcpUrl, provider);
     const me = await client.callTool({ name: 'get_user_info', arguments: {} });
     await client.close();
     const before = provider.savedTokens!;

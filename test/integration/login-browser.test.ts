@@ -6,14 +6,18 @@
  * The client side is the v1 MCP SDK's own OAuth machinery (`auth()` and the transport's
  * `authProvider`); the browser is headless Chromium.
  */
-import { auth, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Browser } from 'playwright-core';
 import { launchChromium, runBrowserTests } from '../support/browser.js';
 import { startTestServer } from '../support/local-server.js';
 import type { LocalServer } from '../../lib/local/server.js';
-import { BrowserOAuthProvider, LoopbackCallback } from '../support/oauth-client-provider.js';
+import {
+  BrowserOAuthProvider,
+  connectWithLogin,
+  LoopbackCallback,
+} from '../support/oauth-client-provider.js';
 
 const describeWithBrowser = runBrowserTests ? describe : describe.skip;
 
@@ -42,12 +46,7 @@ describeWithBrowser('v1 SDK client logging a user in through the browser', () =>
     const client = new Client({ name: 'login-e2e', version: '1.0.0' });
 
     // Act: the first connection fails with 401 and runs discovery, registration and the login.
-    const firstTry = client.connect(new StreamableHTTPClientTransport(mcpUrl, { authProvider: provider }));
-    await expect(firstTry).rejects.toBeInstanceOf(UnauthorizedError);
-    const response = await provider.lastResponse!;
-    const transport = new StreamableHTTPClientTransport(mcpUrl, { authProvider: provider });
-    await transport.finishAuth(response.get('code')!);
-    await client.connect(transport);
+    const response = await connectWithLogin(client, mcpUrl, provider);
     const me = await client.callTool({ name: 'get_user_info', arguments: {} });
     const sum = await client.callTool({ name: 'add', arguments: { a: 20, b: 22 } });
     await client.close();

@@ -6,7 +6,9 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type {
   OAuthClientInformationMixed,
   OAuthClientMetadata,
@@ -101,4 +103,30 @@ export class BrowserOAuthProvider implements OAuthClientProvider {
     await this.lastResponse;
     await context.close();
   }
+}
+
+/**
+ * Connects `client` to `mcpUrl` the way an SDK-based desktop client does: the first attempt gets
+ * 401 and runs the provider's discovery, registration and browser login; the code the loopback
+ * callback received is redeemed, and a second attempt connects. Answers that authorization
+ * response (`code`, `state`, `iss`).
+ */
+export async function connectWithLogin(
+  client: Client,
+  mcpUrl: URL,
+  provider: BrowserOAuthProvider,
+): Promise<URLSearchParams> {
+  const firstTry = client.connect(new StreamableHTTPClientTransport(mcpUrl, { authProvider: provider }));
+  const refused = await firstTry.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  if (!(refused instanceof UnauthorizedError)) {
+    throw new Error(`expected the first connection to need a login, got ${String(refused)}`);
+  }
+  const response = await provider.lastResponse!;
+  const transport = new StreamableHTTPClientTransport(mcpUrl, { authProvider: provider });
+  await transport.finishAuth(response.get('code')!);
+  await client.connect(transport);
+  return response;
 }
