@@ -1,10 +1,12 @@
 /**
- * One signed call to an AWS JSON-protocol API (`X-Amz-Target`, `application/x-amz-json-1.1`)
- * without the AWS SDK. The SDK client and its credential chain would be about 300 KB of the mcp
- * bundle and most of its cold start (doc/performance.md); this function makes one read with the
- * credentials Lambda puts in its environment, so a small SigV4 signer over `node:http(s)` does.
+ * One signed call to an AWS JSON-protocol API (`X-Amz-Target`, `application/x-amz-json-1.x`)
+ * without the AWS SDK client. The SDK client and its credential chain would be about 300 KB of
+ * the mcp bundle and most of its cold start (doc/performance.md); this function makes a few reads
+ * with the credentials Lambda puts in its environment, so the SDK's own SigV4 signer
+ * (`@smithy/signature-v4`, about 14 KB bundled) over `node:http(s)` does.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { Hash } from '@smithy/core/serde';
+import { SignatureV4 } from '@smithy/signature-v4';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -22,62 +24,55 @@ export interface AwsJsonRequest {
   /** The service endpoint, for example `https://ssm.eu-west-1.amazonaws.com/`. */
   endpoint: string;
   region: string;
-  /** The SigV4 signing name of the service (`ssm`, `secretsmanager`). */
+  /** The SigV4 signing name of the service (`ssm`, `dynamodb`). */
   service: string;
   /** The operation, as `X-Amz-Target` names it (`AmazonSSM.GetParameter`). */
   target: string;
+  /** The service's JSON protocol version: `1.1` (Systems Manager, the default) or `1.0` (DynamoDB). */
+  jsonVersion?: '1.0' | '1.1';
   body: string;
   credentials: AwsCredentials;
   now: Date;
 }
 
-const sha256Hex = (data: string) => createHash('sha256').update(data, 'utf8').digest('hex');
-const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data, 'utf8').digest();
-
-/** `20260115T120000Z` (ISO 8601 basic format, as SigV4 wants it). */
-function amzDate(date: Date): string {
-  return date
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
+/** The checksum the signer asks for, on `node:crypto` (the SDK's own Node implementation). */
+class Sha256 extends Hash {
+  constructor(secret?: ConstructorParameters<typeof Hash>[1]) {
+    super('sha256', secret);
+  }
 }
 
 /**
  * Signs a JSON-protocol POST with AWS Signature Version 4
  * (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html).
  */
-export function signAwsJsonRequest(request: AwsJsonRequest): SignedRequest {
+export async function signAwsJsonRequest(request: AwsJsonRequest): Promise<SignedRequest> {
   const url = new URL(request.endpoint);
-  const timestamp = amzDate(request.now);
-  const day = timestamp.slice(0, 8);
-  const payloadHash = sha256Hex(request.body);
-  const headers: Record<string, string> = {
-    'content-type': 'application/x-amz-json-1.1',
-    host: url.host,
-    'x-amz-content-sha256': payloadHash,
-    'x-amz-date': timestamp,
-    'x-amz-target': request.target,
-  };
-  if (request.credentials.sessionToken) headers['x-amz-security-token'] = request.credentials.sessionToken;
-  const names = Object.keys(headers).sort();
-  const canonicalRequest = [
-    'POST',
-    url.pathname || '/',
-    '',
-    ...names.map((name) => `${name}:${headers[name]!.trim()}`),
-    '',
-    names.join(';'),
-    payloadHash,
-  ].join('\n');
-  const scope = `${day}/${request.region}/${request.service}/aws4_request`;
-  const stringToSign = ['AWS4-HMAC-SHA256', timestamp, scope, sha256Hex(canonicalRequest)].join('\n');
-  const key = hmac(
-    hmac(hmac(hmac(`AWS4${request.credentials.secretAccessKey}`, day), request.region), request.service),
-    'aws4_request',
+  const signer = new SignatureV4({
+    service: request.service,
+    region: request.region,
+    credentials: request.credentials,
+    sha256: Sha256,
+    uriEscapePath: true,
+  });
+  const signed = await signer.sign(
+    {
+      method: 'POST',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port && { port: Number(url.port) }),
+      path: url.pathname || '/',
+      query: {},
+      headers: {
+        'content-type': `application/x-amz-json-${request.jsonVersion ?? '1.1'}`,
+        host: url.host,
+        'x-amz-target': request.target,
+      },
+      body: request.body,
+    },
+    { signingDate: request.now },
   );
-  const signature = createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex');
-  headers.authorization = `AWS4-HMAC-SHA256 Credential=${request.credentials.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
-  return { url: url.toString(), headers, body: request.body };
+  return { url: url.toString(), headers: signed.headers, body: request.body };
 }
 
 /** Sends a signed request; answers the status and body text. */
@@ -121,6 +116,25 @@ export const sendWithNodeHttp: Send = async (signed, timeoutMs) => {
 /** Named as the AWS SDK names its own, so `isDependencyFault` reads both alike. */
 function timeoutError(timeoutMs: number): Error {
   return Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'TimeoutError' });
+}
+
+/**
+ * An error answer as the AWS SDK would surface it: named after the error type in `__type`
+ * (`ThrottlingException`), with the HTTP status in `$metadata`, so `isDependencyFault` can tell
+ * throttling and internal errors from a missing parameter or a denied read.
+ */
+export function awsServiceError(operation: string, status: number, body: string): Error {
+  let type = '';
+  try {
+    type = String((JSON.parse(body) as { __type?: unknown }).__type ?? '');
+  } catch {
+    // not JSON (a proxy's error page): the status says enough
+  }
+  const name = type.split('#').pop() || `HTTP${status}`;
+  return Object.assign(new Error(`${operation} answered ${status} ${name}`), {
+    name,
+    $metadata: { httpStatusCode: status },
+  });
 }
 
 /** Thrown when the environment lacks what a signed call needs (region, credentials). */

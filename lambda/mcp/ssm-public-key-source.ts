@@ -8,6 +8,7 @@ import { ConfigError } from '../shared/config.js';
 import { parsePublicKeySet, type PublicKeySet } from '../shared/public-key-set.js';
 import { SigningKeysUnavailableError, type PublicKeySource } from '../shared/signing-keys.js';
 import {
+  awsServiceError,
   credentialsFromEnvironment,
   regionFromEnvironment,
   sendWithNodeHttp,
@@ -50,25 +51,6 @@ export function ssmOptionsFromEnvironment(
   };
 }
 
-/**
- * An error answer as the AWS SDK would surface it: named after the error type in `__type`
- * (`ThrottlingException`), with the HTTP status in `$metadata`, so `isDependencyFault` can tell
- * throttling and internal errors from a missing parameter or a denied read.
- */
-function serviceError(status: number, body: string): Error {
-  let type = '';
-  try {
-    type = String((JSON.parse(body) as { __type?: unknown }).__type ?? '');
-  } catch {
-    // not JSON (a proxy's error page): the status says enough
-  }
-  const name = type.split('#').pop() || `HTTP${status}`;
-  return Object.assign(new Error(`GetParameter answered ${status} ${name}`), {
-    name,
-    $metadata: { httpStatusCode: status },
-  });
-}
-
 export class SsmPublicKeySource implements PublicKeySource {
   constructor(private readonly options: SsmPublicKeySourceOptions) {}
 
@@ -76,7 +58,7 @@ export class SsmPublicKeySource implements PublicKeySource {
     const { endpoint, region, parameterName } = this.options;
     let payload: { Parameter?: { Value?: unknown }; __type?: unknown };
     try {
-      const request = signAwsJsonRequest({
+      const request = await signAwsJsonRequest({
         endpoint,
         region,
         service: 'ssm',
@@ -86,7 +68,7 @@ export class SsmPublicKeySource implements PublicKeySource {
         now: this.options.now?.() ?? new Date(),
       });
       const response = await (this.options.send ?? sendWithNodeHttp)(request, this.options.timeoutMs ?? 3000);
-      if (response.status !== 200) throw serviceError(response.status, response.body);
+      if (response.status !== 200) throw awsServiceError('GetParameter', response.status, response.body);
       payload = JSON.parse(response.body) as typeof payload;
     } catch (error) {
       throw new SigningKeysUnavailableError('could not read the public signing key parameter', {

