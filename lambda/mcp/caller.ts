@@ -13,6 +13,9 @@ export interface Caller {
   scopes: string[];
   /** Token expiry, epoch seconds. */
   expiresAt: number;
+  /** This server's tokens: the `jti`, and for a user's login the grant family (`sid`), which revocation names. */
+  tokenId?: string;
+  grantId?: string;
   /** The user's name and email when a user logged in and the token carries them. */
   name?: string;
   email?: string;

@@ -1,12 +1,10 @@
 /**
  * External OpenID issuers whose access tokens this resource also accepts (off unless
- * configured), for agents that already hold, for example, Cognito client-credentials tokens.
- * Keys come from OIDC discovery (`<issuer>/.well-known/openid-configuration` → `jwks_uri`),
- * fetched on first use and cached; an unknown `kid` refreshes at most once per interval.
+ * configured), for agents that already hold, for example, Cognito client-credentials tokens:
+ * their configuration (`TRUSTED_ISSUERS`, also the stack's `trustedIssuers` setting), and how an
+ * issuer's scopes become this server's. Their keys are `issuer-keys.ts`.
  */
-import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { ConfigError } from '../shared/config.js';
-import { ReadBackoff } from '../shared/read-backoff.js';
 
 export interface TrustedIssuer {
   /** The `iss` value, exactly as the issuer writes it (Cognito: `https://cognito-idp.<region>.amazonaws.com/<pool id>`). */
@@ -18,8 +16,15 @@ export interface TrustedIssuer {
    * instead): the clients whose tokens are accepted. Without it, tokens without `aud` are refused.
    */
   clientIds?: string[];
-  /** Scopes every token from this issuer must carry. */
+  /** Scopes (as the issuer names them) every token from this issuer must carry. */
   requiredScopes?: string[];
+  /**
+   * The issuer's scopes as this server's: `{"mcp/tools": ["mcp:tools"]}` gives a token with the
+   * scope `mcp/tools` the scope `mcp:tools` here, and nothing else. With a map, a scope it does not
+   * name grants nothing; without one, the token's scopes are taken as they are. Cognito needs one:
+   * its custom scopes are always `<resource server identifier>/<scope name>`.
+   */
+  scopeMap?: Record<string, string[]>;
   /** Signature algorithms accepted from this issuer; defaults to RS256. */
   algorithms?: string[];
   /**
@@ -35,6 +40,22 @@ export const DEFAULT_TRUSTED_ISSUER_MAX_LIFETIME_SECONDS = 86_400;
 /** The most {@link TrustedIssuer.maxTokenLifetimeSeconds} may be: 30 days. */
 const MAX_TRUSTED_ISSUER_LIFETIME_SECONDS = 30 * 86_400;
 
+/** Asymmetric signature algorithms (RFC 7518 §3.1) an issuer may be configured with. */
+export const TRUSTED_ISSUER_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+];
+
+/** A scope token (RFC 6749 §3.3). */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
 /** Thrown when an issuer's discovery document or JWKS cannot be fetched: a 503, not a bad token. */
 export class TrustedIssuerUnavailableError extends Error {
   readonly code = 'ERR_TRUSTED_ISSUER_UNAVAILABLE';
@@ -44,22 +65,120 @@ export class TrustedIssuerUnavailableError extends Error {
   }
 }
 
-function unavailable(issuer: string, error: unknown): TrustedIssuerUnavailableError {
-  return error instanceof TrustedIssuerUnavailableError
-    ? error
-    : new TrustedIssuerUnavailableError(`the keys of ${issuer} could not be fetched`, { cause: error });
-}
-
-function stringList(value: unknown, field: string, index: number): string[] | undefined {
+function stringList(value: unknown, field: string): string[] | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v !== '')) {
-    throw new ConfigError(`TRUSTED_ISSUERS[${index}].${field} must be an array of non-empty strings`);
+    throw new ConfigError(`${field} must be an array of non-empty strings`);
   }
   return value as string[];
 }
 
-/** Parses the `TRUSTED_ISSUERS` setting: a JSON array of {@link TrustedIssuer}. Empty → none. */
-export function parseTrustedIssuers(raw: string | undefined): TrustedIssuer[] {
+function algorithms(value: unknown, field: string): string[] | undefined {
+  const list = stringList(value, field);
+  const unknown = list?.find((alg) => !TRUSTED_ISSUER_ALGORITHMS.includes(alg));
+  if (unknown !== undefined || list?.length === 0) {
+    throw new ConfigError(`${field} must list only ${TRUSTED_ISSUER_ALGORITHMS.join(', ')}`);
+  }
+  return list;
+}
+
+const SCOPE_MAP_EXAMPLE = '{"mcp/tools": ["mcp:tools"]}';
+
+function scopeMap(value: unknown, field: string): Record<string, string[]> | undefined {
+  if (value === undefined) return undefined;
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    Object.keys(value).length === 0
+  ) {
+    throw new ConfigError(
+      `${field} must be an object from the issuer's scopes to lists of this server's scopes, such as ${SCOPE_MAP_EXAMPLE}`,
+    );
+  }
+  // Object.entries and Object.fromEntries keep a "__proto__" key an own property.
+  return Object.fromEntries(
+    Object.entries(value).map(([external, granted]) => {
+      if (!SCOPE_TOKEN.test(external))
+        throw new ConfigError(`${field} has an invalid scope ${JSON.stringify(external)}`);
+      const name = `${field}[${JSON.stringify(external)}]`;
+      if (
+        !Array.isArray(granted) ||
+        granted.length === 0 ||
+        !granted.every((s) => typeof s === 'string' && SCOPE_TOKEN.test(s))
+      ) {
+        throw new ConfigError(`${name} must be a non-empty array of scopes, such as ["mcp:tools"]`);
+      }
+      return [external, granted as string[]];
+    }),
+  );
+}
+
+function lifetime(value: unknown, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < 60 ||
+    value > MAX_TRUSTED_ISSUER_LIFETIME_SECONDS
+  ) {
+    throw new ConfigError(`${field} must be an integer from 60 to ${MAX_TRUSTED_ISSUER_LIFETIME_SECONDS}`);
+  }
+  return value;
+}
+
+function trustedIssuer(entry: unknown, at: string): TrustedIssuer {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+    throw new ConfigError(`${at} must be an object`);
+  const e = entry as Record<string, unknown>;
+  if (typeof e.issuer !== 'string' || !/^https:\/\/[^\s]+$/.test(e.issuer)) {
+    throw new ConfigError(`${at}.issuer must be an https URL`);
+  }
+  const parsed = {
+    audiences: stringList(e.audiences, `${at}.audiences`),
+    clientIds: stringList(e.clientIds, `${at}.clientIds`),
+    requiredScopes: stringList(e.requiredScopes, `${at}.requiredScopes`),
+    scopeMap: scopeMap(e.scopeMap, `${at}.scopeMap`),
+    algorithms: algorithms(e.algorithms, `${at}.algorithms`),
+    maxTokenLifetimeSeconds: lifetime(e.maxTokenLifetimeSeconds, `${at}.maxTokenLifetimeSeconds`),
+  };
+  const issuer: TrustedIssuer = { issuer: e.issuer };
+  for (const [key, value] of Object.entries(parsed)) {
+    if (value !== undefined) Object.assign(issuer, { [key]: value });
+  }
+  return issuer;
+}
+
+/**
+ * Refuses a `scopeMap` that grants a scope this server does not know: a typo there would
+ * accept the tokens and then refuse every call with `insufficient_scope`.
+ */
+export function checkMappedScopes(
+  issuers: readonly TrustedIssuer[],
+  scopesSupported: readonly string[],
+  name = 'TRUSTED_ISSUERS',
+): void {
+  issuers.forEach((issuer, i) => {
+    for (const [external, granted] of Object.entries(issuer.scopeMap ?? {})) {
+      const unknown = granted.find((scope) => !scopesSupported.includes(scope));
+      if (unknown !== undefined) {
+        throw new ConfigError(
+          `${name}[${i}].scopeMap[${JSON.stringify(external)}] grants "${unknown}", which is not one of this ` +
+            `server's scopes (${scopesSupported.join(' ')})`,
+        );
+      }
+    }
+  });
+}
+
+/**
+ * Parses the `TRUSTED_ISSUERS` setting: a JSON array of {@link TrustedIssuer}. Empty → none.
+ * With `scopesSupported`, a `scopeMap` may grant only those scopes.
+ */
+export function parseTrustedIssuers(
+  raw: string | undefined,
+  scopesSupported?: readonly string[],
+): TrustedIssuer[] {
   if (!raw || raw.trim() === '') return [];
   let value: unknown;
   try {
@@ -68,181 +187,22 @@ export function parseTrustedIssuers(raw: string | undefined): TrustedIssuer[] {
     throw new ConfigError('TRUSTED_ISSUERS must be a JSON array');
   }
   if (!Array.isArray(value)) throw new ConfigError('TRUSTED_ISSUERS must be a JSON array');
-  return value.map((entry: unknown, i) => {
-    if (typeof entry !== 'object' || entry === null)
-      throw new ConfigError(`TRUSTED_ISSUERS[${i}] must be an object`);
-    const e = entry as Record<string, unknown>;
-    if (typeof e.issuer !== 'string' || !/^https:\/\/[^\s]+$/.test(e.issuer)) {
-      throw new ConfigError(`TRUSTED_ISSUERS[${i}].issuer must be an https URL`);
-    }
-    const issuer: TrustedIssuer = { issuer: e.issuer };
-    const audiences = stringList(e.audiences, 'audiences', i);
-    const clientIds = stringList(e.clientIds, 'clientIds', i);
-    const requiredScopes = stringList(e.requiredScopes, 'requiredScopes', i);
-    const algorithms = stringList(e.algorithms, 'algorithms', i);
-    if (audiences) issuer.audiences = audiences;
-    if (clientIds) issuer.clientIds = clientIds;
-    if (requiredScopes) issuer.requiredScopes = requiredScopes;
-    if (algorithms) issuer.algorithms = algorithms;
-    const lifetime = e.maxTokenLifetimeSeconds;
-    if (lifetime !== undefined) {
-      if (
-        typeof lifetime !== 'number' ||
-        !Number.isInteger(lifetime) ||
-        lifetime < 60 ||
-        lifetime > MAX_TRUSTED_ISSUER_LIFETIME_SECONDS
-      ) {
-        throw new ConfigError(
-          `TRUSTED_ISSUERS[${i}].maxTokenLifetimeSeconds must be an integer from 60 to ${MAX_TRUSTED_ISSUER_LIFETIME_SECONDS}`,
-        );
-      }
-      issuer.maxTokenLifetimeSeconds = lifetime;
-    }
-    return issuer;
+  const issuers = value.map((entry: unknown, i) => trustedIssuer(entry, `TRUSTED_ISSUERS[${i}]`));
+  issuers.forEach((issuer, i) => {
+    const first = issuers.findIndex((other) => other.issuer === issuer.issuer);
+    if (first !== i)
+      throw new ConfigError(`TRUSTED_ISSUERS[${i}].issuer repeats TRUSTED_ISSUERS[${first}].issuer`);
   });
+  if (scopesSupported) checkMappedScopes(issuers, scopesSupported);
+  return issuers;
 }
 
-export interface RemoteJwksOptions {
-  fetch?: typeof fetch;
-  /** How long fetched keys are used before they are fetched again. */
-  maxAgeMs?: number;
-  /** Least time between two refreshes caused by an unknown `kid`. */
-  minRefreshIntervalMs?: number;
-  /** Per-request timeout for discovery and JWKS fetches. */
-  timeoutMs?: number;
-  /** Wait after a failed fetch before the next one (doubling while failures repeat). */
-  retryIntervalMs?: number;
-  now?: () => number;
-}
-
-const MAX_DOCUMENT_BYTES = 64 * 1024;
-
-/** The public keys of one external issuer, found by OIDC discovery and cached. */
-export class RemoteJwks {
-  private keys: Map<string, KeyObject> | undefined;
-  private loadedAt = -Infinity;
-  private lastKidRefresh = -Infinity;
-  private inFlight: Promise<Map<string, KeyObject>> | undefined;
-  private readonly fetch: typeof fetch;
-  private readonly maxAgeMs: number;
-  private readonly minRefreshIntervalMs: number;
-  private readonly timeoutMs: number;
-  private readonly now: () => number;
-  private readonly backoff: ReadBackoff;
-
-  constructor(
-    readonly issuer: string,
-    options: RemoteJwksOptions = {},
-  ) {
-    this.fetch = options.fetch ?? globalThis.fetch;
-    this.maxAgeMs = options.maxAgeMs ?? 60 * 60_000;
-    this.minRefreshIntervalMs = options.minRefreshIntervalMs ?? 60_000;
-    this.timeoutMs = options.timeoutMs ?? 5_000;
-    this.now = options.now ?? Date.now;
-    this.backoff = new ReadBackoff({
-      now: this.now,
-      ...(options.retryIntervalMs !== undefined && { initialMs: options.retryIntervalMs }),
-    });
-  }
-
-  /** The key for `kid`, or undefined when the issuer does not publish it. */
-  async key(kid: string): Promise<KeyObject | undefined> {
-    const keys = await this.currentKeys();
-    const known = keys.get(kid);
-    if (known || this.now() - this.lastKidRefresh < this.minRefreshIntervalMs) return known;
-    const waiting = this.backoff.waiting();
-    if (waiting) throw unavailable(this.issuer, waiting.error);
-    this.lastKidRefresh = this.now();
-    return (await this.reload()).get(kid);
-  }
-
-  /**
-   * The keys within their age, else fetched again. After a failed fetch, one caller per interval
-   * fetches; the others are answered at once, with the last good keys when there are some.
-   */
-  private async currentKeys(): Promise<Map<string, KeyObject>> {
-    const keys = this.keys;
-    if (keys && this.now() - this.loadedAt < this.maxAgeMs) return keys;
-    if (keys && this.inFlight) return keys;
-    const waiting = this.inFlight ? undefined : this.backoff.waiting();
-    if (waiting) {
-      if (keys) return keys;
-      throw unavailable(this.issuer, waiting.error);
-    }
-    try {
-      return await this.reload();
-    } catch (error) {
-      // Keep using the last good keys when the issuer is briefly unreachable.
-      if (keys) return keys;
-      throw error;
-    }
-  }
-
-  private reload(): Promise<Map<string, KeyObject>> {
-    this.inFlight ??= this.load()
-      .then((keys) => {
-        this.keys = keys;
-        this.loadedAt = this.now();
-        this.backoff.succeeded();
-        return keys;
-      })
-      .catch((error: unknown) => {
-        this.backoff.failed(error);
-        throw error;
-      })
-      .finally(() => {
-        this.inFlight = undefined;
-      });
-    return this.inFlight;
-  }
-
-  private async load(): Promise<Map<string, KeyObject>> {
-    const discoveryUrl = `${this.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-    const discovery = await this.getJson(discoveryUrl);
-    if (discovery.issuer !== this.issuer) {
-      throw new TrustedIssuerUnavailableError(
-        `discovery document of ${this.issuer} names issuer "${String(discovery.issuer)}"`,
-      );
-    }
-    if (typeof discovery.jwks_uri !== 'string' || !discovery.jwks_uri.startsWith('https://')) {
-      throw new TrustedIssuerUnavailableError(`discovery document of ${this.issuer} has no https "jwks_uri"`);
-    }
-    const jwks = await this.getJson(discovery.jwks_uri);
-    if (!Array.isArray(jwks.keys))
-      throw new TrustedIssuerUnavailableError(`JWKS of ${this.issuer} has no "keys" array`);
-    const keys = new Map<string, KeyObject>();
-    for (const jwk of jwks.keys as Array<Record<string, unknown>>) {
-      if (typeof jwk?.kid !== 'string' || (jwk.use !== undefined && jwk.use !== 'sig')) continue;
-      try {
-        keys.set(jwk.kid, createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }));
-      } catch {
-        // A key this runtime cannot import is skipped, not fatal: the others still verify.
-      }
-    }
-    return keys;
-  }
-
-  private async getJson(url: string): Promise<Record<string, unknown>> {
-    let text: string;
-    try {
-      const response = await this.fetch(url, {
-        headers: { accept: 'application/json' },
-        redirect: 'error',
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      text = await response.text();
-    } catch (error) {
-      throw new TrustedIssuerUnavailableError(`could not fetch ${url}`, { cause: error });
-    }
-    if (text.length > MAX_DOCUMENT_BYTES) throw new TrustedIssuerUnavailableError(`${url} is too large`);
-    try {
-      const value = JSON.parse(text) as unknown;
-      if (typeof value === 'object' && value !== null && !Array.isArray(value))
-        return value as Record<string, unknown>;
-    } catch {
-      // fall through
-    }
-    throw new TrustedIssuerUnavailableError(`${url} is not a JSON object`);
-  }
+/**
+ * The scopes a token of `issuer` grants here: through the issuer's `scopeMap` when it has one
+ * (a scope the map does not name grants nothing), else the token's own.
+ */
+export function grantedScopes(issuer: TrustedIssuer, tokenScopes: readonly string[]): string[] {
+  const map = issuer.scopeMap;
+  if (!map) return [...tokenScopes];
+  return [...new Set(tokenScopes.flatMap((scope) => (Object.hasOwn(map, scope) ? map[scope]! : [])))];
 }

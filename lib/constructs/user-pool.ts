@@ -7,12 +7,18 @@
  * The app client's secret goes from Cognito to Secrets Manager inside CloudFormation
  * (`Fn::GetAtt ClientSecret`), so it appears in no template, output or log, and no custom
  * resource function is needed to read it.
+ *
+ * With `machineClient`, the pool also issues client-credentials tokens (machine-to-machine) that
+ * the mcp function accepts as a trusted issuer's: a resource server with one scope, and an app
+ * client allowed only that grant and that scope. Its secret stays in Cognito, where the operator
+ * reads it (`aws cognito-idp describe-user-pool-client`), since no function of the stack needs it.
  */
 import { Aws, Duration, Fn, RemovalPolicy, SecretValue, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { COGNITO_RESERVED_WORDS } from '../settings.js';
+import type { TrustedIssuer } from '../../lambda/mcp/trusted-issuers.js';
+import { COGNITO_MACHINE_SCOPE, COGNITO_RESERVED_WORDS } from '../settings.js';
 import { SecretReaders } from './secret-readers.js';
 
 export interface UpstreamUserPoolProps {
@@ -26,7 +32,12 @@ export interface UpstreamUserPoolProps {
   readonly removalPolicy: RemovalPolicy;
   /** A role that may read the client secret besides the oauth function. */
   readonly breakGlassRoleArn?: string;
+  /** Adds the resource server and the client-credentials app client (`cognitoMachineClient`). */
+  readonly machineClient?: boolean;
 }
+
+/** How long the machine client's access tokens live (Cognito's default). */
+const MACHINE_TOKEN_VALIDITY = Duration.hours(1);
 
 /** Longest stack-name part of the default prefix: 63 characters minus `-` and a 12-digit account id. */
 const MAX_NAME_PART = 50;
@@ -66,6 +77,10 @@ export class UpstreamUserPool extends Construct {
   readonly issuer: string;
   /** The hosted sign-in pages: `https://<prefix>.auth.<region>.amazoncognito.com`. */
   readonly loginUrl: string;
+  /** The client-credentials app client, with `machineClient`. */
+  readonly machineClient?: cognito.UserPoolClient;
+  /** The scope the machine client asks for, as Cognito writes it: `mcp/tools`. */
+  readonly machineScope?: string;
 
   constructor(scope: Construct, id: string, props: UpstreamUserPoolProps) {
     super(scope, id);
@@ -169,5 +184,50 @@ export class UpstreamUserPool extends Construct {
 
     this.issuer = this.userPool.userPoolProviderUrl;
     this.loginUrl = this.domain.baseUrl();
+
+    if (props.machineClient) {
+      const toolsScope = new cognito.ResourceServerScope({
+        scopeName: COGNITO_MACHINE_SCOPE.scope,
+        scopeDescription: 'Call the tools of the MCP server',
+      });
+      const resourceServer = this.userPool.addResourceServer('MachineResourceServer', {
+        identifier: COGNITO_MACHINE_SCOPE.resourceServer,
+        scopes: [toolsScope],
+      });
+      // The scope's name refers to the resource server, so the client is created after it.
+      const scope = cognito.OAuthScope.resourceServer(resourceServer, toolsScope);
+      this.machineScope = `${COGNITO_MACHINE_SCOPE.resourceServer}/${COGNITO_MACHINE_SCOPE.scope}`;
+      this.machineClient = this.userPool.addClient('MachineClient', {
+        generateSecret: true,
+        // No sign-in flow: without a list Cognito would allow SRP and custom sign-in with this
+        // client. CDK always adds ALLOW_REFRESH_TOKEN_AUTH, which client credentials never use.
+        authFlows: { userSrp: false },
+        oAuth: { flows: { clientCredentials: true }, scopes: [scope] },
+        supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+        preventUserExistenceErrors: true,
+        enableTokenRevocation: true,
+        accessTokenValidity: MACHINE_TOKEN_VALIDITY,
+      });
+    }
+  }
+
+  /** The token endpoint of the managed login domain (client credentials). */
+  get tokenEndpoint(): string {
+    return `${this.loginUrl}/oauth2/token`;
+  }
+
+  /**
+   * The pool as the mcp function trusts it, with `machineClient`: tokens of that client only
+   * (Cognito's access tokens have no `aud`), its scope granting `mcp:tools`, and no lifetime longer
+   * than the client issues.
+   */
+  machineTrustedIssuer(): TrustedIssuer | undefined {
+    if (!this.machineClient || !this.machineScope) return undefined;
+    return {
+      issuer: this.issuer,
+      clientIds: [this.machineClient.userPoolClientId],
+      scopeMap: { [this.machineScope]: [...COGNITO_MACHINE_SCOPE.grants] },
+      maxTokenLifetimeSeconds: MACHINE_TOKEN_VALIDITY.toSeconds(),
+    };
   }
 }

@@ -377,6 +377,85 @@ describe('headers and claims of a signed token that the verifier must refuse', (
   });
 });
 
+describe('what a refusal of a forged or misdirected token says', () => {
+  const noneToken = async () =>
+    `${b64({ alg: 'none', typ: 'at+jwt', kid: (await currentKey()).kid })}.${b64(claims())}.`;
+  const hmacToken = async () => {
+    const key = await currentKey();
+    const input = `${b64({ alg: 'HS256', typ: 'at+jwt', kid: key.kid })}.${b64(claims())}`;
+    const { createHmac } = await import('node:crypto');
+    return `${input}.${createHmac('sha256', JSON.stringify({ n: key.n, e: key.e }))
+      .update(input)
+      .digest('base64url')}`;
+  };
+
+  it.each<[string, () => Promise<string>, string]>([
+    ['alg none', noneToken, 'unsupported "alg" header'],
+    ['HS256', hmacToken, 'unsupported "alg" header'],
+    [
+      'a foreign key under a known kid',
+      async () =>
+        signJwt({ alg: 'RS256', typ: 'at+jwt', kid: (await currentKey()).kid }, claims(), foreignRsaKey()),
+      'signature verification failed',
+    ],
+    ['an unknown kid', () => accessToken({}, { kid: 'unknown-kid' }), 'signature verification failed'],
+    ['no kid', () => accessToken({}, { kid: undefined }), 'missing "kid" header'],
+    ['typ JWT', () => accessToken({}, { typ: 'JWT' }), '"typ" header must be "at+jwt"'],
+    [
+      'another audience',
+      () => accessToken({ aud: 'https://other.example.com/mcp' }),
+      '"aud" claim check failed',
+    ],
+    ['another issuer', () => accessToken({ iss: 'https://evil.example.com' }), '"iss" claim check failed'],
+    [
+      'an expiry past the clock skew',
+      () => accessToken({ exp: NOW - 61 }),
+      '"exp" claim timestamp check failed',
+    ],
+    ['no expiry', () => accessToken({ exp: undefined }), 'missing required "exp" claim'],
+    [
+      'a start beyond the clock skew',
+      () => accessToken({ nbf: NOW + 61 }),
+      '"nbf" claim timestamp check failed',
+    ],
+    ['not a JWS at all', async () => 'not-a-jwt', 'the token is not a compact JWS'],
+    [
+      'a valid token whose signature is spelled in a non-canonical base64url form (same bytes)',
+      async () => {
+        const token = await accessToken();
+        const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+        // The last character of a 256-byte signature carries 2 bits; its lowest bit is unused.
+        const respelled = alphabet[alphabet.indexOf(token.at(-1)!) ^ 1]!;
+        const variant = token.slice(0, -1) + respelled;
+        const signature = (t: string) => Buffer.from(t.split('.')[2]!, 'base64url');
+        expect(signature(variant).equals(signature(token))).toBe(true);
+        return variant;
+      },
+      'the token is not a compact JWS',
+    ],
+    [
+      'a header that is not JSON',
+      async () => `${Buffer.from('{').toString('base64url')}.${b64(claims())}.AA`,
+      'the token is not a compact JWS',
+    ],
+  ])('refuses %s, naming the failed check', async (_, token, description) => {
+    // Prepare
+    const app = await testApp();
+
+    // Act
+    const response = await app(mcpPost(INIT, { token: await token() }));
+
+    // Assess
+    expect(await refusal(response)).toBe(description);
+  });
+
+  it('accepts the typ in its media type form, application/at+jwt (RFC 9068 §2.1)', async () => {
+    const app = await testApp();
+    const token = await accessToken({}, { typ: 'application/at+jwt' });
+    expect((await app(mcpPost(INIT, { token }))).status).toBe(200);
+  });
+});
+
 describe('protected resource metadata (RFC 9728)', () => {
   it.each(['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource'])(
     'serves the document at %s with resource exactly <issuer>/mcp',

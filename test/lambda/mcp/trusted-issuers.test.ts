@@ -1,8 +1,8 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { parseTrustedIssuers } from '../../../lambda/mcp/trusted-issuers.js';
+import { grantedScopes, parseTrustedIssuers } from '../../../lambda/mcp/trusted-issuers.js';
 import type { PlainResponse } from '../../../lambda/shared/http-message.js';
 import { ConfigError } from '../../../lambda/shared/config.js';
-import { INIT, mcpPost, NOW, RESOURCE, signJwt, testApp } from './mcp-test-kit.js';
+import { INIT, mcpPost, NOW, RESOURCE, rpc, signJwt, testApp } from './mcp-test-kit.js';
 
 const COGNITO = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example';
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -76,19 +76,19 @@ describe('trusted external issuers', () => {
     expect(issuer.calls).toHaveLength(2);
   });
 
-  it('refreshes at most once for unknown kids', async () => {
+  it('does not fetch the JWKS again for unknown kids within the cooldown after a fetch', async () => {
     // Prepare
     const issuer = fakeIssuer();
     const app = await testApp({ trustedIssuers: trusted, fetch: issuer.fetch });
 
-    // Act
+    // Act: the first token's JWKS fetch is the one the cooldown counts from
     const first = await app(mcpPost(INIT, { token: cognitoAccessToken({}, privateKey, 'unknown-1') }));
     const second = await app(mcpPost(INIT, { token: cognitoAccessToken({}, privateKey, 'unknown-2') }));
 
     // Assess
     expect(first.status).toBe(401);
     expect(second.status).toBe(401);
-    expect(issuer.calls.filter((u) => u.endsWith('jwks.json'))).toHaveLength(2);
+    expect(issuer.calls.filter((u) => u.endsWith('jwks.json'))).toHaveLength(1);
   });
 
   it('refuses a client that is not on the allow-list', async () => {
@@ -257,6 +257,69 @@ describe("lifetimes and headers of trusted issuers' tokens", () => {
   });
 });
 
+describe("a trusted issuer's scopes", () => {
+  const ADD = rpc('tools/call', { name: 'add', arguments: { a: 2, b: 3 } });
+  const cognito = { issuer: COGNITO, clientIds: ['agent-client'] };
+  const mapped = [{ ...cognito, scopeMap: { 'mcp/tools': ['mcp:tools'] } }];
+
+  it('lets a Cognito token call tools when its scope is mapped to mcp:tools', async () => {
+    // Prepare
+    const app = await testApp({ trustedIssuers: mapped, fetch: fakeIssuer().fetch });
+
+    // Act
+    const response = await app(mcpPost(ADD, { token: cognitoAccessToken({ scope: 'mcp/tools' }) }));
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ result: { structuredContent: { sum: 5 } } });
+  });
+
+  it('answers 403 insufficient_scope for a Cognito scope without a map, as Cognito names no scope mcp:tools', async () => {
+    // Prepare
+    const app = await testApp({ trustedIssuers: [cognito], fetch: fakeIssuer().fetch });
+
+    // Act
+    const response = await app(
+      mcpPost(ADD, { token: cognitoAccessToken({ scope: 'default-m2m-resource-server-vccgqz/read' }) }),
+    );
+
+    // Assess
+    expect(response.status).toBe(403);
+    expect(response.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+  });
+
+  it.each([
+    ['a scope the map does not name', 'mcp/other'],
+    ['a scope spelled as this server spells it, which the map does not name', 'mcp:tools'],
+  ])('grants nothing for %s', async (_, scope) => {
+    // Prepare
+    const app = await testApp({ trustedIssuers: mapped, fetch: fakeIssuer().fetch });
+
+    // Act
+    const initialized = await app(mcpPost(INIT, { token: cognitoAccessToken({ scope }) }));
+    const called = await app(mcpPost(ADD, { token: cognitoAccessToken({ scope }) }));
+
+    // Assess
+    expect(initialized.status).toBe(200);
+    expect(called.status).toBe(403);
+  });
+
+  it('maps each scope of the token once, and passes scopes through unchanged without a map', () => {
+    // Prepare
+    const map = { 'mcp/tools': ['mcp:tools'], 'mcp/all': ['mcp:tools', 'mcp:resources'] };
+
+    // Act
+    const viaMap = grantedScopes({ issuer: COGNITO, scopeMap: map }, ['mcp/tools', 'mcp/all', 'other']);
+    const unmapped = grantedScopes({ issuer: COGNITO }, ['mcp/tools', 'mcp:tools']);
+    const inherited = grantedScopes({ issuer: COGNITO, scopeMap: map }, ['constructor', '__proto__']);
+
+    // Assess
+    expect(viaMap).toEqual(['mcp:tools', 'mcp:resources']);
+    expect(unmapped).toEqual(['mcp/tools', 'mcp:tools']);
+    expect(inherited).toEqual([]);
+  });
+});
+
 describe('parseTrustedIssuers', () => {
   it('reads the TRUSTED_ISSUERS JSON', () => {
     expect(parseTrustedIssuers(JSON.stringify(trusted))).toEqual(trusted);
@@ -279,5 +342,57 @@ describe('parseTrustedIssuers', () => {
     '[{"issuer":"https://x.example","maxTokenLifetimeSeconds":2592001}]',
   ])('refuses %s with a ConfigError', (raw) => {
     expect(() => parseTrustedIssuers(raw)).toThrow(ConfigError);
+  });
+
+  it('reads a scopeMap', () => {
+    const raw = JSON.stringify([{ issuer: COGNITO, scopeMap: { 'mcp/tools': ['mcp:tools'] } }]);
+    expect(parseTrustedIssuers(raw, ['mcp:tools', 'mcp:resources'])).toEqual([
+      { issuer: COGNITO, scopeMap: { 'mcp/tools': ['mcp:tools'] } },
+    ]);
+  });
+
+  it.each<[string, unknown, string]>([
+    [
+      'a scopeMap that is a list',
+      [['mcp/tools', 'mcp:tools']],
+      `TRUSTED_ISSUERS[0].scopeMap must be an object from the issuer's scopes to lists of this server's scopes, such as {"mcp/tools": ["mcp:tools"]}`,
+    ],
+    [
+      'an empty scopeMap',
+      {},
+      `TRUSTED_ISSUERS[0].scopeMap must be an object from the issuer's scopes to lists of this server's scopes, such as {"mcp/tools": ["mcp:tools"]}`,
+    ],
+    [
+      'a scope granted as a string rather than a list',
+      { 'mcp/tools': 'mcp:tools' },
+      'TRUSTED_ISSUERS[0].scopeMap["mcp/tools"] must be a non-empty array of scopes, such as ["mcp:tools"]',
+    ],
+    [
+      'a scope that grants nothing',
+      { 'mcp/tools': [] },
+      'TRUSTED_ISSUERS[0].scopeMap["mcp/tools"] must be a non-empty array of scopes, such as ["mcp:tools"]',
+    ],
+    [
+      'an issuer scope with a space',
+      { 'mcp tools': ['mcp:tools'] },
+      'TRUSTED_ISSUERS[0].scopeMap has an invalid scope "mcp tools"',
+    ],
+    [
+      'a scope this server does not know',
+      { 'mcp/tools': ['mcp:tool'] },
+      `TRUSTED_ISSUERS[0].scopeMap["mcp/tools"] grants "mcp:tool", which is not one of this server's scopes (mcp:tools mcp:resources)`,
+    ],
+  ])('refuses %s, saying what is wrong', (_, scopeMap, message) => {
+    const raw = JSON.stringify([{ issuer: COGNITO, scopeMap }]);
+    expect(() => parseTrustedIssuers(raw, ['mcp:tools', 'mcp:resources'])).toThrow(new ConfigError(message));
+  });
+
+  it('refuses the same issuer twice and algorithms other than asymmetric signatures', () => {
+    expect(() => parseTrustedIssuers(JSON.stringify([{ issuer: COGNITO }, { issuer: COGNITO }]))).toThrow(
+      'TRUSTED_ISSUERS[1].issuer repeats TRUSTED_ISSUERS[0].issuer',
+    );
+    expect(() => parseTrustedIssuers(JSON.stringify([{ issuer: COGNITO, algorithms: ['HS256'] }]))).toThrow(
+      'TRUSTED_ISSUERS[0].algorithms must list only RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512',
+    );
   });
 });
