@@ -12,6 +12,7 @@ import { bearerToken } from './credentials.js';
 import type { OAuthDeps } from './deps.js';
 import { InvalidClientMetadataError, InvalidTokenError, MissingTokenError, NO_STORE } from './errors.js';
 import { isMachineClient, MAX_REGISTRATION_BYTES, readJsonObject } from './register.js';
+import { revokeClientTokens } from './revocations.js';
 
 const REALM = 'clients';
 
@@ -101,6 +102,8 @@ export async function deleteClient(
   deps: OAuthDeps,
 ): Promise<PlainResponse> {
   await authorizedClient(request, clientId, deps);
+  // The list entry first: a client that is gone must not leave working tokens behind.
+  await revokeClientTokens(deps, clientId);
   await deps.clients.delete(clientId);
   deps.logger.info('client deleted', { clientId });
   return new PlainResponse(null, { status: 204, headers: NO_STORE });

@@ -1,11 +1,13 @@
 import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
+import type { BusinessMetrics } from '../shared/metrics.js';
 import type { SigningKeys } from '../shared/signing-keys.js';
 import type { ClientResolver } from './client-resolver.js';
 import type { ClientStore } from './client-store.js';
 import type { GrantStore } from './grant-store.js';
 import type { IdentityProvider } from './identity-provider.js';
 import type { InitialAccessTokens } from './initial-access-token.js';
+import type { RevocationList } from './revocations.js';
 
 /** What the authorization server's endpoints need; built once per process. */
 export interface OAuthDeps {
@@ -19,10 +21,14 @@ export interface OAuthDeps {
   clientResolver: ClientResolver;
   /** Pending logins, codes, refresh token families and consents. */
   grants: GrantStore;
+  /** What `/mcp` must refuse: revoked grants, deleted clients, revoked access tokens. */
+  revocations: RevocationList;
   /** The upstream OpenID provider; without one, user login is off and only machine grants work. */
   identityProvider?: IdentityProvider;
   keys: SigningKeys;
   logger: Logger;
+  /** The business metrics (lambda/shared/metrics.ts); the local server and most tests count nothing. */
+  metrics?: BusinessMetrics;
   /** Checks initial access tokens when the registration policy is `token`. */
   initialAccessTokens?: InitialAccessTokens;
   now?: () => number;

@@ -1,8 +1,9 @@
 /**
- * Token revocation (RFC 7009). A refresh token revokes its whole grant family, and only when the
- * authenticated client owns it. Access tokens are self-contained JWTs that `/mcp` verifies with
- * no database call, so revoking one has no effect before it expires (its lifetime is short);
- * the answer is 200 all the same, as for unknown tokens (RFC 7009 §2.2).
+ * Token revocation (RFC 7009). A refresh token revokes its whole grant family, an access token
+ * itself, each only when the authenticated client owns it. `/mcp` verifies access tokens without
+ * a database call per request and refuses revoked ones once its copy of the revocation list is
+ * refreshed (`lambda/oauth/revocations.ts`). Unknown, expired and foreign tokens are answered 200
+ * all the same (RFC 7009 §2.2).
  */
 import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
 import { sha256 } from '../shared/crypto.js';
@@ -12,6 +13,7 @@ import { authenticateClient } from './client-auth.js';
 import { parseForm } from './credentials.js';
 import type { OAuthDeps } from './deps.js';
 import { InvalidRequestError, NO_STORE } from './errors.js';
+import { revokeAccessToken, revokeGrantFamily } from './revocations.js';
 
 const MAX_REVOCATION_REQUEST_BYTES = 16 * 1024;
 
@@ -29,9 +31,11 @@ export async function revoke(request: HttpRequest, deps: OAuthDeps): Promise<Pla
     const now = deps.now?.() ?? Date.now();
     const stored = await deps.grants.getRefreshToken(sha256(token), now);
     if (stored && stored.clientId === client.clientId) {
-      await deps.grants.revokeFamily(stored.familyId);
+      await revokeGrantFamily(deps, stored.familyId);
       deps.logger.info('grant revoked', { clientId: client.clientId, familyId: stored.familyId });
     }
+  } else if (await revokeAccessToken(deps, client.clientId, token)) {
+    deps.logger.info('access token revoked', { clientId: client.clientId });
   }
   return new PlainResponse(null, { status: 200, headers: NO_STORE });
 }

@@ -7,6 +7,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { REVOCATION_KEY_PREFIX } from '../../lambda/shared/revocations.js';
 import { TABLE_SCHEMA } from '../../lambda/shared/table.js';
 
 export interface StorageProps {
@@ -42,6 +43,21 @@ export class Storage extends Construct {
       // A retained table is also protected from deletion by hand; a destroyable one cannot be.
       deletionProtection: props.removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy: props.removalPolicy,
+    });
+  }
+
+  /**
+   * Lets a function read the revocation list (`lambda/shared/revocations.ts`) and nothing else of
+   * the table: `BatchGetItem` on keys that start with its prefix.
+   */
+  grantRevocationListRead(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:BatchGetItem'],
+      resourceArns: [this.table.tableArn],
+      conditions: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${REVOCATION_KEY_PREFIX}*`] },
+      },
     });
   }
 

@@ -111,7 +111,7 @@ function expectTemporarilyUnavailable({ result, logs }: Invocation, fault: strin
     error_description: expect.any(String),
   });
   // Logged once, with its cause, and never as an unexpected failure.
-  expect(logs.map((l) => [l.level, l.message, l.fault])).toEqual([['warn', 'dependency unavailable', fault]]);
+  expect(logs.map((l) => [l.level, l.message, l.fault])).toEqual([['WARN', 'dependency unavailable', fault]]);
   expect(JSON.stringify(logs[0]!.error)).not.toBe('{}');
 }
 
@@ -217,6 +217,8 @@ describe('the mcp bundle when Systems Manager misbehaves', () => {
       ISSUER,
       PUBLIC_KEYS_PARAMETER_NAME: '/McpOAuth/signing-keys/public-jwks',
       SSM_ENDPOINT: `${aws.url}/ssm/`,
+      TABLE_NAME: TABLE,
+      DYNAMODB_ENDPOINT: proxy.url,
     });
     const call = event(
       'POST',
@@ -270,4 +272,70 @@ describe('the mcp bundle when Systems Manager misbehaves', () => {
       await mcp.close();
     }
   }, 30_000);
+});
+
+describe('the mcp bundle when the revocation list cannot be read', () => {
+  it.each(['throttle', 'fail', 'drop'] as FaultKind[])(
+    'answers 503 with JSON-RPC -32603 on a cold start while DynamoDB answers %s, reads at most once per back-off interval, and serves once it recovers',
+    async (fault) => {
+      // Prepare: a token from the oauth bundle; the mcp function starts while BatchGetItem fails
+      const oauth = await startOAuth();
+      const client = JSON.parse((await oauth.invoke(REGISTER)).result.body!);
+      const accessToken = JSON.parse((await oauth.invoke(tokenEvent(client))).result.body!).access_token;
+      await oauth.close();
+      proxy.faults.set(fault, { targets: ['BatchGetItem'] });
+      const reads = () => proxy.calls.filter((c) => c === 'BatchGetItem').length;
+      const before = reads();
+      const mcp = await startBundle(join(outdir, 'mcp', BUNDLE_FILE), {
+        ...RUNTIME,
+        ISSUER,
+        PUBLIC_KEYS_PARAMETER_NAME: '/McpOAuth/signing-keys/public-jwks',
+        SSM_ENDPOINT: `${aws.url}/ssm/`,
+        TABLE_NAME: TABLE,
+        DYNAMODB_ENDPOINT: proxy.url,
+      });
+      const call = event(
+        'POST',
+        '/mcp',
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/call',
+          params: { name: 'add', arguments: { a: 40, b: 2 } },
+        }),
+        {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2025-06-18',
+          authorization: `Bearer ${accessToken}`,
+        },
+      );
+      try {
+        await sleep(300); // the read at start, which fails
+
+        // Act
+        const refused = [];
+        for (let i = 0; i < 3; i++) refused.push(await mcp.invoke(call));
+        const readsWhileRefusing = reads() - before;
+        proxy.faults.set(undefined);
+        await sleep(1_100);
+        const served = await mcp.invoke(call);
+
+        // Assess
+        for (const { result, logs } of refused) {
+          expect(result.statusCode).toBe(503);
+          expect(result.headers['retry-after']).toBe('5');
+          expect(JSON.parse(result.body!)).toMatchObject({ error: { code: -32603 } });
+          expect(logs.map((l) => l.message)).toEqual(['access token cannot be verified']);
+        }
+        expect(mcp.logs.map((l) => l.message)).toEqual(['revocation list not read']);
+        expect(readsWhileRefusing).toBe(1);
+        expect(served.result.statusCode).toBe(200);
+        expect(JSON.parse(served.result.body!).result.structuredContent).toEqual({ sum: 42 });
+      } finally {
+        await mcp.close();
+      }
+    },
+    30_000,
+  );
 });

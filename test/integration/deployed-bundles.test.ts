@@ -109,6 +109,8 @@ it('registers a client and issues a token from the oauth bundle, and serves a to
     ISSUER,
     PUBLIC_KEYS_PARAMETER_NAME: PARAMETER,
     SSM_ENDPOINT: `${aws.url}/ssm/`,
+    TABLE_NAME: TABLE,
+    DYNAMODB_ENDPOINT: dynamo.endpoint,
     MCP_BUNDLE: join(outdir, 'mcp', BUNDLE_FILE),
   };
 

@@ -2,7 +2,8 @@
  * Loopback stand-ins for the two key stores the deployed bundles read (used by the bundle test
  * and the benchmark): Secrets Manager's
  * `GetSecretValue` (the private key set, for the oauth function) and Systems Manager's
- * `GetParameter` (the public key set the rotation publishes, for the mcp function). Each call is
+ * `GetParameter` (the public key set the rotation publishes, for the mcp function); and
+ * DynamoDB's `BatchGetItem` answering an empty revocation list, for the benchmark's mcp function. Each call is
  * recorded with the service its SigV4 credential scope names, so a test can tell who read what.
  * `faults` makes both misbehave as the services do (throttle, fail, hang, drop the connection).
  */
@@ -33,6 +34,12 @@ const ERRORS = {
   ssm: { throttle: 'ThrottlingException', fail: 'InternalServerError' },
 };
 
+/** A `BatchGetItem` answer that finds none of the keys asked for: an empty revocation list. */
+function emptyBatch(body: string): string {
+  const tables = Object.keys((JSON.parse(body) as { RequestItems?: object }).RequestItems ?? {});
+  return JSON.stringify({ Responses: Object.fromEntries(tables.map((t) => [t, []])), UnprocessedKeys: {} });
+}
+
 export async function startFakeAws(set: SigningKeySet): Promise<FakeAws> {
   const secret = JSON.stringify({ SecretString: serializeSigningKeySet(set) });
   const parameter = JSON.stringify({
@@ -58,6 +65,8 @@ export async function startFakeAws(set: SigningKeySet): Promise<FakeAws> {
       else if (req.method !== 'POST') res.writeHead(404).end();
       else if (target === 'secretsmanager.GetSecretValue') json(secret);
       else if (target === 'AmazonSSM.GetParameter') json(parameter);
+      else if (target === 'DynamoDB_20120810.BatchGetItem')
+        json(emptyBatch(Buffer.concat(chunks).toString('utf8')));
       else res.writeHead(400).end(JSON.stringify({ __type: 'UnknownOperationException' }));
     });
   });

@@ -12,6 +12,7 @@ import type { AuthorizationCode } from '../grant-store.js';
 import { resolveAudience } from '../token-request.js';
 import type { GrantContext, GrantHandler } from './grant.js';
 import { issueUserTokens } from './user-tokens.js';
+import { revokeGrantFamily } from '../revocations.js';
 
 /** RFC 7636 §4.1: 43 to 128 unreserved characters. */
 const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
@@ -51,7 +52,7 @@ export const authorizationCodeGrant: GrantHandler = async (context) => {
   // stole the code and the verifier) can trigger the revocation a replay causes.
   checkCode(stored, context, verifier);
   const replay = async () => {
-    await deps.grants.revokeFamily(stored.familyId);
+    await revokeGrantFamily(deps, stored.familyId);
     deps.logger.warn('authorization code reused; grant revoked', {
       clientId: context.client.clientId,
       familyId: stored.familyId,

@@ -12,6 +12,7 @@ import { InvalidGrantError, InvalidRequestError, InvalidTargetError } from '../e
 import { narrowScope, resolveAudience } from '../token-request.js';
 import type { GrantHandler } from './grant.js';
 import { issueUserTokens } from './user-tokens.js';
+import { revokeGrantFamily } from '../revocations.js';
 
 const DAY = 86_400;
 
@@ -43,7 +44,7 @@ export const refreshTokenGrant: GrantHandler = async (context) => {
     !rotation.first &&
     Math.floor(now / 1000) - rotation.rotatedAt > deps.config.refreshTokenReuseGraceSeconds
   ) {
-    await deps.grants.revokeFamily(family.familyId);
+    await revokeGrantFamily(deps, family.familyId);
     deps.logger.warn('refresh token reused after rotation; grant revoked', {
       clientId: client.clientId,
       familyId: family.familyId,

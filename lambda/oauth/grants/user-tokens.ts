@@ -49,6 +49,9 @@ export async function issueUserTokens(
       audience: grant.audience,
       scope: grant.scope,
       extra: {
+        // The grant family, which revocation names (`lambda/oauth/revocations.ts`): the login
+        // session, as OpenID Connect's `sid` names one.
+        sid: grant.familyId,
         ...(identity.name !== undefined && { name: identity.name }),
         ...(identity.email !== undefined && { email: identity.email }),
       },

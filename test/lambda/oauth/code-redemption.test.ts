@@ -11,6 +11,7 @@ import { createOAuthApp } from '../../../lambda/oauth/app.js';
 import { ClientResolver } from '../../../lambda/oauth/client-resolver.js';
 import { DynamoClientStore } from '../../../lambda/oauth/client-store.js';
 import { DynamoGrantStore, type GrantStore } from '../../../lambda/oauth/grant-store.js';
+import { DynamoRevocationList } from '../../../lambda/oauth/revocations.js';
 import { loadConfig } from '../../../lambda/shared/config.js';
 import { randomToken, sha256 } from '../../../lambda/shared/crypto.js';
 import { rotateSigningKeySet } from '../../../lambda/shared/key-set.js';
@@ -91,6 +92,7 @@ it('leaves a code redeemable when storing its refresh token fails, and the retry
     clients,
     clientResolver: new ClientResolver(clients),
     grants,
+    revocations: new DynamoRevocationList(dynamo.documentClient, TABLE),
     keys: new CachedSigningKeys({ load: async () => rotateSigningKeySet({}) }),
     logger: createLogger('oauth', { level: 'silent' }),
   });

@@ -28,6 +28,7 @@ import { createOAuthApp } from '../../../lambda/oauth/app.js';
 import { ClientResolver } from '../../../lambda/oauth/client-resolver.js';
 import { DynamoClientStore } from '../../../lambda/oauth/client-store.js';
 import type { GrantStore } from '../../../lambda/oauth/grant-store.js';
+import { DynamoRevocationList } from '../../../lambda/oauth/revocations.js';
 import { awsClientOptions } from '../../../lambda/shared/aws-client-options.js';
 import { loadConfig } from '../../../lambda/shared/config.js';
 import {
@@ -200,6 +201,7 @@ describe('the oauth function over mocked AWS clients', () => {
       clients,
       clientResolver: new ClientResolver(clients),
       grants: {} as GrantStore,
+      revocations: new DynamoRevocationList(db, 'table'),
       keys: new CachedSigningKeys(new SecretsManagerKeySource(sm, 'signing-keys')),
       logger: createLogger('oauth', { write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) }),
     });
@@ -229,7 +231,7 @@ describe('the oauth function over mocked AWS clients', () => {
         error_description: 'the server cannot complete this request right now; retry shortly',
       });
       expect(lines.map((l) => [l.level, l.message, l.fault])).toEqual([
-        ['warn', 'dependency unavailable', fault],
+        ['WARN', 'dependency unavailable', fault],
       ]);
     },
   );
@@ -280,7 +282,7 @@ describe('the oauth function over mocked AWS clients', () => {
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBe('5');
     expect(((await response.json()) as { error: string }).error).toBe('temporarily_unavailable');
-    expect(lines.filter((l) => l.level !== 'info').map((l) => [l.message, l.fault])).toEqual([
+    expect(lines.filter((l) => l.level !== 'INFO').map((l) => [l.message, l.fault])).toEqual([
       ['dependency unavailable', 'throttled'],
     ]);
   });

@@ -1,0 +1,93 @@
+/**
+ * Reads the revocation list's items with one SigV4-signed `BatchGetItem`
+ * (`lambda/mcp/aws-json-request.ts`). The mcp function's role may read only the list's keys
+ * (`dynamodb:LeadingKeys` `revoked#*`), never a client or a grant.
+ */
+import { ConfigError } from '../shared/config.js';
+import { TABLE_SCHEMA } from '../shared/table.js';
+import {
+  awsServiceError,
+  credentialsFromEnvironment,
+  regionFromEnvironment,
+  sendWithNodeHttp,
+  signAwsJsonRequest,
+  type AwsCredentials,
+  type Send,
+} from './aws-json-request.js';
+import type { RevocationSource } from './revocation-list.js';
+
+export interface DynamoDbRevocationSourceOptions {
+  tableName: string;
+  region: string;
+  /** The DynamoDB endpoint, given by the stack from its partition: `https://dynamodb.<region>.<url suffix>/`. */
+  endpoint: string;
+  credentials: () => AwsCredentials;
+  send?: Send;
+  timeoutMs?: number;
+  now?: () => Date;
+}
+
+/** `TABLE_NAME` and `DYNAMODB_ENDPOINT` from the stack, the region and credentials from Lambda. */
+export function dynamoDbOptionsFromEnvironment(
+  env: Record<string, string | undefined>,
+): DynamoDbRevocationSourceOptions {
+  const tableName = env.TABLE_NAME;
+  if (!tableName) throw new ConfigError('TABLE_NAME is required');
+  const endpoint = env.DYNAMODB_ENDPOINT;
+  if (!endpoint) throw new ConfigError('DYNAMODB_ENDPOINT is required');
+  return {
+    tableName,
+    endpoint,
+    region: regionFromEnvironment(env),
+    credentials: credentialsFromEnvironment(env),
+  };
+}
+
+type AttributeValue = { S?: string; N?: string };
+type Item = Record<string, AttributeValue>;
+interface BatchGetOutput {
+  Responses?: Record<string, Item[]>;
+  UnprocessedKeys?: Record<string, { Keys?: Item[] }>;
+}
+
+/** `BatchGetItem` may leave keys unprocessed under load; they are asked again this many times. */
+const MAX_ATTEMPTS = 3;
+
+export class DynamoDbRevocationSource implements RevocationSource {
+  constructor(private readonly options: DynamoDbRevocationSourceOptions) {}
+
+  async load(itemKeys: string[]): Promise<Map<string, number>> {
+    const { tableName } = this.options;
+    const entries = new Map<string, number>();
+    let keys: Item[] = itemKeys.map((key) => ({ [TABLE_SCHEMA.partitionKey]: { S: key } }));
+    for (let attempt = 1; keys.length > 0; attempt++) {
+      if (attempt > MAX_ATTEMPTS) throw new Error('BatchGetItem left keys unprocessed');
+      const output = await this.batchGet({ RequestItems: { [tableName]: { Keys: keys } } });
+      for (const item of output.Responses?.[tableName] ?? []) {
+        for (const [name, value] of Object.entries(item)) {
+          if (name === TABLE_SCHEMA.partitionKey || name === TABLE_SCHEMA.ttlAttribute) continue;
+          const until = Number(value.N);
+          if (Number.isFinite(until)) entries.set(name, until);
+        }
+      }
+      keys = output.UnprocessedKeys?.[tableName]?.Keys ?? [];
+    }
+    return entries;
+  }
+
+  private async batchGet(input: unknown): Promise<BatchGetOutput> {
+    const request = await signAwsJsonRequest({
+      endpoint: this.options.endpoint,
+      region: this.options.region,
+      service: 'dynamodb',
+      target: 'DynamoDB_20120810.BatchGetItem',
+      jsonVersion: '1.0',
+      body: JSON.stringify(input),
+      credentials: this.options.credentials(),
+      now: this.options.now?.() ?? new Date(),
+    });
+    const response = await (this.options.send ?? sendWithNodeHttp)(request, this.options.timeoutMs ?? 3000);
+    if (response.status !== 200) throw awsServiceError('BatchGetItem', response.status, response.body);
+    return JSON.parse(response.body) as BatchGetOutput;
+  }
+}
