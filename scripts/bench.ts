@@ -10,6 +10,11 @@
  *
  * Parameter Store, Secrets Manager and the JWKS endpoint are loopback fakes (test/support/fake-aws.ts).
  *
+ * Then the mcp function serving an SDK server of one's own (`createMcpApp({ sdkServer })`, a fresh
+ * SDK server per request behind this project's front), v2 (the baseline's tools through
+ * `sdkV2Server`) and v1 (`sdkV1Server`): bundle bytes, import plus first `tools/call`, warm
+ * `tools/call` (scripts/bench/sdk-server-entry.ts, scripts/bench/sdk-server-v1-entry.ts).
+ *
  * Then the oauth function on its own (no baseline): bundle bytes against a 600 KB ceiling; a fresh
  * process's import plus first `client_credentials` `/token`, and plus first `GET /authorize`
  * (with the part spent on the upstream's OpenID discovery, served by the local upstream provider
@@ -42,6 +47,23 @@ const OAUTH_BUNDLE_CEILING = 600_000;
 const outRoot = join(PROJECT_ROOT, '.bench');
 
 type Variant = 'mcp' | 'baseline';
+
+/** The mcp function serving an SDK server through `createMcpApp({ sdkServer })`, per SDK. */
+type SdkVariant = 'v2' | 'v1';
+const SDK_ENTRIES: Record<SdkVariant, string> = {
+  v2: 'scripts/bench/sdk-server-entry.ts',
+  v1: 'scripts/bench/sdk-server-v1-entry.ts',
+};
+
+async function buildSdkServerBundles(): Promise<Record<SdkVariant, string>> {
+  const bundles = {} as Record<SdkVariant, string>;
+  for (const [variant, entry] of Object.entries(SDK_ENTRIES) as [SdkVariant, string][]) {
+    const dir = join(outRoot, `sdk-server-${variant}`);
+    await build({ ...buildOptions('mcp', dir), entryPoints: [join(PROJECT_ROOT, entry)] });
+    bundles[variant] = join(dir, 'index.mjs');
+  }
+  return bundles;
+}
 
 async function buildBundles(): Promise<Record<Variant, string>> {
   const mcpDir = join(outRoot, 'mcp');
@@ -276,6 +298,8 @@ async function main() {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: `${aws.url}/`,
     PUBLIC_KEYS_PARAMETER_NAME: '/bench/public-keys',
     SSM_ENDPOINT: `${aws.url}/`,
+    TABLE_NAME: 'bench',
+    DYNAMODB_ENDPOINT: `${aws.url}/`,
     JWKS_URL: `${aws.url}/jwks`,
   };
   const sameToken = join(outRoot, 'events-same-token.json');
@@ -335,6 +359,7 @@ async function main() {
       server.stop();
     }
   }
+  const sdkRows = await measureSdkServers(env, token, sameToken);
   const oauth = await measureOAuth(env);
   await aws.close();
   const userTokens = await measureWarmUserTokens({
@@ -363,6 +388,21 @@ async function main() {
       `${r.mcp / r.baseline <= limit ? 'MET ' : 'MISS'} ${name} (ratio ${(r.mcp / r.baseline).toFixed(3)})`,
     );
   }
+  console.log(
+    `\n| own SDK server behind the front (createMcpApp({ sdkServer })) | v2 (sdkV2Server) | v1 (sdkV1Server) | v2 / baseline |`,
+  );
+  console.log(`| --- | ---: | ---: | ---: |`);
+  const baselineOf: Record<string, number | undefined> = {
+    'bundle bytes': rows['bundle bytes']!.baseline,
+    'import + first tools/call, ms (median)': rows['import + first tools/call, ms (median)']!.baseline,
+    'warm tools/call, µs (median)': rows['warm tools/call, µs (median)']!.baseline,
+    'warm tools/call, µs (p99)': rows['warm tools/call, µs (p99)']!.baseline,
+    'warm tools/call, CPU µs (mean)': rows['warm tools/call, CPU µs (mean)']!.baseline,
+  };
+  for (const [name, r] of Object.entries(sdkRows)) {
+    const base = baselineOf[name];
+    console.log(`| ${name} | ${fmt(r.v2)} | ${fmt(r.v1)} | ${base ? (r.v2 / base).toFixed(3) : ''} |`);
+  }
   console.log(`\n| oauth function | value |\n| --- | ---: |`);
   console.log(`| bundle bytes | ${fmt(oauth.bytes)} |`);
   console.log(`| import + first client_credentials /token, ms (median) | ${fmt(oauth.firstTokenMs)} |`);
@@ -389,6 +429,47 @@ async function main() {
   console.log(
     `${oauth.bytes <= OAUTH_BUNDLE_CEILING ? 'MET ' : 'MISS'} oauth bundle ≤ 600 KB (${fmt(oauth.bytes)} bytes)`,
   );
+}
+
+/**
+ * The own-SDK-server path: bundle bytes, a fresh process's import plus first `tools/call`, and
+ * warm `tools/call` with the same token every call, measured as for the mcp function.
+ */
+async function measureSdkServers(
+  env: Record<string, string>,
+  token: string,
+  eventsFile: string,
+): Promise<Record<string, Record<SdkVariant, number>>> {
+  const bundles = await buildSdkServerBundles();
+  const rows: Record<string, Record<SdkVariant, number>> = {};
+  const variants: SdkVariant[] = ['v2', 'v1'];
+  rows['bundle bytes'] = { v2: statSync(bundles.v2).size, v1: statSync(bundles.v1).size };
+  rows['import + first tools/call, ms (median)'] = { v2: 0, v1: 0 };
+  for (const v of variants) {
+    const runs: number[] = [];
+    for (let i = 0; i < FRESH_RUNS; i++) {
+      const fresh = await runNode(FRESH_SCRIPT, {
+        ...env,
+        BUNDLE: bundles[v],
+        EVENT: JSON.stringify(event(token)),
+      });
+      runs.push(fresh.ms!);
+    }
+    rows['import + first tools/call, ms (median)'][v] = median(runs);
+  }
+  const warm = {} as Record<SdkVariant, Record<string, number>>;
+  for (const v of variants) {
+    warm[v] = await runNode(WARM_SCRIPT, {
+      ...env,
+      BUNDLE: bundles[v],
+      EVENTS_FILE: eventsFile,
+      CALLS: String(WARM_CALLS),
+    });
+  }
+  rows['warm tools/call, µs (median)'] = { v2: warm.v2.median!, v1: warm.v1.median! };
+  rows['warm tools/call, µs (p99)'] = { v2: warm.v2.p99!, v1: warm.v1.p99! };
+  rows['warm tools/call, CPU µs (mean)'] = { v2: warm.v2.cpuMean!, v1: warm.v1.cpuMean! };
+  return rows;
 }
 
 interface OAuthFigures {

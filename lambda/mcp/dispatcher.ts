@@ -12,6 +12,7 @@ import type { CallToolResult, JSONRPCRequest, RequestId } from '@modelcontextpro
 import type * as z from 'zod/mini';
 import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
+import type { BusinessMetrics } from '../shared/metrics.js';
 import type { Caller } from './caller.js';
 import {
   ErrorCode,
@@ -19,6 +20,7 @@ import {
   MODERN_PROTOCOL_VERSIONS,
   RpcError,
   SERVER_INFO_META_KEY,
+  TransportRefusal,
   type Era,
 } from './protocol.js';
 import {
@@ -31,11 +33,13 @@ import {
 import type { Resource } from './resources/resource.js';
 import { describeIssues } from './schema-issues.js';
 import { serverInfo, type ServerInfo } from './server-info.js';
-import { toolError, ToolOutputError, type Tool } from './tools/tool.js';
+import { toolError, ToolOutputError, ToolTimeoutError, type Tool } from './tools/tool.js';
 
 export interface DispatchContext {
   caller: Caller;
   era: Era;
+  /** The time a tool may still take, asked when it starts (`toolTimeLimit` in tools/tool.ts). */
+  timeLimitMs?: () => number;
 }
 
 export interface DispatcherOptions {
@@ -43,6 +47,8 @@ export interface DispatcherOptions {
   tools: readonly Tool[];
   resources: readonly Resource[];
   logger: Logger;
+  /** Counts `ToolCalls` by tool, for calls of a registered tool. */
+  metrics?: BusinessMetrics | undefined;
   now: () => number;
 }
 
@@ -108,7 +114,7 @@ function method<P>(definition: Method<P>): Method<unknown> {
 export function rpcError(id: RequestId | null, error: RpcError): JsonRpcFailure {
   return {
     jsonrpc: '2.0',
-    id,
+    id: error instanceof TransportRefusal ? null : id,
     error: {
       code: error.code,
       message: error.message,
@@ -213,10 +219,13 @@ export class Dispatcher {
     };
   }
 
-  /** Runs a prepared request. Failures other than `RpcError` are logged and answered -32603. */
-  async run(call: PreparedCall, caller: Caller): Promise<DispatchReply> {
+  /**
+   * Runs a prepared request. Failures other than `RpcError` are logged and answered -32603.
+   * `timeLimitMs` bounds a tool's run; without it a tool gets the default limit.
+   */
+  async run(call: PreparedCall, caller: Caller, timeLimitMs?: () => number): Promise<DispatchReply> {
     try {
-      const result = await call.run({ caller, era: call.era });
+      const result = await call.run({ caller, era: call.era, timeLimitMs });
       return {
         status: 200,
         reply: {
@@ -259,9 +268,20 @@ export class Dispatcher {
   ): Promise<CallToolResult & Result> {
     const tool = this.tools.get(params.name);
     if (!tool) throw new RpcError(ErrorCode.InvalidParams, `Tool ${params.name} not found`);
+    this.options.metrics?.count('ToolCalls', tool.name);
     try {
-      return await tool.call(params.arguments, { caller: context.caller, now: this.options.now });
+      const timeLimitMs = context.timeLimitMs?.();
+      return await tool.call(params.arguments, {
+        caller: context.caller,
+        now: this.options.now,
+        timeLimitMs,
+      });
     } catch (error) {
+      if (error instanceof ToolTimeoutError) {
+        // The model may retry with less to do; the operator sees which tool ran out of time.
+        this.options.logger.warn('tool ran out of time', { tool: params.name, limitMs: error.limitMs });
+        return toolError(error.message);
+      }
       if (!(error instanceof ToolOutputError)) throw error;
       // A server bug, not the caller's: the model gets a tool error, the operator a log line.
       this.options.logger.error('tool result breaks its output schema', {
@@ -274,12 +294,10 @@ export class Dispatcher {
 
   private async readResource(uri: string, context: DispatchContext): Promise<Result> {
     const resource = this.resources.get(uri);
-    // -32002 is the 2025 "resource not found" code; the 2026 revision folds it into -32602.
-    if (!resource)
-      throw new RpcError(
-        context.era === 'modern' ? ErrorCode.InvalidParams : -32002,
-        `Resource ${uri} not found`,
-      );
+    // The 2026-07-28 revision requires -32602, with the URI in `data`, for an unknown resource,
+    // and the SDK answers so in every era (its `ResourceNotFoundError`); -32002, the older code,
+    // is one the specification asks clients to keep accepting.
+    if (!resource) throw new RpcError(ErrorCode.InvalidParams, `Resource not found: ${uri}`, 200, { uri });
     return { ...(await resource.read({ caller: context.caller, config: this.options.config })) };
   }
 }

@@ -1,9 +1,10 @@
 /**
  * MCP over Streamable HTTP, stateless, for both protocol eras, as the v2 TypeScript SDK defines
- * them (its `classifyInboundRequest` and `createMcpHandler` are the reference; the v1 and v2 SDK
+ * them (its `classifyInboundRequest` and `createMcpHandler` are the reference). The v1 and v2 SDK
  * clients, the MCP conformance suite and `test/lambda/mcp/protocol-versions.test.ts` check this
- * module against it, and a request-by-request differential test against `createMcpHandler` is
- * still to be written):
+ * module against it, and `test/lambda/mcp/sdk-differential.test.ts` sends the same requests to
+ * this server and to `createMcpHandler` serving the same tools, and fails on any difference that
+ * its table of deliberate ones does not list:
  *
  * - 2025 era (2024-10-07 … 2025-11-25): `initialize` negotiates a version; later requests may
  *   carry `MCP-Protocol-Version` (absent → 2025-03-26; unsupported → 400).
@@ -14,6 +15,7 @@
  * This module decides which era a request belongs to and refuses malformed ones; it runs no method.
  */
 import type { JSONRPCNotification, JSONRPCRequest, RequestId } from '@modelcontextprotocol/server';
+import { initializeParams } from './request-schemas.js';
 
 /** 2025-era versions, newest first (the SDK's `SUPPORTED_PROTOCOL_VERSIONS`). */
 export const LEGACY_PROTOCOL_VERSIONS = [
@@ -60,6 +62,17 @@ export class RpcError extends Error {
   ) {
     super(message);
     this.name = 'RpcError';
+  }
+}
+
+/**
+ * A refusal of the 2025-era transport itself (an unsupported `MCP-Protocol-Version`), made before
+ * the body is taken as a request: answered with a null id, as the SDK's transport answers it.
+ */
+export class TransportRefusal extends RpcError {
+  constructor(code: number, message: string, httpStatus: number) {
+    super(code, message, httpStatus);
+    this.name = 'TransportRefusal';
   }
 }
 
@@ -208,7 +221,7 @@ function checkModernRequestHeaders(message: JSONRPCRequest, version: string, hea
 }
 
 function unsupportedLegacyVersion(version: string): RpcError {
-  return new RpcError(
+  return new TransportRefusal(
     ErrorCode.ServerError,
     `Bad Request: Unsupported protocol version: ${version} (supported versions: ${LEGACY_PROTOCOL_VERSIONS.join(', ')})`,
     400,
@@ -335,14 +348,32 @@ export function classifyMessage(message: unknown, headers: McpHeaders): Route {
     }
     return classifyNotification(message as unknown as JSONRPCNotification, headers);
   }
-  if (isRequestId(message.id) && ('result' in message || 'error' in message)) return { kind: 'response' };
+  if (isRequestId(message.id) && ('result' in message || 'error' in message)) {
+    // Only the 2025 era has server-to-client requests to answer; the SDK holds a posted response
+    // to that era's MCP-Protocol-Version check.
+    if (
+      headers.protocolVersion !== undefined &&
+      !(LEGACY_PROTOCOL_VERSIONS as readonly string[]).includes(headers.protocolVersion)
+    ) {
+      throw unsupportedLegacyVersion(headers.protocolVersion);
+    }
+    return { kind: 'response' };
+  }
   throw new RpcError(ErrorCode.InvalidRequest, INVALID_MESSAGE, 400);
+}
+
+/** A valid `initialize` request or notification, as the SDK's `isInitializeRequest` recognises one. */
+function isInitialize(message: unknown): boolean {
+  return (
+    isObject(message) && message.method === 'initialize' && initializeParams.safeParse(message.params).success
+  );
 }
 
 /**
  * Decides era and kind of a parsed POST body, or throws the `RpcError` to answer with. A batch
  * (2025-03-26) is refused as a whole when it is empty, longer than {@link MAX_BATCH_MESSAGES},
- * or holds a 2026-era message; its members are classified one by one with {@link classifyMessage}.
+ * holds a 2026-era message, or holds `initialize` beside other messages; its members are
+ * classified one by one with {@link classifyMessage}.
  */
 export function classify(body: unknown, headers: McpHeaders): Route {
   if (!Array.isArray(body)) return classifyMessage(body, headers);
@@ -351,7 +382,7 @@ export function classify(body: unknown, headers: McpHeaders): Route {
   if (body.length > MAX_BATCH_MESSAGES) {
     throw new RpcError(
       ErrorCode.InvalidRequest,
-      `Bad Request: a JSON-RPC batch may hold at most ${MAX_BATCH_MESSAGES} messages`,
+      `Invalid Request: Batch must not exceed ${MAX_BATCH_MESSAGES} messages`,
       400,
     );
   }
@@ -367,6 +398,14 @@ export function classify(body: unknown, headers: McpHeaders): Route {
     !(LEGACY_PROTOCOL_VERSIONS as readonly string[]).includes(headers.protocolVersion)
   ) {
     throw unsupportedLegacyVersion(headers.protocolVersion);
+  }
+  // The 2025-03-26 lifecycle keeps initialize out of batches; like the SDK, a batch of one passes.
+  if (body.length > 1 && body.some(isInitialize)) {
+    throw new RpcError(
+      ErrorCode.InvalidRequest,
+      'Invalid Request: Only one initialization request is allowed',
+      400,
+    );
   }
   return { kind: 'batch', messages: body };
 }

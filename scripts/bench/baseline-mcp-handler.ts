@@ -1,8 +1,10 @@
 /**
- * The pattern users would otherwise pick, used as the benchmark's baseline and as the protocol
- * reference in differential tests: the v2 SDK's documented stateless handler
- * (`createMcpHandler` with a factory that builds a fresh `McpServer` for every request) behind a
- * `jose` `jwtVerify` against a local JWKS. It serves the same tools as the real function.
+ * The pattern users would otherwise pick, used as the benchmark's baseline: the v2 SDK's
+ * documented stateless handler (`createMcpHandler` with a factory that builds a fresh `McpServer`
+ * for every request) behind a `jose` `jwtVerify` against a JWKS. It serves two of the real
+ * function's tools, `add` and `get_user_info`, written the SDK's way; `buildBaselineServer` also
+ * serves the benchmark's own-SDK-server figures (scripts/bench/sdk-server-entry.ts). The protocol
+ * reference of test/lambda/mcp/sdk-differential.test.ts is built there from the real tools.
  */
 import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
@@ -17,7 +19,8 @@ export interface BaselineOptions {
   serverVersion?: string;
 }
 
-function buildServer(name: string, version: string): McpServer {
+/** The baseline's tools on a fresh v2 `McpServer` (also what the bench serves through `sdkV2Server`). */
+export function buildBaselineServer(name: string, version: string): McpServer {
   const server = new McpServer({ name, version });
   server.registerTool(
     'add',
@@ -53,7 +56,7 @@ export function createBaselineHandler(options: BaselineOptions): (request: Reque
     options.jwks instanceof URL ? createRemoteJWKSet(options.jwks) : createLocalJWKSet(options.jwks);
   const name = options.serverName ?? 'baseline';
   const version = options.serverVersion ?? '0.0.0';
-  const handler = createMcpHandler(() => buildServer(name, version));
+  const handler = createMcpHandler(() => buildBaselineServer(name, version));
   return async (request) => {
     const header = request.headers.get('authorization') ?? '';
     const token = header.startsWith('Bearer ') ? header.slice(7) : '';

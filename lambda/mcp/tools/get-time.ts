@@ -5,6 +5,11 @@ import { defineTool, ToolError } from './tool.js';
 const formatters = new Map<string, Intl.DateTimeFormat>();
 const MAX_FORMATTERS = 64;
 
+/** How many formatters are kept now (at most {@link MAX_FORMATTERS}). */
+export function formatterCacheSize(): number {
+  return formatters.size;
+}
+
 function formatterFor(timeZone: string): Intl.DateTimeFormat {
   let formatter = formatters.get(timeZone);
   if (!formatter) {

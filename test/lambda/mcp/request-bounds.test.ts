@@ -61,7 +61,7 @@ describe('batch length', () => {
       expect(await response.json()).toEqual({
         jsonrpc: '2.0',
         id: null,
-        error: { code: -32600, message: 'Bad Request: a JSON-RPC batch may hold at most 100 messages' },
+        error: { code: -32600, message: 'Invalid Request: Batch must not exceed 100 messages' },
       });
     },
   );

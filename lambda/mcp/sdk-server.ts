@@ -1,0 +1,300 @@
+/**
+ * Serving `/mcp` with an MCP SDK server a team already has (tools, prompts, resources written
+ * against `McpServer` of the v2 `@modelcontextprotocol/server` or the v1 `@modelcontextprotocol/sdk`)
+ * instead of this project's built-in tools, behind this project's front: `createMcpApp` still
+ * checks the Origin and verifies the token (401 with the discovery challenge); this module then
+ * bounds and parses the body as the built-in path does, applies per-method and per-tool scopes
+ * with the built-in path's 403 `insufficient_scope` answer, and hands the request, the parsed body
+ * and the verified caller (as the SDK's `authInfo`) to the SDK.
+ *
+ * app.ts imports only this module's types, so the default bundle holds none of it, and it imports
+ * no SDK code itself: the SDK comes with the adapter an entry point chooses (`sdk-server-v2.ts`,
+ * `sdk-server-v1.ts`); see `examples/sdk-server.ts` and doc/adding-tools.md.
+ */
+import type { AuthInfo } from '@modelcontextprotocol/server';
+import { PlainResponse, type HttpRequest } from '../shared/http-message.js';
+import { mediaType, PayloadTooLargeError, readText } from '../shared/http.js';
+import { insufficientScopeResponse } from './bearer-challenge.js';
+import { hasScopes, type Caller } from './caller.js';
+import { parseJsonBody } from './json-body.js';
+import { ErrorCode, PROTOCOL_VERSION_META_KEY, RpcError } from './protocol.js';
+
+/** Which scopes a request needs. Methods not listed need none; a tool or resource not listed needs its method's. */
+export interface ScopeRules {
+  /** Per method (`tools/list`, `resources/read`, `prompts/get`, ...). */
+  methods: Readonly<Record<string, readonly string[]>>;
+  /** Per tool name: what `tools/call` of that tool needs instead of `methods['tools/call']`. */
+  tools?: Readonly<Record<string, readonly string[]>>;
+  /** Per resource URI: what `resources/read` of it needs instead of `methods['resources/read']`. */
+  resources?: Readonly<Record<string, readonly string[]>>;
+  /** Per prompt name: what `prompts/get` of it needs instead of `methods['prompts/get']`. */
+  prompts?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The built-in path's method scopes (dispatcher.ts); test/lambda/mcp/sdk-server.test.ts holds the two equal. */
+export const DEFAULT_METHOD_SCOPES: ScopeRules['methods'] = {
+  'tools/list': ['mcp:tools'],
+  'tools/call': ['mcp:tools'],
+  'resources/list': ['mcp:resources'],
+  'resources/templates/list': ['mcp:resources'],
+  'resources/read': ['mcp:resources'],
+};
+
+/**
+ * Methods the front answers itself with "method not found": `subscriptions/listen` holds an
+ * SSE stream open, which a buffered Lambda response behind API Gateway can never deliver.
+ */
+const UNSERVED_METHODS = new Set(['subscriptions/listen']);
+
+/** What `createMcpApp` hands the front for one authenticated POST. */
+export interface SdkPostContext {
+  caller: Caller;
+  /** The protected resource metadata URL, for the 403 challenge and the SDK's own challenges. */
+  metadataUrl: string;
+  /** This server's resource identifier (`<issuer>/mcp`). */
+  resource: string;
+  maxBodyBytes: number;
+  /** The time the request may still take, asked when the SDK is called (`toolTimeLimit`). */
+  timeLimitMs: () => number;
+}
+
+/** What an SDK adapter is handed: a web request (without the Authorization header) and the rest. */
+export interface SdkExchangeInput {
+  request: Request;
+  parsedBody: unknown;
+  authInfo: AuthInfo;
+}
+
+/** Serves one exchange with the SDK and returns its buffered answer. */
+export type SdkExchange = (input: SdkExchangeInput) => Promise<PlainResponse>;
+
+/** What `createMcpApp({ sdkServer })` takes: the front, ready for requests. */
+export interface SdkServerFront {
+  handlePost(request: HttpRequest, context: SdkPostContext): Promise<PlainResponse>;
+}
+
+export interface SdkServerOptions {
+  /** Defaults to {@link DEFAULT_METHOD_SCOPES} with no per-tool rules. */
+  scopes?: ScopeRules;
+}
+
+/** The `authInfo` the SDK's handlers see as `extra.authInfo` (v1) or `ctx.http.authInfo` (v2). */
+export function authInfoFor(
+  caller: Caller,
+  context: Pick<SdkPostContext, 'metadataUrl' | 'resource'>,
+): AuthInfo {
+  return {
+    // The token itself never reaches tool code: tokens must not be passed on upstream.
+    token: '',
+    clientId: caller.clientId,
+    scopes: [...caller.scopes],
+    expiresAt: caller.expiresAt,
+    resource: new URL(context.resource),
+    resourceMetadataUrl: context.metadataUrl,
+    extra: { caller: { ...caller } },
+  };
+}
+
+/** The verified caller, from the `authInfo` an SDK handler received. */
+export function callerOf(authInfo: { extra?: Record<string, unknown> } | undefined): Caller | undefined {
+  return authInfo?.extra?.caller as Caller | undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Whether a message claims the 2026-07-28 era in its `_meta` envelope. */
+function isModern(message: Record<string, unknown>): boolean {
+  const meta = isObject(message.params) ? message.params._meta : undefined;
+  return isObject(meta) && PROTOCOL_VERSION_META_KEY in meta;
+}
+
+/** The scopes one message needs: requests by method (and tool, resource or prompt), others none. */
+export function requiredScopes(rules: ScopeRules, message: unknown): readonly string[] {
+  if (!isObject(message) || typeof message.method !== 'string' || !('id' in message)) return [];
+  const params = isObject(message.params) ? message.params : {};
+  const byMethod = Object.hasOwn(rules.methods, message.method) ? rules.methods[message.method]! : [];
+  const named = (table: ScopeRules['tools'], key: unknown) =>
+    table && typeof key === 'string' && Object.hasOwn(table, key) ? table[key]! : byMethod;
+  switch (message.method) {
+    case 'tools/call':
+      return named(rules.tools, params.name);
+    case 'resources/read':
+      return named(rules.resources, params.uri);
+    case 'prompts/get':
+      return named(rules.prompts, params.name);
+    default:
+      return byMethod;
+  }
+}
+
+function rpcErrorResponse(status: number, id: unknown, error: RpcError): PlainResponse {
+  const body = {
+    jsonrpc: '2.0',
+    id: typeof id === 'string' || typeof id === 'number' ? id : null,
+    error: { code: error.code, message: error.message },
+  };
+  return new PlainResponse(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+  });
+}
+
+/** Both request types the app sees (`PlainRequest`, a web `Request`) can list their headers. */
+interface ListableHeaders {
+  forEach(callback: (value: string, name: string) => void): void;
+}
+
+/** The request headers the SDK sees: everything but credentials, which tool code must not read. */
+function forwardedHeaders(request: HttpRequest): Headers {
+  const headers = new Headers();
+  (request.headers as unknown as ListableHeaders).forEach((value, name) => {
+    if (name !== 'authorization' && name !== 'cookie') headers.set(name, value);
+  });
+  return headers;
+}
+
+/** A buffered copy of an SDK answer: Lambda behind API Gateway sends whole responses only. */
+export async function toPlainResponse(response: Response): Promise<PlainResponse> {
+  const text = await response.text();
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    // Stateless: there is no session for a client to come back to.
+    if (name !== 'mcp-session-id') headers[name] = value;
+  });
+  headers['cache-control'] = 'no-store';
+  return new PlainResponse(response.status === 202 || text === '' ? null : text, {
+    status: response.status,
+    headers,
+  });
+}
+
+/** The error that stands in for an SDK exchange that did not finish within the time limit. */
+export class SdkTimeoutError extends Error {
+  readonly code = 'ERR_SDK_TIMEOUT';
+  constructor(readonly limitMs: number) {
+    super(`the MCP SDK server did not answer within ${Math.max(0, Math.round(limitMs))} ms`);
+    this.name = 'SdkTimeoutError';
+  }
+}
+
+/** Races the exchange against the time limit, aborting the web request's signal when it passes. */
+async function withinLimit(
+  limitMs: number,
+  run: (signal: AbortSignal) => Promise<PlainResponse>,
+): Promise<PlainResponse> {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => {
+        const error = new SdkTimeoutError(limitMs);
+        controller.abort(error);
+        reject(error);
+      },
+      Math.max(0, limitMs),
+    );
+  });
+  try {
+    return await Promise.race([run(controller.signal), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The built-in path's answer to a tool that ran out of time, or a -32603 for anything else. */
+function timedOut(body: unknown, error: SdkTimeoutError): PlainResponse {
+  if (isObject(body) && 'id' in body && body.method === 'tools/call') {
+    const name = isObject(body.params) && typeof body.params.name === 'string' ? body.params.name : '';
+    const result = {
+      content: [{ type: 'text', text: `Tool ${name} did not finish within ${Math.round(error.limitMs)} ms` }],
+      isError: true,
+      // 2026-07-28 results say whether they are complete.
+      ...(isModern(body) && { resultType: 'complete' }),
+    };
+    return new PlainResponse(JSON.stringify({ jsonrpc: '2.0', id: body.id, result }), {
+      status: 200,
+      headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    });
+  }
+  const id = isObject(body) ? body.id : null;
+  return rpcErrorResponse(
+    isObject(body) ? 200 : 500,
+    id,
+    new RpcError(ErrorCode.InternalError, error.message),
+  );
+}
+
+/**
+ * The front for one SDK adapter's exchange. Answers 415, 413, -32700 and -32600 (too deep)
+ * exactly as the built-in path does, and 403 `insufficient_scope` when any request in the body
+ * needs a scope the caller lacks, before the SDK sees anything.
+ */
+export function createSdkServerFront(exchange: SdkExchange, options: SdkServerOptions = {}): SdkServerFront {
+  const rules = options.scopes ?? { methods: DEFAULT_METHOD_SCOPES };
+  return {
+    async handlePost(request, context) {
+      if (mediaType(request) !== 'application/json') {
+        const error = new RpcError(
+          ErrorCode.ServerError,
+          'Unsupported Media Type: Content-Type must be application/json',
+          415,
+        );
+        return rpcErrorResponse(415, null, error);
+      }
+      let text: string;
+      try {
+        text = await readText(request, context.maxBodyBytes);
+      } catch (error) {
+        if (!(error instanceof PayloadTooLargeError)) throw error;
+        const tooLarge = new RpcError(
+          ErrorCode.ServerError,
+          `Payload Too Large: Request body must not exceed ${context.maxBodyBytes} bytes`,
+        );
+        return rpcErrorResponse(413, null, tooLarge);
+      }
+      let body: unknown;
+      try {
+        body = parseJsonBody(text);
+      } catch (error) {
+        if (!(error instanceof RpcError)) throw error;
+        return rpcErrorResponse(error.httpStatus, null, error);
+      }
+      const messages = Array.isArray(body) ? body : [body];
+      for (const message of messages) {
+        if (isObject(message) && 'id' in message && UNSERVED_METHODS.has(message.method as string)) {
+          // As the built-in path answers an unknown method: 404 in the 2026 era, 200 before it.
+          const notFound = new RpcError(ErrorCode.MethodNotFound, 'Method not found');
+          return rpcErrorResponse(isModern(message) ? 404 : 200, message.id, notFound);
+        }
+      }
+      const required = [...new Set(messages.flatMap((message) => [...requiredScopes(rules, message)]))];
+      if (!hasScopes(context.caller, required)) {
+        // As the built-in path: what the operation needs plus what the token has, so step-up loses nothing.
+        return insufficientScopeResponse(context.metadataUrl, [
+          ...new Set([...required, ...context.caller.scopes]),
+        ]);
+      }
+      const authInfo = authInfoFor(context.caller, context);
+      const limitMs = context.timeLimitMs();
+      try {
+        return await withinLimit(limitMs, (signal) =>
+          exchange({
+            request: new Request(request.url, {
+              method: 'POST',
+              headers: forwardedHeaders(request),
+              body: text,
+              signal,
+            }),
+            parsedBody: body,
+            authInfo,
+          }),
+        );
+      } catch (error) {
+        if (error instanceof SdkTimeoutError) return timedOut(body, error);
+        throw error;
+      }
+    },
+  };
+}
