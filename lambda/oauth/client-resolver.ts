@@ -93,6 +93,11 @@ export class ClientResolver implements ClientLookup {
     }
   }
 
+  /** How many failed document URLs are remembered now (at most {@link MAX_REMEMBERED_FAILURES}). */
+  get failureCacheSize(): number {
+    return this.failures.size;
+  }
+
   get documentsEnabled(): boolean {
     return this.documents !== undefined;
   }

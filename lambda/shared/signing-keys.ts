@@ -114,6 +114,11 @@ abstract class CachedKeySet<Set> implements VerificationKeys {
   /** The public keys of a loaded set, `current` first. */
   protected abstract publicKeysOf(set: Set): PublicKeySet;
 
+  /** How many public keys are held now: those of the loaded set, at most three. */
+  get size(): number {
+    return this.loaded?.publicKeys.size ?? 0;
+  }
+
   async publicJwks(): Promise<PublicKeySet> {
     return (await this.get()).jwks;
   }
@@ -213,12 +218,20 @@ export class CachedSigningKeys extends CachedKeySet<SigningKeySet> implements Si
     return toPublicKeySet(set);
   }
 
+  /** How many private keys are held now: the current key's, once it has signed. */
+  get privateKeyCount(): number {
+    return this.privateKeys.size;
+  }
+
   async signingKey(): Promise<ActiveSigningKey> {
     const current = (await this.currentSet()).current;
     if (!current) throw new SigningKeysUnavailableError('no current signing key in the key set');
     let key = this.privateKeys.get(current.kid);
     if (!key) {
       key = createPrivateKey({ key: current as unknown as import('node:crypto').JsonWebKey, format: 'jwk' });
+      // Only the current key signs: after a rotation its predecessor is dropped, not kept, so a
+      // process that lives through many rotations holds one private key, not one per rotation.
+      this.privateKeys.clear();
       this.privateKeys.set(current.kid, key);
     }
     return { kid: current.kid, alg: current.alg, key };

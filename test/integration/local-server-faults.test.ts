@@ -51,7 +51,7 @@ it('logs one structured line, and no stack trace, when a client disconnects mid-
     // Assess
     expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
       expect.objectContaining({
-        level: 'info',
+        level: 'INFO',
         service: 'local',
         message: 'client disconnected mid-request',
         method: 'POST',

@@ -5,11 +5,14 @@
  * pool of awkward strings (oversized, control and bidi characters, percent escapes, JSON, URLs,
  * near-valid tokens), repeated parameters and odd content types. Whatever arrives, the answer
  * is never a 5xx, and it has the endpoint's own shape: an HTML page or a redirect for the browser
- * endpoints, an RFC 6749 error object for the API ones. The generator is seeded, so a failure
- * names a case that can be replayed.
+ * endpoints, an RFC 6749 error object for the API ones. Nothing is written either, except the
+ * pending authorization of an `/authorize` request valid enough to go on to the upstream login:
+ * the table is scanned after every case. The generator is seeded, so a failure names a case that
+ * can be replayed.
  */
 import type { LocalServer } from '../../lib/local/server.js';
 import { registerClient, startTestServer, type RegisteredClient } from '../support/local-server.js';
+import { keyKind, NO_CHANGES, tableChanges, tableReader, type TableReader } from '../support/table.js';
 
 /** A small seeded generator (mulberry32), so every run sends the same cases. */
 function random(seed: number): () => number {
@@ -25,16 +28,48 @@ const CASES_PER_ENDPOINT = 150;
 
 let server: LocalServer;
 let client: RegisteredClient;
+let table: TableReader;
 
 beforeAll(async () => {
   server = await startTestServer();
+  table = tableReader(server);
   client = await registerClient(server.issuer, {
     redirect_uris: ['http://127.0.0.1/callback', 'https://app.example/cb'],
     grant_types: ['authorization_code', 'refresh_token'],
     token_endpoint_auth_method: 'none',
   });
 });
-afterAll(() => server.close());
+afterAll(async () => {
+  table.close();
+  await server.close();
+});
+
+/**
+ * Runs `cases` requests, scanning the table after each: a case may write only what `allowed`
+ * says for its response (nothing, by default).
+ */
+async function eachCase(
+  count: number,
+  send: (i: number) => Promise<{ response: Response; label: string }>,
+  allowed: (response: Response) => 'pending authorization' | 'nothing' = () => 'nothing',
+): Promise<void> {
+  let before = await table.snapshot();
+  for (let i = 0; i < count; i++) {
+    const { response, label } = await send(i);
+    const after = await table.snapshot();
+    const changes = tableChanges(before, after);
+    const expected =
+      allowed(response) === 'pending authorization'
+        ? {
+            added: [changes.added.find((k) => keyKind(k) === 'authz') ?? 'one authz# item'],
+            changed: [],
+            removed: [],
+          }
+        : NO_CHANGES;
+    expect([label, changes]).toEqual([label, expected]);
+    before = after;
+  }
+}
 
 function values(): string[] {
   return [
@@ -119,6 +154,35 @@ function generate(next: () => number, names: string[]): URLSearchParams {
   return params;
 }
 
+/**
+ * A valid authorization request with one or two parameters replaced, dropped or repeated: random
+ * parameter sets almost never name the registered client, so these reach the checks after it.
+ */
+function nearValidAuthorization(next: () => number): URLSearchParams {
+  const pool = values();
+  const pick = <T>(items: T[]) => items[Math.floor(next() * items.length)]!;
+  const valid: Record<string, string> = {
+    client_id: client.client_id,
+    redirect_uri: 'http://127.0.0.1/callback',
+    response_type: 'code',
+    code_challenge: 'A'.repeat(43),
+    code_challenge_method: 'S256',
+    state: 'opaque-state',
+    scope: 'mcp:tools',
+    resource: `${server.issuer}/mcp`,
+  };
+  const params = new URLSearchParams(valid);
+  const mutations = 1 + Math.floor(next() * 2);
+  for (let i = 0; i < mutations; i++) {
+    const name = pick([...PARAMS.authorize!]);
+    const how = next();
+    if (how < 0.6) params.set(name, pick(pool));
+    else if (how < 0.8) params.delete(name);
+    else params.append(name, pick(pool));
+  }
+  return params;
+}
+
 const CONTENT_TYPES = [
   'application/x-www-form-urlencoded',
   'application/x-www-form-urlencoded; charset=utf-8',
@@ -146,16 +210,51 @@ async function check(response: Response, shape: Shape, label: string): Promise<v
   }
 }
 
+/** A redirect to the upstream's login: the request was valid, so its pending authorization is stored. */
+const wentUpstream = (response: Response) =>
+  response.status === 302 && (response.headers.get('location') ?? '').startsWith(server.upstreamIssuer)
+    ? 'pending authorization'
+    : 'nothing';
+
 it.each([
   ['GET /authorize', 'authorize', 1],
   ['GET /callback', 'callback', 2],
-])('%s answers generated queries with a page or a redirect, never a 5xx', async (label, endpoint, seed) => {
-  const next = random(seed);
-  for (let i = 0; i < CASES_PER_ENDPOINT; i++) {
-    const query = generate(next, PARAMS[endpoint]!);
-    const response = await fetch(`${server.issuer}/${endpoint}?${query}`, { redirect: 'manual' });
-    await check(response, 'page', `${label} case ${i} (${query.toString().slice(0, 200)})`);
-  }
+])(
+  '%s answers generated queries with a page or a redirect, never a 5xx, and writes nothing else',
+  async (label, endpoint, seed) => {
+    const next = random(seed);
+    await eachCase(
+      CASES_PER_ENDPOINT,
+      async (i) => {
+        const query = generate(next, PARAMS[endpoint]!);
+        const response = await fetch(`${server.issuer}/${endpoint}?${query}`, { redirect: 'manual' });
+        const caseLabel = `${label} case ${i} (${query.toString().slice(0, 200)})`;
+        await check(response, 'page', caseLabel);
+        return { response, label: caseLabel };
+      },
+      endpoint === 'authorize' ? wentUpstream : undefined,
+    );
+  },
+);
+
+it('GET /authorize answers near-valid requests with a page or a redirect, and stores only the pending authorization of a valid one', async () => {
+  const next = random(6);
+  let upstream = 0;
+  await eachCase(
+    CASES_PER_ENDPOINT,
+    async (i) => {
+      const query = nearValidAuthorization(next);
+      const response = await fetch(`${server.issuer}/authorize?${query}`, { redirect: 'manual' });
+      const caseLabel = `GET /authorize near-valid case ${i} (${query.toString().slice(0, 300)})`;
+      await check(response, 'page', caseLabel);
+      if (wentUpstream(response) !== 'nothing') upstream++;
+      return { response, label: caseLabel };
+    },
+    wentUpstream,
+  );
+  // Both branches ran: some requests stayed valid and went on to the upstream, most did not.
+  expect(upstream).toBeGreaterThan(0);
+  expect(upstream).toBeLessThan(CASES_PER_ENDPOINT);
 });
 
 it.each([
@@ -163,10 +262,10 @@ it.each([
   ['POST /token', '/token', 'token', 'oauth', 4],
   ['POST /revoke', '/revoke', 'revoke', 'oauth', 5],
 ] as const)(
-  '%s answers generated bodies in its own shape, never a 5xx',
+  '%s answers generated bodies in its own shape, never a 5xx, and writes nothing',
   async (label, path, endpoint, shape, seed) => {
     const next = random(seed);
-    for (let i = 0; i < CASES_PER_ENDPOINT; i++) {
+    await eachCase(CASES_PER_ENDPOINT, async (i) => {
       const body = generate(next, PARAMS[endpoint]!);
       const contentType = CONTENT_TYPES[Math.floor(next() * CONTENT_TYPES.length)]!;
       const response = await fetch(`${server.issuer}${path}`, {
@@ -175,7 +274,9 @@ it.each([
         body: body.toString(),
         redirect: 'manual',
       });
-      await check(response, shape, `${label} case ${i} (${contentType}: ${body.toString().slice(0, 200)})`);
-    }
+      const caseLabel = `${label} case ${i} (${contentType}: ${body.toString().slice(0, 200)})`;
+      await check(response, shape, caseLabel);
+      return { response, label: caseLabel };
+    });
   },
 );

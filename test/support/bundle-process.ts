@@ -16,27 +16,63 @@ const out = createWriteStream(null, { fd: 3 });
 const { handler } = await import(process.env.BUNDLE);
 out.write(JSON.stringify({ ready: true }) + '\\n');
 for await (const line of createInterface({ input: process.stdin })) {
-  const { id, event } = JSON.parse(line);
+  const { id, event, context } = JSON.parse(line);
   const started = performance.now();
-  const result = await handler(event);
-  out.write(JSON.stringify({ id, result, ms: Math.round(performance.now() - started) }) + '\\n');
+  let result;
+  let error;
+  try {
+    result = await handler(
+      event,
+      context && { ...context, getRemainingTimeInMillis: () => context.deadlineMs - Date.now() },
+    );
+  } catch (thrown) {
+    // What Lambda reports as the invocation's error (and what makes Secrets Manager retry a step).
+    error = { name: thrown?.name, message: thrown?.message, code: thrown?.code };
+  }
+  out.write(JSON.stringify({ id, result, error, ms: Math.round(performance.now() - started) }) + '\\n');
 }
 `;
 
+export interface InvocationError {
+  name?: string;
+  message?: string;
+  code?: string;
+}
+
 export interface Invocation {
+  /** What the handler returned; absent when it threw (then `error` is set). */
   result: APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string> };
+  /** The error the handler threw, as Lambda would report the invocation's failure. */
+  error?: InvocationError;
   /** How long the handler took, in milliseconds. */
   ms: number;
   /** The function's log lines written during this invocation, parsed. */
   logs: Array<Record<string, unknown>>;
 }
 
+/**
+ * The fields of a Lambda context an invocation may pass (`invoke(event, context)`); the driver
+ * adds `getRemainingTimeInMillis()`, counting down to `deadlineMs` (epoch milliseconds).
+ */
+export interface FakeLambdaContext {
+  functionName: string;
+  functionVersion: string;
+  invokedFunctionArn: string;
+  memoryLimitInMB: string;
+  awsRequestId: string;
+  deadlineMs: number;
+}
+
 export interface BundleProcess {
-  invoke(event: APIGatewayProxyEventV2): Promise<Invocation>;
+  /** One invocation; without `context` the handler gets none, as when tests call it directly. */
+  invoke(event: LambdaEvent, context?: FakeLambdaContext): Promise<Invocation>;
   /** Log lines written outside any invocation (module scope, background reads). */
   logs: Array<Record<string, unknown>>;
   close(): Promise<void>;
 }
+
+/** An invocation of any Lambda handler (an HTTP event, a Secrets Manager rotation step, ...). */
+export type LambdaEvent = APIGatewayProxyEventV2 | object;
 
 export async function startBundle(
   bundle: string,
@@ -55,16 +91,12 @@ export async function startBundle(
       logs.push({ text: line });
     }
   });
-  const waiting = new Map<number, (answer: { result: Invocation['result']; ms: number }) => void>();
+  type Answer = Pick<Invocation, 'result' | 'error' | 'ms'>;
+  const waiting = new Map<number, (answer: Answer) => void>();
   let ready!: () => void;
   const started = new Promise<void>((resolve) => (ready = resolve));
   createInterface({ input: child.stdio[3] as NodeJS.ReadableStream }).on('line', (line) => {
-    const answer = JSON.parse(line) as {
-      id?: number;
-      ready?: boolean;
-      result: Invocation['result'];
-      ms: number;
-    };
+    const answer = JSON.parse(line) as Answer & { id?: number; ready?: boolean };
     if (answer.ready) ready();
     else waiting.get(answer.id!)?.(answer);
   });
@@ -73,13 +105,15 @@ export async function startBundle(
   let next = 0;
   return {
     logs: background,
-    async invoke(event) {
+    async invoke(event, context) {
       const id = ++next;
       logs = [];
       const own = logs;
-      const answer = await new Promise<{ result: Invocation['result']; ms: number }>((resolve) => {
+      const answer = await new Promise<Answer>((resolve, reject) => {
         waiting.set(id, resolve);
-        child.stdin!.write(JSON.stringify({ id, event }) + '\n');
+        // A process that dies mid-invocation answers nothing: fail the invocation, not the test run.
+        void exited.then(() => reject(new Error(`${bundle} exited during an invocation`)));
+        child.stdin!.write(JSON.stringify({ id, event, context }) + '\n');
       });
       waiting.delete(id);
       // Let log lines written just before the answer arrive.

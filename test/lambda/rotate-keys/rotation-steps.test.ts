@@ -6,7 +6,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { SecretsManagerRotationEvent, SecretsManagerRotationEventStep } from 'aws-lambda';
+import type { Context, SecretsManagerRotationEvent, SecretsManagerRotationEventStep } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createLocalJWKSet, importJWK, jwtVerify, SignJWT } from 'jose';
 import { RotationError } from '../../../lambda/rotate-keys/errors.js';
@@ -506,7 +506,7 @@ describe('a complete rotation', () => {
     const { handler } = await import('../../../lambda/rotate-keys/index.js');
 
     // Act
-    for (const step of STEPS) await handler(event(step, 'token-1'));
+    for (const step of STEPS) await handler(event(step, 'token-1'), {} as Context);
     stdout.mockRestore();
 
     // Assess
