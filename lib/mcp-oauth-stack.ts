@@ -3,21 +3,29 @@
  * resource server (`mcp`) behind one HTTP API, a DynamoDB table, a signing key set in Secrets
  * Manager rotated by `rotate-keys` (which publishes its public half to an SSM parameter), the
  * upstream OpenID provider users log in at (a Cognito user pool unless another is configured),
- * alarms and a cost budget. See doc/architecture.md.
+ * alarms, a dashboard and a cost budget. Options: CloudFront and AWS WAF in front
+ * (`cloudFrontWaf`), a synthetic canary (`canaryIntervalMinutes`), CodeDeploy rollouts through
+ * aliases (`safeRollouts`). See doc/architecture.md.
  */
 import { Aws, CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { Alarms } from './constructs/alarms.js';
 import { Api } from './constructs/api.js';
+import { McpCanary } from './constructs/canary.js';
 import { CostBudget } from './constructs/cost-budget.js';
+import { Dashboard } from './constructs/dashboard.js';
+import { CLOUDFRONT_HOSTED_ZONE_ID, Edge } from './constructs/edge.js';
 import { HTTP_FUNCTION_TIMEOUT, ServiceFunction } from './constructs/function.js';
 import { InitialAccessToken } from './constructs/initial-access-token.js';
+import { SafeRollout } from './constructs/safe-rollout.js';
 import { SigningKeys } from './constructs/signing-keys.js';
+import { dynamoDbEndpoint } from './endpoints.js';
 import { Storage } from './constructs/storage.js';
 import { UpstreamUserPool } from './constructs/user-pool.js';
-import { hasExternalUpstream, resolveSettings, type DeploymentSettings } from './settings.js';
+import { DEV_STAGE, hasExternalUpstream, resolveSettings, type DeploymentSettings } from './settings.js';
 
 /**
  * Every setting of `DeploymentSettings` can be given here (or as CDK context). Users log in at
@@ -46,12 +54,21 @@ export class McpOAuthStack extends Stack {
   readonly alarms: Alarms;
   /** Absent when `monthlyBudgetUsd` is 0. */
   readonly budget?: CostBudget;
+  /** CloudFront, WAF and the origin secret; only with `cloudFrontWaf`. */
+  readonly edge?: Edge;
+  /** Only when `canaryIntervalMinutes` is above 0. */
+  readonly canary?: McpCanary;
+  /** Aliases and CodeDeploy; only with `safeRollouts`. */
+  readonly rollout?: SafeRollout;
+  readonly dashboard: Dashboard;
+  /** The issuer: the API's, CloudFront's, or the custom domain's origin. */
+  readonly issuer: string;
 
   constructor(scope: Construct, id: string, props: McpOAuthStackProps = {}) {
     super(scope, id, props);
     const settings = (this.settings = resolveSettings(props, this.node));
     // Deleting a stage other than dev takes a deliberate step (turning this off) first.
-    if (props.terminationProtection === undefined) this.terminationProtection = settings.stage !== 'dev';
+    if (props.terminationProtection === undefined) this.terminationProtection = settings.stage !== DEV_STAGE;
     for (const [key, value] of Object.entries({
       project: settings.project,
       stage: settings.stage,
@@ -98,23 +115,34 @@ export class McpOAuthStack extends Stack {
       removalPolicy,
     });
 
+    // With safe rollouts the routes call the `live` aliases, which CodeDeploy moves.
+    if (settings.safeRollouts) {
+      this.rollout = new SafeRollout(this, 'SafeRollout', {
+        functions: { oauth: this.oauth.fn, mcp: this.mcp.fn },
+      });
+    }
+    const customDomain =
+      settings.customDomainName && settings.customDomainCertificateArn
+        ? { domainName: settings.customDomainName, certificateArn: settings.customDomainCertificateArn }
+        : undefined;
     this.api = new Api(this, 'Api', {
-      functions: { oauth: this.oauth.fn, mcp: this.mcp.fn },
+      functions: this.rollout?.aliases ?? { oauth: this.oauth.fn, mcp: this.mcp.fn },
       rateLimit: settings.throttleRateLimit,
       burstLimit: settings.throttleBurstLimit,
       registrationRateLimit: settings.registrationRateLimit,
       logRetentionDays: settings.logRetentionDays,
       logRemovalPolicy: removalPolicy,
-      ...(settings.customDomainName && settings.customDomainCertificateArn
-        ? {
-            customDomain: {
-              domainName: settings.customDomainName,
-              certificateArn: settings.customDomainCertificateArn,
-            },
-          }
-        : {}),
+      // With CloudFront in front, the custom domain is the distribution's.
+      ...(customDomain && !settings.cloudFrontWaf ? { customDomain } : {}),
     });
-    const issuer = this.api.url;
+    if (settings.cloudFrontWaf) {
+      this.edge = new Edge(this, 'Edge', {
+        originDomainName: this.api.executeApiDomain,
+        originSecretRevision: settings.originSecretRevision,
+        ...(customDomain ? { customDomain } : {}),
+      });
+    }
+    const issuer = (this.issuer = this.edge?.url ?? this.api.url);
     const callbackUrl = `${issuer}/callback`;
 
     // The app client's callback URL needs the API's URL, and the oauth function's environment
@@ -133,6 +161,7 @@ export class McpOAuthStack extends Stack {
         scopes: settings.upstreamScopes,
         removalPolicy,
         ...(settings.cognitoDomainPrefix ? { domainPrefix: settings.cognitoDomainPrefix } : {}),
+        ...(settings.cognitoMachineClient ? { machineClient: true } : {}),
         ...breakGlass,
       });
       upstream = {
@@ -173,10 +202,15 @@ export class McpOAuthStack extends Stack {
       ...shared,
       PUBLIC_KEYS_PARAMETER_NAME: this.signingKeys.publicKeys.parameterName,
       SSM_ENDPOINT: this.signingKeys.ssmEndpoint,
+      // The revocation list, read with BatchGetItem on its own keys only.
+      TABLE_NAME: this.storage.table.tableName,
+      DYNAMODB_ENDPOINT: dynamoDbEndpoint(this, { fips: settings.fipsEndpoints }),
+      REVOCATION_REFRESH_SECONDS: String(settings.revocationRefreshSeconds),
+      REVOCATION_MAX_AGE_SECONDS: String(settings.revocationMaxAgeSeconds),
       // The verifier refuses tokens of this server that claim to live longer than this.
       ACCESS_TOKEN_TTL_SECONDS: String(settings.accessTokenTtlSeconds),
       RESOURCE_NAME: settings.resourceName,
-      ...(settings.trustedIssuers.length ? { TRUSTED_ISSUERS: JSON.stringify(settings.trustedIssuers) } : {}),
+      ...this.trustedIssuersEnvironment(settings),
     })) {
       this.mcp.fn.addEnvironment(name, value);
     }
@@ -200,6 +234,8 @@ export class McpOAuthStack extends Stack {
       });
     }
     this.signingKeys.grantReadPublicKeys(this.mcp.fn);
+    this.storage.grantRevocationListRead(this.mcp.fn);
+    if (this.edge) this.requireOriginSecret(this.edge);
 
     this.alarms = new Alarms(this, 'Alarms', {
       functions: { oauth: this.oauth.fn, mcp: this.mcp.fn, 'rotate-keys': this.signingKeys.rotation.fn },
@@ -207,6 +243,9 @@ export class McpOAuthStack extends Stack {
       accessLogs: this.api.accessLogs,
       mcpLatencyP99AlarmMs: settings.mcpLatencyP99AlarmMs,
       ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),
+      ...(settings.alarmTopicArn
+        ? { extraTopic: sns.Topic.fromTopicArn(this, 'ExistingAlarmTopic', settings.alarmTopicArn) }
+        : {}),
     });
     this.alarms.alertOnEvents('SigningKeyRotationFailed', {
       description:
@@ -222,8 +261,37 @@ export class McpOAuthStack extends Stack {
       this.budget = new CostBudget(this, 'CostBudget', {
         monthlyLimitUsd: settings.monthlyBudgetUsd,
         topic: this.alarms.topic,
+        ...(this.alarms.extraTopic ? { extraTopic: this.alarms.extraTopic } : {}),
       });
     }
+    if (settings.canaryIntervalMinutes > 0) {
+      this.canary = new McpCanary(this, 'Canary', {
+        issuer,
+        intervalMinutes: settings.canaryIntervalMinutes,
+        // With machine registration closed no canary client can exist; the canary then checks less.
+        requireClient: settings.registrationPolicy !== 'closed',
+        artifactRetentionDays: settings.logRetentionDays,
+        ...breakGlass,
+      });
+      this.alarms.alarmOnCanary(this.canary.canary, settings.canaryIntervalMinutes);
+    }
+    if (this.rollout) {
+      // A new version that errs, or makes the API fail or /mcp slow, is rolled back.
+      const { byName } = this.alarms;
+      this.rollout.rollBackOn('oauth', [byName['oauth-errors']!, byName['api-5xx-rate']!]);
+      this.rollout.rollBackOn('mcp', [
+        byName['mcp-errors']!,
+        byName['api-5xx-rate']!,
+        byName['mcp-latency-p99']!,
+      ]);
+    }
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      httpApi: this.api.httpApi,
+      functions: { oauth: this.oauth.fn, mcp: this.mcp.fn, 'rotate-keys': this.signingKeys.rotation.fn },
+      alarms: this.alarms.alarms,
+      mcpLatency: this.alarms.mcpLatency,
+      ...(this.canary ? { canary: this.canary.canary } : {}),
+    });
 
     new CfnOutput(this, 'McpUrl', { value: `${issuer}/mcp`, description: 'Point MCP clients here' });
     new CfnOutput(this, 'Issuer', { value: issuer, description: 'OAuth issuer (bare origin)' });
@@ -265,12 +333,91 @@ export class McpOAuthStack extends Stack {
           ' Name=email_verified,Value=true --desired-delivery-mediums EMAIL',
         description: 'Creates a user, who gets a temporary password by email (replace you@example.com twice)',
       });
+      if (this.userPool.machineClient) this.machineClientOutputs(this.userPool);
     }
     if (this.api.domainName) {
-      new CfnOutput(this, 'CustomDomainTarget', {
-        value: this.api.domainName.regionalDomainName,
-        description: `Point a CNAME (or alias) record for ${settings.customDomainName} here`,
+      this.customDomainOutputs(
+        this.api.domainName.regionalDomainName,
+        this.api.domainName.regionalHostedZoneId,
+      );
+    }
+    if (this.edge) {
+      if (customDomain) {
+        this.customDomainOutputs(this.edge.distribution.distributionDomainName, CLOUDFRONT_HOSTED_ZONE_ID);
+      }
+      new CfnOutput(this, 'DistributionId', { value: this.edge.distribution.distributionId });
+      new CfnOutput(this, 'WebAclArn', { value: this.edge.webAcl.attrArn });
+      new CfnOutput(this, 'OriginSecretArn', { value: this.edge.originSecret.secretArn });
+    }
+    if (this.canary) {
+      new CfnOutput(this, 'CanaryName', { value: this.canary.canary.canaryName });
+      new CfnOutput(this, 'CanaryClientSecretArn', {
+        value: this.canary.clientSecret.secretArn,
+        description:
+          'Where the canary client goes: {"client_id","client_secret"} (scripts/deploy.sh puts it there)',
       });
     }
+    new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName });
+  }
+
+  /** The DNS record a custom domain needs: an alias (or CNAME) to `target` in zone `hostedZoneId`. */
+  private customDomainOutputs(target: string, hostedZoneId: string): void {
+    new CfnOutput(this, 'CustomDomainTarget', {
+      value: target,
+      description: `Point an alias record (or a CNAME) for ${this.settings.customDomainName} here`,
+    });
+    new CfnOutput(this, 'CustomDomainHostedZoneId', {
+      value: hostedZoneId,
+      description: 'The hosted zone id of CustomDomainTarget, for a Route 53 alias record',
+    });
+  }
+
+  /**
+   * Behind CloudFront both HTTP functions read the origin secret (at start, then every 5 minutes)
+   * and answer 403 to a request without it. The mcp function reads it with its own signed call,
+   * at the endpoint the stack gives it.
+   */
+  private requireOriginSecret(edge: Edge): void {
+    for (const fn of [this.oauth, this.mcp]) {
+      fn.fn.addEnvironment('ORIGIN_SECRET_ARN', edge.originSecret.secretArn);
+      edge.grantReadOriginSecret(fn.role);
+    }
+    this.mcp.fn.addEnvironment('SECRETS_MANAGER_ENDPOINT', Edge.secretsManagerEndpoint());
+  }
+
+  /**
+   * `TRUSTED_ISSUERS` for the mcp function: the `trustedIssuers` setting, and the stack's own user
+   * pool with `cognitoMachineClient`, whose issuer and client id are known only at deploy time.
+   */
+  private trustedIssuersEnvironment(settings: DeploymentSettings): Record<string, string> {
+    const own = this.userPool?.machineTrustedIssuer();
+    const issuers = [...settings.trustedIssuers, ...(own ? [own] : [])];
+    if (issuers.length === 0) return {};
+    return { TRUSTED_ISSUERS: own ? this.toJsonString(issuers) : JSON.stringify(issuers) };
+  }
+
+  /** With `cognitoMachineClient`: how to get a client-credentials token from the user pool. */
+  private machineClientOutputs(pool: UpstreamUserPool): void {
+    const clientId = pool.machineClient!.userPoolClientId;
+    new CfnOutput(this, 'MachineClientId', {
+      value: clientId,
+      description: 'The Cognito app client for the client credentials grant, whose tokens /mcp accepts',
+    });
+    new CfnOutput(this, 'MachineTokenEndpoint', {
+      value: pool.tokenEndpoint,
+      description: `Cognito token endpoint; ask for the scope ${pool.machineScope}`,
+    });
+    new CfnOutput(this, 'MachineClientSecretCommand', {
+      value:
+        `aws cognito-idp describe-user-pool-client --region ${Aws.REGION} --user-pool-id ${pool.userPool.userPoolId}` +
+        ` --client-id ${clientId} --query UserPoolClient.ClientSecret --output text`,
+      description: 'Prints the machine client secret: export MACHINE_CLIENT_SECRET=$(<this command>)',
+    });
+    new CfnOutput(this, 'MachineTokenCommand', {
+      value:
+        `curl -s -u "${clientId}:$MACHINE_CLIENT_SECRET" -d 'grant_type=client_credentials&scope=${pool.machineScope}'` +
+        ` ${pool.tokenEndpoint}`,
+      description: 'Gets an access token for /mcp (the JSON answer has access_token, valid one hour)',
+    });
   }
 }

@@ -4,8 +4,14 @@
  * default. Props win over context. Invalid values fail synthesis with a message naming the key.
  */
 import type { Node } from 'constructs';
-import { parseTrustedIssuers, type TrustedIssuer } from '../lambda/mcp/trusted-issuers.js';
-import { DEFAULT_SCOPES, type RegistrationPolicy } from '../lambda/shared/config.js';
+import { checkMappedScopes, parseTrustedIssuers, type TrustedIssuer } from '../lambda/mcp/trusted-issuers.js';
+import { DEFAULT_SCOPES } from '../lambda/shared/config.js';
+import {
+  brokenSettingRule,
+  INTEGER_SETTINGS,
+  REGISTRATION_POLICIES,
+  type RegistrationPolicy,
+} from '../lambda/shared/function-settings.js';
 
 export type { TrustedIssuer };
 
@@ -39,6 +45,13 @@ export interface DeploymentSettings {
   /** An interactive client unused this long expires. */
   readonly clientIdleTtlSeconds: number;
   /**
+   * How often `/mcp` re-reads the revocation list: how late a revoked token normally stops
+   * working there. At most `revocationMaxAgeSeconds`.
+   */
+  readonly revocationRefreshSeconds: number;
+  /** The bound on how late a revocation takes effect at `/mcp`, even when the list cannot be read. */
+  readonly revocationMaxAgeSeconds: number;
+  /**
    * The upstream OpenID provider users log in with, instead of the Cognito user pool the stack
    * creates: its issuer (`https://...`, exactly as its `iss` claim reads). Needs
    * `upstreamClientId` and `upstreamClientSecretArn`.
@@ -59,11 +72,21 @@ export interface DeploymentSettings {
    * id (see `lib/constructs/user-pool.ts`). Only with the Cognito user pool the stack creates.
    */
   readonly cognitoDomainPrefix?: string;
+  /**
+   * Adds to the stack's Cognito user pool a resource server and an app client for the
+   * client credentials grant (machine-to-machine), and trusts that client's access tokens on
+   * `/mcp` (their scope `mcp/tools` grants `mcp:tools`). Cognito bills M2M app clients monthly
+   * and each token it issues. Only with the Cognito user pool the stack creates.
+   */
+  readonly cognitoMachineClient: boolean;
   /** Browser origins allowed to call the API (MCP Inspector, web clients). */
   readonly allowedOrigins: readonly string[];
   /** Every scope the server knows. */
   readonly scopes: readonly string[];
-  /** External issuers `/mcp` accepts tokens from. */
+  /**
+   * External issuers `/mcp` accepts tokens from, each with the rules its tokens must meet and
+   * how its scopes map to this server's (`scopeMap`).
+   */
   readonly trustedIssuers: readonly TrustedIssuer[];
   /** Custom domain (e.g. `mcp.example.com`); the issuer follows it. Needs `customDomainCertificateArn`. */
   readonly customDomainName?: string;
@@ -129,24 +152,58 @@ export interface DeploymentSettings {
    * regions that have one; elsewhere the standard endpoint. See doc/operations.md.
    */
   readonly fipsEndpoints: boolean;
+
+  // Production options (issue 11): the edge, the canary, where alarms go, rollouts.
+
+  /**
+   * Put a CloudFront distribution with an AWS WAF web ACL in front of the API: the issuer becomes
+   * the distribution's domain (or `customDomainName`), and the functions answer 403 to requests
+   * that lack the origin secret CloudFront adds, so the API cannot be reached around the WAF. The
+   * web ACL must live in us-east-1, so the stack must too (doc/architecture.md).
+   */
+  readonly cloudFrontWaf: boolean;
+  /**
+   * Part of the distribution's comment: raising it makes CloudFormation update the distribution,
+   * and so read the origin secret's current value again (the rotation in doc/operations.md).
+   */
+  readonly originSecretRevision: number;
+  /**
+   * Minutes between runs of the synthetic canary (metadata, token, `tools/call`). `0` creates no
+   * canary, which only the `dev` stage may do; unset, 15, or 0 for the `dev` stage.
+   */
+  readonly canaryIntervalMinutes: number;
+  /**
+   * An existing SNS topic (its ARN, in the stack's account and region) that receives every alarm,
+   * event and budget notification too, besides the stack's own topic. Its policy must let
+   * CloudWatch, EventBridge and AWS Budgets publish (doc/operations.md).
+   */
+  readonly alarmTopicArn?: string;
+  /**
+   * Lambda aliases (`live`) for the oauth and mcp functions, shifted by CodeDeploy 10 % for
+   * 5 minutes and rolled back when an alarm fires. The API routes then call the aliases.
+   */
+  readonly safeRollouts: boolean;
 }
 
 const HOUR = 3600;
 const DAY = 24 * HOUR;
 
 export const DEFAULT_SETTINGS: DeploymentSettings = {
-  accessTokenTtlSeconds: 3600,
+  accessTokenTtlSeconds: INTEGER_SETTINGS.accessTokenTtlSeconds.default,
   registrationPolicy: 'token',
   interactiveRegistrationPolicy: 'open',
-  refreshTokenReuseGraceSeconds: 60,
-  refreshTokenIdleTtlSeconds: 30 * DAY,
-  refreshTokenAbsoluteTtlSeconds: 90 * DAY,
-  clientLoginDeadlineSeconds: DAY,
-  clientIdleTtlSeconds: 90 * DAY,
+  refreshTokenReuseGraceSeconds: INTEGER_SETTINGS.refreshTokenReuseGraceSeconds.default,
+  refreshTokenIdleTtlSeconds: INTEGER_SETTINGS.refreshTokenIdleTtlSeconds.default,
+  refreshTokenAbsoluteTtlSeconds: INTEGER_SETTINGS.refreshTokenAbsoluteTtlSeconds.default,
+  clientLoginDeadlineSeconds: INTEGER_SETTINGS.clientLoginDeadlineSeconds.default,
+  clientIdleTtlSeconds: INTEGER_SETTINGS.clientIdleTtlSeconds.default,
+  revocationRefreshSeconds: INTEGER_SETTINGS.revocationRefreshSeconds.default,
+  revocationMaxAgeSeconds: INTEGER_SETTINGS.revocationMaxAgeSeconds.default,
   upstreamScopes: ['openid', 'email', 'profile'],
   allowedOrigins: [],
   scopes: DEFAULT_SCOPES,
   trustedIssuers: [],
+  cognitoMachineClient: false,
   removalPolicy: 'retain',
   signingKeyRotationDays: 30,
   mcpMemorySize: 1024,
@@ -160,6 +217,10 @@ export const DEFAULT_SETTINGS: DeploymentSettings = {
   resourceName: 'MCP server',
   tracing: false,
   fipsEndpoints: false,
+  cloudFrontWaf: false,
+  originSecretRevision: 1,
+  canaryIntervalMinutes: 15,
+  safeRollouts: false,
   monthlyBudgetUsd: 10,
   project: 'mcp-oauth',
   stage: 'dev',
@@ -200,6 +261,10 @@ const integer =
     }
     return n;
   };
+
+/** A setting the functions read too: its range is theirs (`lambda/shared/function-settings.ts`). */
+const integerSetting = (key: keyof typeof INTEGER_SETTINGS): Parser<number> =>
+  integer(INTEGER_SETTINGS[key].min, INTEGER_SETTINGS[key].max);
 
 const oneOf =
   <T extends string>(...allowed: T[]): Parser<T> =>
@@ -263,7 +328,9 @@ const scopes: Parser<string[]> = (value, key) => {
 /**
  * External issuers, as the mcp function reads them (`TRUSTED_ISSUERS`, parsed by its own
  * `parseTrustedIssuers`, so a setting that would stop the function from starting fails synth
- * instead). `audience` (one string) is accepted as a shorthand for `audiences`.
+ * instead; `resolveSettings` then checks the scopes a `scopeMap` grants against `scopes` with
+ * the function's `checkMappedScopes`). `audience` (one string) is accepted as a shorthand for
+ * `audiences`.
  */
 const trustedIssuers: Parser<TrustedIssuer[]> = (value, key) => {
   let items: unknown = value;
@@ -272,7 +339,7 @@ const trustedIssuers: Parser<TrustedIssuer[]> = (value, key) => {
       items = JSON.parse(value);
     } catch {
       throw new SettingsError(
-        `"${key}" must be a JSON array of {issuer, audiences?, clientIds?, requiredScopes?}`,
+        `"${key}" must be a JSON array of {issuer, clientIds?, audiences?, scopeMap?, requiredScopes?}`,
       );
     }
   }
@@ -285,7 +352,7 @@ const trustedIssuers: Parser<TrustedIssuer[]> = (value, key) => {
   try {
     return parseTrustedIssuers(JSON.stringify(normalized));
   } catch (error) {
-    throw new SettingsError(`"${key}": ${(error as Error).message.replace(/^TRUSTED_ISSUERS/, key)}`);
+    throw new SettingsError(`"${key}": ${(error as Error).message.replaceAll('TRUSTED_ISSUERS', key)}`);
   }
 };
 
@@ -329,6 +396,17 @@ const upstreamScopes: Parser<string[]> = (value, key) => {
   if (!parsed.includes('openid')) throw new SettingsError(`"${key}" must include "openid"`);
   return parsed;
 };
+
+/**
+ * What `cognitoMachineClient` adds to the stack's user pool: a resource server `mcp` with the
+ * scope `tools`, which Cognito writes into access tokens as `mcp/tools`, and the scopes that
+ * grants on `/mcp`.
+ */
+export const COGNITO_MACHINE_SCOPE = {
+  resourceServer: 'mcp',
+  scope: 'tools',
+  grants: ['mcp:tools'],
+} as const;
 
 /** Cognito refuses a prefix domain that contains one of these. */
 export const COGNITO_RESERVED_WORDS = ['aws', 'amazon', 'cognito'];
@@ -401,20 +479,34 @@ const retention: Parser<number> = (value, key) => {
   return n;
 };
 
+/** An SNS topic ARN, as `aws sns list-topics` prints it. */
+const topicArn: Parser<string> = (value, key) => {
+  const s = text(value, key);
+  if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(s)) {
+    throw new SettingsError(
+      `"${key}" must be the ARN of an SNS topic (arn:aws:sns:<region>:<account>:<name>), got ${JSON.stringify(s)}`,
+    );
+  }
+  return s;
+};
+
 const PARSERS: { [K in keyof DeploymentSettings]-?: Parser<NonNullable<DeploymentSettings[K]>> } = {
-  accessTokenTtlSeconds: integer(60, 86_400),
-  registrationPolicy: oneOf('open', 'token', 'closed'),
-  interactiveRegistrationPolicy: oneOf('open', 'token', 'closed'),
-  refreshTokenReuseGraceSeconds: integer(0, 600),
-  refreshTokenIdleTtlSeconds: integer(HOUR, 365 * DAY),
-  refreshTokenAbsoluteTtlSeconds: integer(HOUR, 365 * DAY),
-  clientLoginDeadlineSeconds: integer(600, 30 * DAY),
-  clientIdleTtlSeconds: integer(DAY, 365 * DAY),
+  accessTokenTtlSeconds: integerSetting('accessTokenTtlSeconds'),
+  registrationPolicy: oneOf(...REGISTRATION_POLICIES),
+  interactiveRegistrationPolicy: oneOf(...REGISTRATION_POLICIES),
+  refreshTokenReuseGraceSeconds: integerSetting('refreshTokenReuseGraceSeconds'),
+  refreshTokenIdleTtlSeconds: integerSetting('refreshTokenIdleTtlSeconds'),
+  refreshTokenAbsoluteTtlSeconds: integerSetting('refreshTokenAbsoluteTtlSeconds'),
+  clientLoginDeadlineSeconds: integerSetting('clientLoginDeadlineSeconds'),
+  clientIdleTtlSeconds: integerSetting('clientIdleTtlSeconds'),
+  revocationRefreshSeconds: integerSetting('revocationRefreshSeconds'),
+  revocationMaxAgeSeconds: integerSetting('revocationMaxAgeSeconds'),
   upstreamIssuer: issuerUrl,
   upstreamClientId: text,
   upstreamClientSecretArn: secretArn,
   upstreamScopes,
   cognitoDomainPrefix,
+  cognitoMachineClient: bool,
   allowedOrigins: origins,
   scopes,
   trustedIssuers,
@@ -451,6 +543,12 @@ const PARSERS: { [K in keyof DeploymentSettings]-?: Parser<NonNullable<Deploymen
   resourceName: text,
   tracing: bool,
   fipsEndpoints: bool,
+  cloudFrontWaf: bool,
+  originSecretRevision: integer(1, 1_000_000),
+  // CloudWatch Synthetics schedules: rate(1 minute) to rate(1 hour).
+  canaryIntervalMinutes: integer(0, 60),
+  alarmTopicArn: topicArn,
+  safeRollouts: bool,
 };
 
 /** The settings keys, which are also the CDK context keys. */
@@ -460,12 +558,26 @@ export const SETTING_KEYS = Object.keys(PARSERS) as (keyof DeploymentSettings)[]
  * Resolves every setting from props, then CDK context, then the default, and checks the
  * settings that depend on each other.
  */
+/** Whether a setting was given as a prop or in the CDK context. */
+function isGiven(props: Partial<DeploymentSettings>, node: Node | undefined, key: keyof DeploymentSettings) {
+  const given = props[key] ?? node?.tryGetContext(key);
+  return given !== undefined && given !== null;
+}
+
 export function resolveSettings(props: Partial<DeploymentSettings>, node?: Node): DeploymentSettings {
   const resolved: Record<string, unknown> = {};
   for (const key of SETTING_KEYS) {
     const given = props[key] ?? node?.tryGetContext(key);
     resolved[key] =
       given === undefined || given === null ? DEFAULT_SETTINGS[key] : PARSERS[key](given as never, key);
+  }
+  // The canary is what watches a stage nobody looks at; a dev stack runs without one unless asked,
+  // so that an idle development deployment costs about a dollar a month (doc/operations.md).
+  if (
+    isGiven(props, node, 'canaryIntervalMinutes') === false &&
+    (resolved as { stage: string }).stage === DEV_STAGE
+  ) {
+    resolved.canaryIntervalMinutes = 0;
   }
   const settings = resolved as unknown as DeploymentSettings;
 
@@ -476,10 +588,14 @@ export function resolveSettings(props: Partial<DeploymentSettings>, node?: Node)
   if (settings.throttleBurstLimit < settings.throttleRateLimit) {
     throw new SettingsError('"throttleBurstLimit" must be at least "throttleRateLimit"');
   }
-  if (settings.refreshTokenAbsoluteTtlSeconds < settings.refreshTokenIdleTtlSeconds) {
-    throw new SettingsError('"refreshTokenAbsoluteTtlSeconds" must be at least "refreshTokenIdleTtlSeconds"');
-  }
+  const broken = brokenSettingRule(
+    { ...settings, maxBodyBytes: INTEGER_SETTINGS.maxBodyBytes.default },
+    (key) => `"${key}"`,
+  );
+  if (broken) throw new SettingsError(broken);
   checkUpstream(settings);
+  checkTrustedIssuers(settings);
+  checkProductionOptions(settings);
   return settings;
 }
 
@@ -531,6 +647,93 @@ function checkUpstream(settings: DeploymentSettings): void {
     throw new SettingsError(
       `"upstreamScopes" with the stack's Cognito user pool may only contain ${COGNITO_STANDARD_SCOPES.join(', ')}; ` +
         `got ${unsupported.map((s) => `"${s}"`).join(', ')}`,
+    );
+  }
+}
+
+/** The one stage that may run without a canary and without anyone receiving its alarms. */
+export const DEV_STAGE = 'dev';
+
+/** The region of an ACM certificate ARN (`arn:aws:acm:<region>:...`). */
+export function certificateRegion(certificateArn: string): string {
+  return certificateArn.split(':')[3]!;
+}
+
+/** The region CloudFront takes its certificates and web ACLs from. */
+export const CLOUDFRONT_REGION = 'us-east-1';
+
+/**
+ * A stage other than dev must be watched: a canary that runs, and someone who receives the
+ * alarms (an email address or an existing topic). A certificate for CloudFront must come from
+ * us-east-1, whatever the stack's region.
+ */
+function checkProductionOptions(settings: DeploymentSettings): void {
+  if (settings.stage !== DEV_STAGE) {
+    if (settings.canaryIntervalMinutes === 0) {
+      throw new SettingsError(
+        `"canaryIntervalMinutes" 0 (no canary) is allowed only for the ${DEV_STAGE} stage; ` +
+          `stage "${settings.stage}" needs a canary (1 to 60 minutes)`,
+      );
+    }
+    if (!settings.alarmEmail && !settings.alarmTopicArn) {
+      throw new SettingsError(
+        `stage "${settings.stage}" needs someone to receive its alarms: set "alarmEmail" or "alarmTopicArn" ` +
+          `(only the ${DEV_STAGE} stage may run without)`,
+      );
+    }
+  }
+  if (settings.cloudFrontWaf && settings.customDomainCertificateArn) {
+    const region = certificateRegion(settings.customDomainCertificateArn);
+    if (region !== CLOUDFRONT_REGION) {
+      throw new SettingsError(
+        `"customDomainCertificateArn" is in ${region}, but with "cloudFrontWaf" the certificate is CloudFront's, ` +
+          `which must be in ${CLOUDFRONT_REGION}: request or import it there`,
+      );
+    }
+  }
+}
+
+/**
+ * Parses settings given as one object (a stage file, `lib/stages.ts`) with the same parsers as
+ * props and context: an unknown key is refused rather than ignored, so a misspelt setting cannot
+ * silently fall back to its default.
+ */
+export function parseSettings(values: Record<string, unknown>, source: string): Partial<DeploymentSettings> {
+  const parsed: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (!(SETTING_KEYS as string[]).includes(key)) {
+      throw new SettingsError(`${source}: "${key}" is not a setting (see the Settings table in README.md)`);
+    }
+    try {
+      parsed[key] = PARSERS[key as keyof DeploymentSettings](value as never, key);
+    } catch (error) {
+      throw new SettingsError(`${source}: ${(error as Error).message}`);
+    }
+  }
+  return parsed as Partial<DeploymentSettings>;
+}
+
+/**
+ * The scopes a trusted issuer's `scopeMap` grants, and the one `cognitoMachineClient` grants,
+ * must be scopes this server knows (`scopes`): a typo would accept the tokens and then refuse
+ * every call with `insufficient_scope`.
+ */
+function checkTrustedIssuers(settings: DeploymentSettings): void {
+  try {
+    checkMappedScopes(settings.trustedIssuers, settings.scopes, 'trustedIssuers');
+  } catch (error) {
+    throw new SettingsError(`"trustedIssuers": ${(error as Error).message}`);
+  }
+  if (!settings.cognitoMachineClient) return;
+  if (hasExternalUpstream(settings)) {
+    throw new SettingsError(
+      '"cognitoMachineClient" applies only to the Cognito user pool the stack creates, not with "upstreamIssuer"',
+    );
+  }
+  const missing = COGNITO_MACHINE_SCOPE.grants.filter((scope) => !settings.scopes.includes(scope));
+  if (missing.length) {
+    throw new SettingsError(
+      `"cognitoMachineClient" grants ${missing.map((s) => `"${s}"`).join(', ')}, which "scopes" does not list`,
     );
   }
 }

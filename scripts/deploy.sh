@@ -1,26 +1,80 @@
 #!/usr/bin/env bash
-# Deploys the stack to the account and region of the current AWS credentials, bootstrapping the
-# CDK first if this account/region has never been bootstrapped. Safe to run again: every step is
-# idempotent. Extra arguments go to `cdk deploy` (for example `-c registrationPolicy=open`).
-#   npm run deploy
-#   npm run deploy -- -c alarmEmail=ops@example.com
-#   SMOKE_TEST=1 npm run deploy        # also runs scripts/test-api.sh against the deployment
+# Deploys the stack, bootstrapping the CDK first if the account/region has never been
+# bootstrapped. Shows `cdk diff` first, and asks for the stack name to be typed before any change
+# that would replace or remove a stateful resource (the table, a secret, the user pool, the
+# public key parameter; scripts/stateful-changes.ts). Safe to run again: every step is idempotent.
+#   npm run deploy                                   # the credentials' account and region, stack McpOAuth
+#   npm run deploy -- --stage prod                   # stages/prod.json: its account, region, stack, settings
+#   npm run deploy -- -c alarmEmail=ops@example.com  # other arguments go to cdk (context, flags)
+#   npm run deploy -- -c stackName=foo               # a second stack in the same account
+#   SMOKE_TEST=1 npm run deploy                      # also runs scripts/test-api.sh against the deployment
+#   CONFIRM_STATEFUL_CHANGES=<stack name> npm run deploy ...   # the typed confirmation, for CI
+# `--require-approval never` only for the dev stage; other stages keep cdk's default (it asks
+# before widening IAM permissions or security groups).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-STACK="${STACK_NAME:-McpOAuth}"
 export CDK_DISABLE_VERSION_CHECK=true
 cdk() { npx --no-install cdk "$@"; }
+
+# --stage <name> is ours; everything else goes to cdk. Context arguments also go to `cdk diff`.
+STAGE_FILE=""
+ARGS=()
+CONTEXT=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --stage) STAGE_FILE="${2:?--stage needs a name (a file stages/<name>.json)}"; shift 2 ;;
+    --stage=*) STAGE_FILE="${1#--stage=}"; shift ;;
+    -c | --context) ARGS+=("$1" "${2:?$1 needs key=value}"); CONTEXT+=("$1" "$2"); shift 2 ;;
+    --context=*) ARGS+=("$1"); CONTEXT+=("$1"); shift ;;
+    *) ARGS+=("$1"); shift ;;
+  esac
+done
+# The value of a -c key=value argument, if given.
+context_value() {
+  local key="$1" arg value=""
+  for arg in ${CONTEXT[@]+"${CONTEXT[@]}"}; do
+    case "$arg" in
+      "$key="*) value="${arg#"$key="}" ;;
+      --context="$key="*) value="${arg#--context="$key="}" ;;
+    esac
+  done
+  echo "$value"
+}
 
 command -v aws >/dev/null || { echo "The AWS CLI is required (https://aws.amazon.com/cli/)." >&2; exit 1; }
 ACCOUNT="$(aws sts get-caller-identity --query Account --output text)" || {
   echo "No working AWS credentials: run 'aws configure' or 'aws sso login' first." >&2
   exit 1
 }
-REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-$(aws configure get region || true)}}"
-[ -n "$REGION" ] || { echo "No region: set AWS_REGION (for example AWS_REGION=eu-west-1)." >&2; exit 1; }
+
+if [ -n "$STAGE_FILE" ]; then
+  # Fails with the settings error when the file is missing or invalid.
+  STAGE_INFO="$(npx --no-install tsx scripts/stage-info.ts "$STAGE_FILE")" || exit 1
+  eval "$STAGE_INFO"
+  [ "$ACCOUNT" = "$STAGE_ACCOUNT" ] || {
+    echo "stages/$STAGE_FILE.json deploys to account $STAGE_ACCOUNT, but these credentials are for $ACCOUNT." >&2
+    exit 1
+  }
+  REGION="$STAGE_REGION"
+  STACK="$STAGE_STACK"
+  STAGE="$STAGE_NAME"
+  ARGS=(-c "stageConfig=$STAGE_FILE" ${ARGS[@]+"${ARGS[@]}"})
+  CONTEXT=(-c "stageConfig=$STAGE_FILE" ${CONTEXT[@]+"${CONTEXT[@]}"})
+else
+  REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-$(aws configure get region || true)}}"
+  [ -n "$REGION" ] || { echo "No region: set AWS_REGION (for example AWS_REGION=eu-west-1)." >&2; exit 1; }
+  STACK="$(context_value stackName)"
+  if [ -z "$STACK" ]; then
+    STACK="${STACK_NAME:-McpOAuth}"
+    ARGS=(-c "stackName=$STACK" ${ARGS[@]+"${ARGS[@]}"})
+    CONTEXT=(-c "stackName=$STACK" ${CONTEXT[@]+"${CONTEXT[@]}"})
+  fi
+  STAGE="$(context_value stage)"
+  STAGE="${STAGE:-dev}"
+fi
 export AWS_REGION="$REGION" CDK_DEFAULT_ACCOUNT="$ACCOUNT" CDK_DEFAULT_REGION="$REGION"
-echo "Deploying stack $STACK to account $ACCOUNT in $REGION"
+echo "Deploying stack $STACK (stage $STAGE) to account $ACCOUNT in $REGION"
 
 if aws cloudformation describe-stacks --stack-name CDKToolkit --region "$REGION" >/dev/null 2>&1; then
   echo "CDK already bootstrapped in $ACCOUNT/$REGION"
@@ -30,8 +84,36 @@ else
 fi
 
 OUTPUTS="$(mktemp)"
-trap 'rm -f "$OUTPUTS"' EXIT
-cdk deploy "$STACK" -c stackName="$STACK" --require-approval never --outputs-file "$OUTPUTS" "$@"
+DIFF="$(mktemp)"
+trap 'rm -f "$OUTPUTS" "$DIFF"' EXIT
+
+# What the deployment would change; a replaced or removed table, secret, user pool or public key
+# parameter loses registered clients, keys (every token) or users, so it needs a typed yes.
+cdk diff "$STACK" "${CONTEXT[@]}" 2>&1 | tee "$DIFF" || true
+if ! CHANGES="$(npx --no-install tsx scripts/stateful-changes.ts <"$DIFF")"; then
+  [ -n "$CHANGES" ] || { echo "Could not read the diff (see above)." >&2; exit 1; }
+  cat >&2 <<WARN
+
+This deployment would replace or remove stateful resources of $STACK:
+$CHANGES
+A replaced table starts empty (registered clients and grants are lost), new signing keys make
+every issued token fail, a new user pool has no users. See doc/operations.md, "Stages, tags and
+what must never be replaced". To go ahead, type the stack name ($STACK):
+WARN
+  if [ -n "${CONFIRM_STATEFUL_CHANGES:-}" ]; then
+    ANSWER="$CONFIRM_STATEFUL_CHANGES"
+  elif [ -t 0 ]; then
+    read -r ANSWER
+  else
+    ANSWER=""
+  fi
+  [ "$ANSWER" = "$STACK" ] || { echo "Not confirmed; nothing deployed." >&2; exit 1; }
+fi
+
+APPROVAL=()
+[ "$STAGE" = dev ] && APPROVAL=(--require-approval never)
+# ${A[@]+"${A[@]}"}: an empty array under `set -u` in bash 3.2 (macOS).
+cdk deploy "$STACK" ${APPROVAL[@]+"${APPROVAL[@]}"} --outputs-file "$OUTPUTS" "${ARGS[@]}"
 
 output() { node -e "const o = require('$OUTPUTS')['$STACK'] ?? {}; process.stdout.write(o['$1'] ?? '')"; }
 ISSUER="$(output Issuer)"
@@ -44,7 +126,8 @@ echo "MCP URL:              $MCP_URL"
 echo "Issuer:               $ISSUER"
 echo "Registration:         $(output RegistrationEndpoint)"
 echo "Alarm topic:          $(output AlarmTopicArn)"
-[ -n "$DOMAIN_TARGET" ] && echo "DNS: point a CNAME for ${ISSUER#https://} at $DOMAIN_TARGET"
+[ -n "$DOMAIN_TARGET" ] &&
+  echo "DNS: point an alias record (or a CNAME) for ${ISSUER#https://} at $DOMAIN_TARGET (hosted zone $(output CustomDomainHostedZoneId))"
 
 # The first signing key is created by a rotation that starts when the stack is created; until it
 # completes (seconds) the functions answer 503. Wait for it rather than hand out a broken URL.
@@ -95,6 +178,31 @@ if [ -n "$TOKEN_SECRET" ]; then
   echo
   echo "Registration needs the initial access token (policy \"token\"). Read it with:"
   echo "  export INITIAL_ACCESS_TOKEN=\$(aws secretsmanager get-secret-value --secret-id $TOKEN_SECRET --region $REGION --query SecretString --output text)"
+fi
+
+# The canary's client: registered once, when its secret still holds only the `{}` it was created
+# with (one version; reading the value is denied to everyone but the canary). Needs the initial
+# access token with registration policy "token", nothing with "open"; "closed" allows none.
+CANARY_SECRET="$(output CanaryClientSecretArn)"
+if [ -n "$CANARY_SECRET" ] && [ "$code" = 200 ]; then
+  versions="$(aws secretsmanager list-secret-version-ids --secret-id "$CANARY_SECRET" --region "$REGION" \
+    --query 'length(Versions)' --output text || echo unknown)"
+  if [ "$versions" = 1 ]; then
+    echo
+    echo "Registering the canary's client (once)"
+    auth=()
+    [ -n "${INITIAL_ACCESS_TOKEN:-}" ] && auth=(-H "Authorization: Bearer $INITIAL_ACCESS_TOKEN")
+    REGISTRATION="$(curl -sS -f "$ISSUER/register" -H 'Content-Type: application/json' ${auth[@]+"${auth[@]}"} \
+      -d '{"client_name":"synthetic canary","grant_types":["client_credentials"]}')" || REGISTRATION=""
+    if [ -n "$REGISTRATION" ]; then
+      printf '%s' "$REGISTRATION" |
+        node -e 'const r = JSON.parse(require("fs").readFileSync(0, "utf8")); process.stdout.write(JSON.stringify({client_id: r.client_id, client_secret: r.client_secret}))' |
+        aws secretsmanager put-secret-value --secret-id "$CANARY_SECRET" --region "$REGION" --secret-string file:///dev/stdin >/dev/null &&
+        echo "The canary client is in $CANARY_SECRET; the canary's next run uses it."
+    else
+      echo "Registration failed (policy closed?); see \"Synthetic canary\" in doc/operations.md." >&2
+    fi
+  fi
 fi
 
 CREATE_USER="$(output CreateFirstUser)"

@@ -1,7 +1,8 @@
 /**
  * The alarms an operator needs and nothing more: any function error or throttle, the API's 5xx
- * rate, and the p99 latency of `POST /mcp`. All notify one SNS topic; an email subscription is
- * optional.
+ * rate, the p99 latency of `POST /mcp`, and the synthetic canary when there is one. All notify
+ * one SNS topic (and `alarmTopicArn`, an existing topic, when given); an email subscription is
+ * optional in the dev stage and required, or the existing topic, in every other.
  *
  * The `/mcp` latency comes from the API access log (a metric filter on `routeKey`), because
  * API Gateway's own per-route metrics cost money per route and per metric whether or not we
@@ -21,6 +22,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as synthetics from 'aws-cdk-lib/aws-synthetics';
 import { Construct } from 'constructs';
 
 export interface AlarmsProps {
@@ -31,6 +33,11 @@ export interface AlarmsProps {
   readonly accessLogs: logs.ILogGroup;
   readonly mcpLatencyP99AlarmMs: number;
   readonly alarmEmail?: string;
+  /**
+   * An existing topic (`alarmTopicArn`) notified of everything the stack's own topic is: alarms,
+   * EventBridge rules, and the budget (which reads `extraTopic` from here).
+   */
+  readonly extraTopic?: sns.ITopic;
 }
 
 /** The access log fields the latency metric filter reads (`ACCESS_LOG_FORMAT` in `api.ts` writes them). */
@@ -43,11 +50,15 @@ export const SERVER_ERROR_RATE_THRESHOLD = 0.05;
 
 export class Alarms extends Construct {
   readonly topic: sns.Topic;
+  readonly extraTopic?: sns.ITopic;
   readonly alarms: cloudwatch.Alarm[] = [];
+  /** Each alarm by its name without the stack prefix (`mcp-errors`, `api-5xx-rate`, ...). */
+  readonly byName: Record<string, cloudwatch.Alarm> = {};
   readonly mcpLatency: cloudwatch.IMetric;
 
   constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
+    if (props.extraTopic) this.extraTopic = props.extraTopic;
     this.topic = new sns.Topic(this, 'Topic', { displayName: 'MCP server alarms', enforceSSL: true });
     // The SSL-only policy replaces the topic's default policy, so say who may publish.
     this.topic.addToResourcePolicy(
@@ -141,7 +152,30 @@ export class Alarms extends Construct {
     // account the right to publish here.
     const topic = this.topic;
     rule.addTarget({ bind: () => ({ arn: topic.topicArn, input: options.message, targetResource: topic }) });
+    // The existing topic's policy is its owner's: it must let events.amazonaws.com publish.
+    const extra = this.extraTopic;
+    if (extra) rule.addTarget({ bind: () => ({ arn: extra.topicArn, input: options.message }) });
     return rule;
+  }
+
+  /**
+   * Alarms when the canary fails a run, and when it stops reporting: a canary that does not run
+   * checks nothing, so missing data breaches. The period spans two runs, so one late run is not an
+   * absence, and the lowest `SuccessPercent` in it is what counts.
+   */
+  alarmOnCanary(canary: synthetics.Canary, intervalMinutes: number): cloudwatch.Alarm {
+    return this.add('canary', {
+      metric: canary.metricSuccessPercent({
+        period: Duration.minutes(2 * intervalMinutes),
+        statistic: 'Minimum',
+      }),
+      threshold: 100,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      description:
+        `The synthetic canary failed a run (metadata, token or tools/call), or has not reported for ` +
+        `${2 * intervalMinutes} minutes. See "Synthetic canary" in doc/operations.md.`,
+    });
   }
 
   private add(
@@ -152,8 +186,9 @@ export class Alarms extends Construct {
       description: string;
       evaluationPeriods?: number;
       comparisonOperator?: cloudwatch.ComparisonOperator;
+      treatMissingData?: cloudwatch.TreatMissingData;
     },
-  ): void {
+  ): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this, name, {
       alarmName: `${Stack.of(this).stackName}-${name}`,
       metric: options.metric,
@@ -161,12 +196,17 @@ export class Alarms extends Construct {
       evaluationPeriods: options.evaluationPeriods ?? 1,
       comparisonOperator:
         options.comparisonOperator ?? cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      // No traffic is not a failure.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      // No traffic is not a failure (the canary's alarm is the exception).
+      treatMissingData: options.treatMissingData ?? cloudwatch.TreatMissingData.NOT_BREACHING,
       alarmDescription: options.description,
     });
-    alarm.addAlarmAction(new actions.SnsAction(this.topic));
-    alarm.addOkAction(new actions.SnsAction(this.topic));
+    for (const topic of [this.topic, this.extraTopic]) {
+      if (!topic) continue;
+      alarm.addAlarmAction(new actions.SnsAction(topic));
+      alarm.addOkAction(new actions.SnsAction(topic));
+    }
     this.alarms.push(alarm);
+    this.byName[name] = alarm;
+    return alarm;
   }
 }

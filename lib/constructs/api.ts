@@ -16,8 +16,11 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ROUTES, type FunctionName } from '../../lambda/shared/routes.js';
+import { requireStackRegion } from '../region-checks.js';
+import { certificateRegion } from '../settings.js';
 
 export interface ApiProps {
+  /** What each route calls: the function, or its `live` alias with `safeRollouts`. */
   readonly functions: Record<FunctionName, lambda.IFunction>;
   /**
    * The stage's default route throttle, which API Gateway applies to each route separately: the
@@ -30,6 +33,11 @@ export interface ApiProps {
   readonly registrationRateLimit: number;
   readonly logRetentionDays: number;
   readonly logRemovalPolicy: RemovalPolicy;
+  /**
+   * A regional custom domain: its certificate must be in the stack's region (checked at synth
+   * when the region is known, else by a CloudFormation rule). Not with CloudFront in front, which
+   * takes the domain itself.
+   */
   readonly customDomain?: { readonly domainName: string; readonly certificateArn: string };
 }
 
@@ -71,13 +79,23 @@ export class Api extends Construct {
   readonly stage: apigw.HttpStage;
   readonly accessLogs: logs.LogGroup;
   readonly domainName?: apigw.DomainName;
-  /** The issuer and base URL: `https://<api-id>.execute-api.<region>.<suffix>` or `https://<custom domain>`. */
+  /** The API's base URL: `https://<api-id>.execute-api.<region>.<suffix>` or `https://<custom domain>`. */
   readonly url: string;
+  /** `<api-id>.execute-api.<region>.<suffix>`: the host CloudFront forwards to. */
+  readonly executeApiDomain: string;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
 
     if (props.customDomain) {
+      const region = certificateRegion(props.customDomain.certificateArn);
+      requireStackRegion(
+        this,
+        'CertificateRegion',
+        region,
+        `customDomainCertificateArn is in ${region}, and an HTTP API's regional custom domain needs a certificate ` +
+          "in the stack's own region",
+      );
       this.domainName = new apigw.DomainName(this, 'DomainName', {
         domainName: props.customDomain.domainName,
         certificate: acm.Certificate.fromCertificateArn(
@@ -161,8 +179,9 @@ export class Api extends Construct {
       });
     }
 
+    this.executeApiDomain = `${this.httpApi.apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`;
     this.url = props.customDomain
       ? `https://${props.customDomain.domainName}`
-      : `https://${this.httpApi.apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`;
+      : `https://${this.executeApiDomain}`;
   }
 }

@@ -19,6 +19,8 @@ export interface CostBudgetProps {
   readonly monthlyLimitUsd: number;
   /** Where the notifications go: the alarm topic. */
   readonly topic: sns.Topic;
+  /** `alarmTopicArn`: notified too; its policy must let budgets.amazonaws.com publish. */
+  readonly extraTopic?: sns.ITopic;
 }
 
 /** When it notifies: [notification type, percent of the amount]. */
@@ -59,7 +61,9 @@ export class CostBudget extends Construct {
           threshold,
           thresholdType: 'PERCENTAGE',
         },
-        subscribers: [{ subscriptionType: 'SNS', address: props.topic.topicArn }],
+        subscribers: [props.topic, props.extraTopic]
+          .filter((topic): topic is sns.ITopic => topic !== undefined)
+          .map((topic) => ({ subscriptionType: 'SNS', address: topic.topicArn })),
       })),
     });
     // The topic policy first: Budgets cannot publish without it, and may check when the budget is created.

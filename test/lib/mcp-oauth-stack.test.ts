@@ -4,6 +4,7 @@ import { ROUTES } from '../../lambda/shared/routes.js';
 import { TABLE_SCHEMA } from '../../lambda/shared/table.js';
 import { LATENCY_FILTER_FIELDS } from '../../lib/constructs/alarms.js';
 import { ACCESS_LOG_FORMAT } from '../../lib/constructs/api.js';
+import { BUSINESS_METRICS_NAMESPACE } from '../../lib/constructs/dashboard.js';
 import { ITEM_ACTIONS } from '../../lib/constructs/storage.js';
 import { McpOAuthStack } from '../../lib/mcp-oauth-stack.js';
 import { arnOf, logicalId, ref, rolePermissions, synth, type Resources } from './synth.js';
@@ -20,7 +21,7 @@ let clientId: string;
 let clientSecretId: string;
 
 beforeAll(() => {
-  ({ template } = synth());
+  ({ template } = synth({ canaryIntervalMinutes: 15 }));
   const idsOf = (prefix: string) => ({
     fn: logicalId(template, 'AWS::Lambda::Function', `${prefix}Function`),
     role: logicalId(template, 'AWS::IAM::Role', `${prefix}Role`),
@@ -43,6 +44,19 @@ const ssmEndpoint = (host?: unknown) => ({
     '',
     [
       ...(host === undefined ? ['https://ssm.'] : ['https://', host, '.']),
+      { Ref: 'AWS::Region' },
+      '.',
+      { Ref: 'AWS::URLSuffix' },
+      '/',
+    ],
+  ],
+});
+/** The DynamoDB endpoint as the template spells it, the same way. */
+const dynamoDbEndpoint = (host?: unknown) => ({
+  'Fn::Join': [
+    '',
+    [
+      ...(host === undefined ? ['https://dynamodb.'] : ['https://', host, '.']),
       { Ref: 'AWS::Region' },
       '.',
       { Ref: 'AWS::URLSuffix' },
@@ -117,15 +131,41 @@ const logWrite = (logsId: string) =>
   ['logs:CreateLogStream', 'logs:PutLogEvents'].map((a) => `Allow ${a} ${arnOf(logsId)}`);
 
 describe('least privilege', () => {
-  it('lets the mcp function write its logs and read the public signing keys, and nothing else', () => {
+  it('lets the mcp function write its logs, read the public signing keys and the revocation list, and nothing else', () => {
     // Act
     const permissions = rolePermissions(template, ids.mcp.role);
 
     // Assess
     expect(permissions).toEqual(
-      [...logWrite(ids.mcp.logs), `Allow ssm:GetParameter ${parameterArn()}`].sort(),
+      [
+        ...logWrite(ids.mcp.logs),
+        `Allow ssm:GetParameter ${parameterArn()}`,
+        `Allow dynamodb:BatchGetItem ${arnOf(tableId)}`,
+      ].sort(),
     );
     expect(permissions.filter((p) => p.includes('secretsmanager:'))).toEqual([]);
+  });
+
+  it('lets the mcp function read only the revocation list of the table: keys starting "revoked#"', () => {
+    // Prepare
+    const mcpPolicies = Object.values(template.findResources('AWS::IAM::Policy') as Resources).filter((p) =>
+      JSON.stringify(p.Properties?.Roles).includes(ids.mcp.role),
+    );
+
+    // Act
+    const statements = mcpPolicies
+      .flatMap((p) => p.Properties!.PolicyDocument.Statement as any[])
+      .filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
+
+    // Assess
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:BatchGetItem',
+        Resource: { 'Fn::GetAtt': [tableId, 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['revoked#*'] } },
+      },
+    ]);
   });
 
   it('lets no role but the oauth and rotation roles read the private signing keys', () => {
@@ -196,8 +236,15 @@ describe('least privilege', () => {
     // Act
     const roles = template.findResources('AWS::IAM::Role') as Resources;
 
-    // Assess
-    expect(Object.keys(roles)).toHaveLength(3);
+    // Assess: the three functions' roles and the canary's, all for Lambda.
+    expect(Object.keys(roles).sort()).toEqual(
+      [
+        ids.oauth.role,
+        ids.mcp.role,
+        ids.rotate.role,
+        logicalId(template, 'AWS::IAM::Role', 'CanaryRole'),
+      ].sort(),
+    );
     for (const role of Object.values(roles)) {
       expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
       expect(role.Properties?.AssumeRolePolicyDocument.Statement).toEqual([
@@ -249,11 +296,13 @@ describe('secret resource policies', () => {
       template.findResources('AWS::SecretsManager::ResourcePolicy') as Resources,
     );
     expect(policies.map((p) => p.Properties!.SecretId)).not.toContainEqual({ Ref: initialTokenSecretId });
-    template.resourceCountIs('AWS::SecretsManager::ResourcePolicy', 2);
+    // The signing keys, the Cognito client secret and the canary's client.
+    template.resourceCountIs('AWS::SecretsManager::ResourcePolicy', 3);
   });
 
   it('exempts from each deny exactly the roles whose own policies grant the read', () => {
-    for (const secretId of [signingSecretId, clientSecretId]) {
+    const canarySecretId = logicalId(template, 'AWS::SecretsManager::Secret', 'CanaryClientSecret');
+    for (const secretId of [signingSecretId, clientSecretId, canarySecretId]) {
       // Act
       const granted = rolesAllowed(
         'secretsmanager:GetSecretValue',
@@ -381,6 +430,21 @@ describe('functions', () => {
     }
   });
 
+  it("gives each function Powertools' service name and the business metrics' namespace the dashboard reads", () => {
+    // Act
+    const functions = template.findResources('AWS::Lambda::Function') as Resources;
+    const powertools = (key: keyof typeof ids) => {
+      const variables = functions[ids[key].fn]!.Properties!.Environment.Variables;
+      return [variables.POWERTOOLS_SERVICE_NAME, variables.POWERTOOLS_METRICS_NAMESPACE];
+    };
+
+    // Assess: the names the functions' loggers and metrics use (lib/constructs/dashboard.ts)
+    expect(powertools('oauth')).toEqual(['oauth', BUSINESS_METRICS_NAMESPACE]);
+    expect(powertools('mcp')).toEqual(['mcp', BUSINESS_METRICS_NAMESPACE]);
+    expect(powertools('rotate')).toEqual(['rotate-keys', BUSINESS_METRICS_NAMESPACE]);
+    expect(BUSINESS_METRICS_NAMESPACE).toBe('McpOAuth');
+  });
+
   it('sizes the functions: 1024 MB each, 10 s for the HTTP functions and 60 s for rotation', () => {
     // Assess
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -453,17 +517,25 @@ describe('functions', () => {
       ALLOWED_ORIGINS: '',
       LOG_LEVEL: 'info',
       NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_SERVICE_NAME: 'oauth',
+      POWERTOOLS_METRICS_NAMESPACE: 'McpOAuth',
     });
     expect(mcpEnv).toEqual({
       ISSUER: issuer,
       PUBLIC_KEYS_PARAMETER_NAME: { Ref: publicKeysId },
       SSM_ENDPOINT: ssmEndpoint(),
+      TABLE_NAME: { Ref: tableId },
+      DYNAMODB_ENDPOINT: dynamoDbEndpoint(),
+      REVOCATION_REFRESH_SECONDS: '60',
+      REVOCATION_MAX_AGE_SECONDS: '300',
       ACCESS_TOKEN_TTL_SECONDS: '3600',
       SCOPES: 'mcp:tools mcp:resources',
       ALLOWED_ORIGINS: '',
       RESOURCE_NAME: 'MCP server',
       LOG_LEVEL: 'info',
       NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_SERVICE_NAME: 'mcp',
+      POWERTOOLS_METRICS_NAMESPACE: 'McpOAuth',
     });
   });
 });
@@ -605,7 +677,9 @@ describe('endpoints of the calls made without the AWS SDK', () => {
   it('switches to ssm-fips.<region> with fipsEndpoints, in the regions that have that host', () => {
     // Act
     const { template: fips } = synth({ fipsEndpoints: true }, { bundle: false });
-    const [conditionId, condition] = Object.entries(fips.toJSON().Conditions as Record<string, unknown>)[0]!;
+    const [conditionId, condition] = Object.entries(fips.toJSON().Conditions as Record<string, unknown>).find(
+      ([id]) => id.includes('SsmHasFipsEndpoint'),
+    )!;
     const functions = fips.findResources('AWS::Lambda::Function') as Resources;
     const envOf = (prefix: string) =>
       functions[logicalId(fips, 'AWS::Lambda::Function', prefix)]!.Properties!.Environment.Variables;
@@ -619,6 +693,27 @@ describe('endpoints of the calls made without the AWS SDK', () => {
     const endpoint = ssmEndpoint({ 'Fn::If': [conditionId, 'ssm-fips', 'ssm'] });
     expect(envOf('McpFunction').SSM_ENDPOINT).toEqual(endpoint);
     expect(envOf('SigningKeysRotateKeysFunction').SSM_ENDPOINT).toEqual(endpoint);
+  });
+
+  it('switches to dynamodb-fips.<region> with fipsEndpoints, in the regions that have that host', () => {
+    // Act
+    const { template: fips } = synth({ fipsEndpoints: true }, { bundle: false });
+    const [conditionId, condition] = Object.entries(fips.toJSON().Conditions as Record<string, unknown>).find(
+      ([id]) => id.includes('DynamoDbHasFipsEndpoint'),
+    )!;
+    const functions = fips.findResources('AWS::Lambda::Function') as Resources;
+    const mcpEnv =
+      functions[logicalId(fips, 'AWS::Lambda::Function', 'McpFunction')]!.Properties!.Environment.Variables;
+
+    // Assess
+    expect(condition).toEqual({
+      'Fn::Or': ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'ca-central-1'].map((region) => ({
+        'Fn::Equals': [{ Ref: 'AWS::Region' }, region],
+      })),
+    });
+    expect(mcpEnv.DYNAMODB_ENDPOINT).toEqual(
+      dynamoDbEndpoint({ 'Fn::If': [conditionId, 'dynamodb-fips', 'dynamodb'] }),
+    );
   });
 
   it('warns when fipsEndpoints is set for a known region without a FIPS host', () => {
@@ -941,6 +1036,7 @@ describe('alarms', () => {
         'rotate-keys-throttles',
         'api-5xx-rate',
         'mcp-latency-p99',
+        'canary',
       ]
         .map((name) => `McpOAuth-${name}`)
         .sort(),
@@ -952,7 +1048,7 @@ describe('alarms', () => {
     const topic = { Ref: logicalId(template, 'AWS::SNS::Topic', 'Alarms') };
 
     // Assess
-    expect(alarms()).toHaveLength(8);
+    expect(alarms()).toHaveLength(9);
     for (const alarm of alarms()) {
       expect(alarm.Properties).toMatchObject({ AlarmActions: [topic], OKActions: [topic] });
     }

@@ -1,6 +1,10 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_SETTINGS, resolveSettings, SettingsError } from '../../lib/settings.js';
+import { applyStage, loadStage, STAGES_DIR } from '../../lib/stages.js';
 import { logicalId, rolePermissions, synth, type Resources } from './synth.js';
 
 function oauthEnvironment(template: Template): Record<string, any> {
@@ -27,8 +31,11 @@ describe('resolveSettings', () => {
     // Act
     const settings = resolveSettings({}, contextNode({}));
 
-    // Assess
-    expect(settings).toEqual(DEFAULT_SETTINGS);
+    // Assess: the default stage is dev, which runs without a canary unless one is asked for.
+    expect(settings).toEqual({ ...DEFAULT_SETTINGS, canaryIntervalMinutes: 0 });
+    expect(resolveSettings({ stage: 'prod', alarmEmail: 'ops@example.com' }, contextNode({}))).toMatchObject({
+      canaryIntervalMinutes: DEFAULT_SETTINGS.canaryIntervalMinutes,
+    });
     expect(settings).toMatchObject({
       registrationPolicy: 'token',
       interactiveRegistrationPolicy: 'open',
@@ -76,6 +83,11 @@ describe('resolveSettings', () => {
       project: 'payments-mcp',
       stage: 'prod',
       owner: 'platform-team@example.com',
+      alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops-alerts',
+      canaryIntervalMinutes: '5',
+      cloudFrontWaf: 'true',
+      originSecretRevision: '2',
+      safeRollouts: 'true',
     });
 
     // Act
@@ -105,6 +117,11 @@ describe('resolveSettings', () => {
       project: 'payments-mcp',
       stage: 'prod',
       owner: 'platform-team@example.com',
+      alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops-alerts',
+      canaryIntervalMinutes: 5,
+      cloudFrontWaf: true,
+      originSecretRevision: 2,
+      safeRollouts: true,
     });
   });
 
@@ -161,6 +178,18 @@ describe('resolveSettings', () => {
     [
       { trustedIssuers: '[{"issuer":"http://insecure.example.com"}]' },
       '"trustedIssuers": trustedIssuers[0].issuer must be an https URL',
+    ],
+    [
+      { trustedIssuers: '[{"issuer":"https://a.example.com"},{"issuer":"https://a.example.com"}]' },
+      '"trustedIssuers": trustedIssuers[1].issuer repeats trustedIssuers[0].issuer',
+    ],
+    [
+      { trustedIssuers: '[{"issuer":"https://a.example.com","scopeMap":{"mcp/tools":"mcp:tools"}}]' },
+      '"trustedIssuers": trustedIssuers[0].scopeMap["mcp/tools"] must be a non-empty array of scopes, such as ["mcp:tools"]',
+    ],
+    [
+      { trustedIssuers: '[{"issuer":"https://a.example.com","scopeMap":{"mcp/tools":["mcp:tool"]}}]' },
+      `"trustedIssuers": trustedIssuers[0].scopeMap["mcp/tools"] grants "mcp:tool", which is not one of this server's scopes (mcp:tools mcp:resources)`,
     ],
     [
       { customDomainName: 'mcp.example.com' },
@@ -327,10 +356,12 @@ describe('the stack under other settings', () => {
     const { template } = synth({ registrationPolicy: 'open' }, { bundle: false });
 
     // Assess
-    expect(Object.keys(template.findResources('AWS::SecretsManager::Secret')).sort()).toEqual([
-      logicalId(template, 'AWS::SecretsManager::Secret', 'SigningKeys'),
-      logicalId(template, 'AWS::SecretsManager::Secret', 'UsersClientSecret'),
-    ]);
+    expect(Object.keys(template.findResources('AWS::SecretsManager::Secret')).sort()).toEqual(
+      [
+        logicalId(template, 'AWS::SecretsManager::Secret', 'SigningKeys'),
+        logicalId(template, 'AWS::SecretsManager::Secret', 'UsersClientSecret'),
+      ].sort(),
+    );
     expect(oauthEnvironment(template)).toMatchObject({
       REGISTRATION_POLICY: 'open',
       INTERACTIVE_REGISTRATION_POLICY: 'open',
@@ -519,13 +550,17 @@ describe('the stack under other settings', () => {
 
   it('exempts the break-glass role from the read deny of every secret the stack creates, granting it nothing', () => {
     // Act
-    const { template } = synth({ breakGlassRoleArn: BREAK_GLASS_ROLE_ARN }, { bundle: false });
+    const { template } = synth(
+      { breakGlassRoleArn: BREAK_GLASS_ROLE_ARN, canaryIntervalMinutes: 15 },
+      { bundle: false },
+    );
 
     // Assess
     const policies = Object.values(
       template.findResources('AWS::SecretsManager::ResourcePolicy') as Resources,
     );
-    expect(policies).toHaveLength(2);
+    // The signing keys, the Cognito client secret and the canary client.
+    expect(policies).toHaveLength(3);
     for (const policy of policies) {
       const [statement] = policy.Properties!.ResourcePolicy.Statement;
       expect(statement).toMatchObject({ Effect: 'Deny', Action: 'secretsmanager:GetSecretValue' });
@@ -536,13 +571,19 @@ describe('the stack under other settings', () => {
 
   it("leaves the resource policy of an operator's upstream client secret to the operator", () => {
     // Act
-    const { template } = synth(UPSTREAM, { bundle: false });
+    const { template } = synth({ ...UPSTREAM, canaryIntervalMinutes: 15 }, { bundle: false });
 
     // Assess
     const secrets = Object.values(
       template.findResources('AWS::SecretsManager::ResourcePolicy') as Resources,
     ).map((p) => p.Properties!.SecretId.Ref);
-    expect(secrets).toEqual([logicalId(template, 'AWS::SecretsManager::Secret', 'SigningKeys')]);
+    expect(secrets.sort()).toEqual(
+      [
+        logicalId(template, 'AWS::SecretsManager::Secret', 'SigningKeys'),
+        logicalId(template, 'AWS::SecretsManager::Secret', 'CanaryClientSecret'),
+      ].sort(),
+    );
+    expect(secrets).not.toContainEqual(expect.stringContaining('Upstream'));
   });
 
   it('creates no budget, and lets AWS Budgets publish nothing, with monthlyBudgetUsd 0', () => {
@@ -572,7 +613,12 @@ describe('the stack under other settings', () => {
       {},
       {
         bundle: false,
-        context: { stage: 'prod', project: 'payments-mcp', owner: 'platform-team@example.com' },
+        context: {
+          stage: 'prod',
+          project: 'payments-mcp',
+          owner: 'platform-team@example.com',
+          alarmEmail: 'ops@example.com',
+        },
       },
     );
 
@@ -590,7 +636,10 @@ describe('the stack under other settings', () => {
 
   it('lets an explicit terminationProtection prop win over the stage', () => {
     // Act
-    const { stack } = synth({ stage: 'prod', terminationProtection: false }, { bundle: false });
+    const { stack } = synth(
+      { stage: 'prod', alarmEmail: 'ops@example.com', terminationProtection: false },
+      { bundle: false },
+    );
 
     // Assess
     expect(stack.terminationProtection).toBe(false);
@@ -608,5 +657,243 @@ describe('the stack under other settings', () => {
     expect(rolePermissions(template, oauthRole)).toEqual(
       expect.arrayContaining(['Allow xray:PutTelemetryRecords "*"', 'Allow xray:PutTraceSegments "*"']),
     );
+  });
+});
+
+describe('production options', () => {
+  const CLOUDFRONT_CERTIFICATE =
+    'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666';
+
+  it('turns the edge and rollouts off, and runs the canary every 15 minutes outside the dev stage, by default', () => {
+    // Act
+    const settings = resolveSettings({ stage: 'prod', alarmEmail: 'ops@example.com' }, contextNode({}));
+
+    // Assess
+    expect(settings).toMatchObject({
+      cloudFrontWaf: false,
+      originSecretRevision: 1,
+      canaryIntervalMinutes: 15,
+      safeRollouts: false,
+    });
+    expect(settings.alarmTopicArn).toBeUndefined();
+  });
+
+  it.each<[Record<string, unknown>, string]>([
+    [
+      { stage: 'prod' },
+      'stage "prod" needs someone to receive its alarms: set "alarmEmail" or "alarmTopicArn" (only the dev stage may run without)',
+    ],
+    [
+      { stage: 'prod', alarmEmail: 'ops@example.com', canaryIntervalMinutes: '0' },
+      '"canaryIntervalMinutes" 0 (no canary) is allowed only for the dev stage; stage "prod" needs a canary (1 to 60 minutes)',
+    ],
+    [{ canaryIntervalMinutes: '61' }, '"canaryIntervalMinutes" must be an integer from 0 to 60, got "61"'],
+    [{ alarmTopicArn: 'ops-alerts' }, '"alarmTopicArn" must be the ARN of an SNS topic'],
+    [{ cloudFrontWaf: 'yes' }, '"cloudFrontWaf" must be true or false, got "yes"'],
+    [{ originSecretRevision: '0' }, '"originSecretRevision" must be an integer from 1 to 1000000, got "0"'],
+    [
+      {
+        cloudFrontWaf: 'true',
+        customDomainName: 'mcp.example.com',
+        customDomainCertificateArn: CLOUDFRONT_CERTIFICATE.replace('us-east-1', 'eu-west-1'),
+      },
+      '"customDomainCertificateArn" is in eu-west-1, but with "cloudFrontWaf" the certificate is CloudFront\'s, ' +
+        'which must be in us-east-1: request or import it there',
+    ],
+  ])('refuses %j with a message naming the setting', (context, message) => {
+    // Act
+    const resolve = () => resolveSettings({}, contextNode(context));
+
+    // Assess
+    expect(resolve).toThrow(SettingsError);
+    expect(resolve).toThrow(message);
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['an alarm email', { stage: 'prod', alarmEmail: 'ops@example.com' }],
+    ['an existing topic', { stage: 'prod', alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops-alerts' }],
+    ['the dev stage without either, and without a canary', { stage: 'dev', canaryIntervalMinutes: 0 }],
+  ])('accepts a stage watched by %s', (_, props) => {
+    // Act
+    const resolve = () => resolveSettings(props, contextNode({}));
+
+    // Assess
+    expect(resolve).not.toThrow();
+  });
+
+  it('accepts a CloudFront certificate from us-east-1 whatever the stack region', () => {
+    // Act
+    const settings = resolveSettings({
+      cloudFrontWaf: true,
+      customDomainName: 'mcp.example.com',
+      customDomainCertificateArn: CLOUDFRONT_CERTIFICATE,
+    });
+
+    // Assess
+    expect(settings.customDomainCertificateArn).toBe(CLOUDFRONT_CERTIFICATE);
+  });
+});
+
+describe('stage files (lib/stages.ts)', () => {
+  let dir: string;
+  const write = (name: string, content: unknown) =>
+    writeFileSync(join(dir, `${name}.json`), typeof content === 'string' ? content : JSON.stringify(content));
+  const PROD = {
+    account: '123456789012',
+    region: 'eu-west-1',
+    stackName: 'McpOAuth-prod',
+    settings: {
+      alarmEmail: 'ops@example.com',
+      logRetentionDays: 90,
+      allowedOrigins: 'https://app.example.com',
+    },
+  };
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'stages-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads a stage file, checking every setting and naming the stage after the file', () => {
+    // Prepare
+    write('prod', PROD);
+
+    // Act
+    const stage = loadStage('prod', dir);
+
+    // Assess
+    expect(stage).toEqual({
+      name: 'prod',
+      account: '123456789012',
+      region: 'eu-west-1',
+      stackName: 'McpOAuth-prod',
+      settings: { ...PROD.settings, stage: 'prod' },
+    });
+  });
+
+  it.each<[string, unknown, string]>([
+    [
+      'a misspelt setting',
+      { ...PROD, settings: { alarmEmial: 'ops@example.com' } },
+      'stages/prod.json: "alarmEmial" is not a setting',
+    ],
+    [
+      'an invalid value',
+      { ...PROD, settings: { ...PROD.settings, logRetentionDays: 10 } },
+      'stages/prod.json: "logRetentionDays" must be one of 1, 3, 5',
+    ],
+    [
+      'a production stage nobody watches',
+      { ...PROD, settings: {} },
+      'stages/prod.json: stage "prod" needs someone to receive its alarms',
+    ],
+    [
+      'no account',
+      { ...PROD, account: undefined },
+      'stages/prod.json: "account" must be a 12-digit AWS account id, got undefined',
+    ],
+    [
+      'a bad region',
+      { ...PROD, region: 'Europe' },
+      'stages/prod.json: "region" must be an AWS region such as eu-west-1, got "Europe"',
+    ],
+    [
+      'a bad stack name',
+      { ...PROD, stackName: 'mcp_prod' },
+      'stages/prod.json: "stackName" must be a CloudFormation stack name',
+    ],
+    [
+      'a stage setting that contradicts the file',
+      { ...PROD, settings: { ...PROD.settings, stage: 'staging' } },
+      '"settings.stage" is "staging", but the file is stage "prod"',
+    ],
+    [
+      'a setting at the top level',
+      { ...PROD, alarmEmail: 'ops@example.com' },
+      'stages/prod.json: unknown key "alarmEmail"',
+    ],
+    ['text that is not JSON', '{ "account": ', 'stages/prod.json is not valid JSON'],
+  ])('refuses %s with a message naming the file', (_, content, message) => {
+    // Prepare
+    write('prod', content);
+
+    // Act
+    const load = () => loadStage('prod', dir);
+
+    // Assess
+    expect(load).toThrow(SettingsError);
+    expect(load).toThrow(message);
+  });
+
+  it('names the stage files there are when asked for one that is missing', () => {
+    // Prepare
+    write('dev', { ...PROD, stackName: 'McpOAuth-dev', settings: {} });
+
+    // Act
+    const load = () => loadStage('prod', dir);
+
+    // Assess
+    expect(load).toThrow('stages/prod.json does not exist; stages with a file: dev');
+  });
+
+  it("gives the stack the stage file's account, region, name and settings, a -c value on the command line winning", () => {
+    // Prepare
+    write('prod', PROD);
+    const app = new App({ context: { stageConfig: 'prod', logRetentionDays: '30' } });
+
+    // Act
+    const target = applyStage(app, dir);
+    const settings = resolveSettings({}, new Stack(app, target.stackName, { env: target.env }).node);
+
+    // Assess
+    expect(target).toMatchObject({
+      stackName: 'McpOAuth-prod',
+      env: { account: '123456789012', region: 'eu-west-1' },
+    });
+    expect(settings).toMatchObject({
+      stage: 'prod',
+      alarmEmail: 'ops@example.com',
+      allowedOrigins: ['https://app.example.com'],
+      logRetentionDays: 30,
+    });
+  });
+
+  it('keeps -c stackName and the environment-agnostic stack without a stage file, and refuses a stack name that contradicts one', () => {
+    // Prepare
+    write('prod', PROD);
+
+    // Act
+    const plain = applyStage(new App({ context: { stackName: 'Foo' } }), dir);
+    const defaulted = applyStage(new App(), dir);
+    const contradicted = () =>
+      applyStage(new App({ context: { stageConfig: 'prod', stackName: 'Foo' } }), dir);
+
+    // Assess
+    expect(plain).toEqual({ stackName: 'Foo' });
+    expect(defaulted).toEqual({ stackName: 'McpOAuth' });
+    expect(contradicted).toThrow(
+      '-c stackName=Foo contradicts stages/prod.json, which deploys McpOAuth-prod',
+    );
+  });
+
+  it.each(['dev.json', 'prod.json.example'])("accepts the repository's stages/%s", (file) => {
+    // Prepare: the example is what a team copies to stages/prod.json.
+    writeFileSync(join(dir, file.replace('.example', '')), readFileSync(join(STAGES_DIR, file)));
+
+    // Act
+    const stage = loadStage(file.replace(/\.json.*$/, ''), dir);
+
+    // Assess
+    expect(stage.stackName).toMatch(/^McpOAuth-/);
+    expect(resolveSettings(stage.settings as never)).toMatchObject({ stage: stage.name });
+  });
+
+  it('deploys the example production stage to us-east-1, which its CloudFront web ACL needs', () => {
+    // Act
+    const example = JSON.parse(readFileSync(join(STAGES_DIR, 'prod.json.example'), 'utf8'));
+
+    // Assess
+    expect(example.settings.cloudFrontWaf).toBe(true);
+    expect(example.region).toBe('us-east-1');
   });
 });

@@ -1,0 +1,63 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import { logicalId, synth, type Resources } from './synth.js';
+
+const EXISTING_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:ops-alerts';
+
+describe('an existing alarm topic (alarmTopicArn)', () => {
+  let template: Template;
+  let ownTopic: { Ref: string };
+
+  beforeAll(() => {
+    ({ template } = synth({ stage: 'prod', alarmTopicArn: EXISTING_TOPIC }, { bundle: false }));
+    ownTopic = { Ref: logicalId(template, 'AWS::SNS::Topic', 'Alarms') };
+  });
+
+  it('receives every alarm and every recovery, besides the stack topic', () => {
+    // Act
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm') as Resources);
+
+    // Assess
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const alarm of alarms) {
+      expect(alarm.Properties).toMatchObject({
+        AlarmActions: [ownTopic, EXISTING_TOPIC],
+        OKActions: [ownTopic, EXISTING_TOPIC],
+      });
+    }
+  });
+
+  it('receives the rotation failure events and the budget notifications', () => {
+    // Act
+    const [rule] = Object.values(template.findResources('AWS::Events::Rule') as Resources);
+    const [budget] = Object.values(template.findResources('AWS::Budgets::Budget') as Resources);
+
+    // Assess
+    expect(rule!.Properties!.Targets.map((t: { Arn: unknown }) => t.Arn)).toEqual([ownTopic, EXISTING_TOPIC]);
+    for (const notification of budget!.Properties!.NotificationsWithSubscribers) {
+      expect(notification.Subscribers).toEqual([
+        { SubscriptionType: 'SNS', Address: ownTopic },
+        { SubscriptionType: 'SNS', Address: EXISTING_TOPIC },
+      ]);
+    }
+  });
+
+  it("leaves the existing topic's policy to its owner, and subscribes no email", () => {
+    // Assess
+    expect(JSON.stringify(template.findResources('AWS::SNS::TopicPolicy'))).not.toContain(EXISTING_TOPIC);
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+});
+
+describe('an alarm email', () => {
+  it('subscribes the address to the stack topic', () => {
+    // Act
+    const { template } = synth({ stage: 'prod', alarmEmail: 'ops@example.com' }, { bundle: false });
+
+    // Assess
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: { Ref: logicalId(template, 'AWS::SNS::Topic', 'Alarms') },
+    });
+  });
+});
