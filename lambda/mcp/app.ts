@@ -4,7 +4,7 @@
  * verifier, its caches and the dispatcher live as long as the Lambda execution environment, so
  * a warm request makes no network call and builds no server.
  */
-import { PlainResponse, type Handler, type HttpRequest } from '../shared/http-message.js';
+import { PlainResponse, type HttpRequest } from '../shared/http-message.js';
 import type { RequestId } from '@modelcontextprotocol/server';
 import type { Config } from '../shared/config.js';
 import {
@@ -16,6 +16,7 @@ import {
 } from '../shared/http.js';
 import { classifyDependencyFault } from '../shared/dependency-fault.js';
 import type { Logger } from '../shared/logger.js';
+import type { BusinessMetrics } from '../shared/metrics.js';
 import { SigningKeysUnavailableError, type VerificationKeys } from '../shared/signing-keys.js';
 import { createAccessTokenVerifier } from './access-token-verifier.js';
 import {
@@ -45,7 +46,10 @@ import {
 } from './protocol.js';
 import { MAX_RESPONSE_BYTES, ReplyWriter } from './reply-writer.js';
 import { RESOURCES } from './resources/registry.js';
+import type { SdkServerFront } from './sdk-server.js';
 import { TOOLS } from './tools/registry.js';
+import { toolTimeLimit, type InvocationClock } from './tools/tool.js';
+import { RevocationListUnavailableError, type RevocationList } from './revocation-list.js';
 import { TrustedIssuerUnavailableError, type TrustedIssuer } from './trusted-issuers.js';
 
 export interface McpAppDeps {
@@ -53,12 +57,30 @@ export interface McpAppDeps {
   /** Public keys only: the resource server verifies tokens and never signs. */
   keys: VerificationKeys;
   logger: Logger;
+  /** The business metrics (lambda/shared/metrics.ts); the local server and most tests count nothing. */
+  metrics?: BusinessMetrics;
   trustedIssuers?: TrustedIssuer[];
   now?: () => number;
   /** Remote JWKS fetch for trusted issuers (tests inject one). */
   fetch?: typeof fetch;
+  /**
+   * What the oauth function revoked (deleted clients, revoked grants and tokens), checked for this
+   * server's own tokens after verification. Every deployment has one; tests may leave it out.
+   */
+  revocations?: RevocationList;
   /** Largest response body; defaults to {@link MAX_RESPONSE_BYTES}. */
   maxResponseBytes?: number;
+  /**
+   * How long a tool may run when the handler is called without a Lambda context (locally);
+   * defaults to `DEFAULT_TOOL_TIME_LIMIT_MS` (tools/tool.ts).
+   */
+  toolTimeLimitMs?: number;
+  /**
+   * Serve `/mcp` POSTs with an MCP SDK server instead of the built-in tools: `sdkV2Server`
+   * (sdk-server-v2.ts) or `sdkV1Server` (sdk-server-v1.ts). Origin checks, token verification,
+   * discovery and CORS stay this app's; see doc/adding-tools.md.
+   */
+  sdkServer?: SdkServerFront;
   /**
    * The longest lifetime of this server's own access tokens; defaults to the configured access
    * token lifetime (`ACCESS_TOKEN_TTL_SECONDS`), which the oauth function issues them with.
@@ -98,8 +120,11 @@ function echoableId(body: unknown): RequestId | null {
   return typeof id === 'string' || typeof id === 'number' ? id : null;
 }
 
-export function createMcpApp(deps: McpAppDeps): Handler {
-  const { config, logger } = deps;
+/** The app; on Lambda, called with the invocation's context, whose remaining time bounds tools. */
+export type McpHandler = (request: HttpRequest, invocation?: InvocationClock) => Promise<PlainResponse>;
+
+export function createMcpApp(deps: McpAppDeps): McpHandler {
+  const { config, logger, metrics } = deps;
   const now = deps.now ?? Date.now;
   const maxResponseBytes = deps.maxResponseBytes ?? MAX_RESPONSE_BYTES;
   const verify = createAccessTokenVerifier({
@@ -111,7 +136,7 @@ export function createMcpApp(deps: McpAppDeps): Handler {
     remoteJwks: { ...(deps.fetch && { fetch: deps.fetch }), now },
     now,
   });
-  const dispatcher = new Dispatcher({ config, tools: TOOLS, resources: RESOURCES, logger, now });
+  const dispatcher = new Dispatcher({ config, tools: TOOLS, resources: RESOURCES, logger, metrics, now });
   const metadataUrl = resourceMetadataUrl(config);
   const metadataBody = JSON.stringify(protectedResourceMetadata(config));
   // The server's own origin is same-origin, never a rebinding attack.
@@ -162,27 +187,37 @@ export function createMcpApp(deps: McpAppDeps): Handler {
 
   async function authenticate(request: HttpRequest): Promise<Caller | PlainResponse> {
     const header = request.headers.get('authorization');
-    if (header === null || !/^bearer(\s|$)/i.test(header))
+    if (header === null || !/^bearer(\s|$)/i.test(header)) {
+      metrics?.count('Refusals', 'missing_token');
       return missingTokenResponse(metadataUrl, config.scopesSupported);
+    }
     const match = BEARER_AUTHORIZATION.exec(header);
-    if (!match)
+    if (!match) {
+      metrics?.count('Refusals', 'invalid_token');
       return invalidTokenResponse(
         metadataUrl,
         config.scopesSupported,
         'the Authorization header is malformed',
       );
+    }
     try {
-      return await verify(match[1]!);
+      const caller = await verify(match[1]!);
+      if (caller.issuer === config.issuer && (await deps.revocations?.isRevoked(caller))) {
+        throw new InvalidTokenError('the token has been revoked');
+      }
+      return caller;
     } catch (error) {
       if (error instanceof InvalidTokenError) {
         logger.warn('access token refused', { reason: error.message });
+        metrics?.count('Refusals', 'invalid_token');
         return invalidTokenResponse(metadataUrl, config.scopesSupported, error.message);
       }
       const fault = classifyDependencyFault(error);
       if (
         fault ||
         error instanceof SigningKeysUnavailableError ||
-        error instanceof TrustedIssuerUnavailableError
+        error instanceof TrustedIssuerUnavailableError ||
+        error instanceof RevocationListUnavailableError
       ) {
         logger.warn('access token cannot be verified', { fault: fault ?? 'failed', error });
         return verificationUnavailableResponse();
@@ -196,10 +231,26 @@ export function createMcpApp(deps: McpAppDeps): Handler {
     return [...new Set([...required, ...caller.scopes])];
   }
 
-  async function servePost(request: HttpRequest, origin: string | null): Promise<PlainResponse> {
+  /** 403 `insufficient_scope`, counted as a refusal. */
+  function refuseScope(caller: Caller, required: readonly string[], origin: string | null): PlainResponse {
+    metrics?.count('Refusals', 'insufficient_scope');
+    return withCors(insufficientScopeResponse(metadataUrl, stepUpScopes(caller, required)), origin);
+  }
+
+  async function servePost(
+    request: HttpRequest,
+    origin: string | null,
+    invocation: InvocationClock | undefined,
+  ): Promise<PlainResponse> {
     const auth = await authenticate(request);
     if (auth instanceof PlainResponse) return withCors(auth, origin);
     const caller = auth;
+    const timeLimitMs = toolTimeLimit(invocation, deps.toolTimeLimitMs);
+    if (deps.sdkServer) {
+      const { mcpResource: resource, maxBodyBytes } = config;
+      const context = { caller, metadataUrl, resource, maxBodyBytes, timeLimitMs };
+      return withCors(await deps.sdkServer.handlePost(request, context), origin);
+    }
     const headers = corsHeaders(origin);
     if (mediaType(request) !== 'application/json') {
       const error = new RpcError(
@@ -213,7 +264,7 @@ export function createMcpApp(deps: McpAppDeps): Handler {
     if (text === undefined) {
       const tooLarge = new RpcError(
         ErrorCode.ServerError,
-        `Payload Too Large: the request body exceeds ${config.maxBodyBytes} bytes`,
+        `Payload Too Large: Request body must not exceed ${config.maxBodyBytes} bytes`,
       );
       return jsonRpcResponse(413, rpcError(null, tooLarge), headers);
     }
@@ -236,17 +287,14 @@ export function createMcpApp(deps: McpAppDeps): Handler {
         const prepared = dispatcher.prepare(route.message, route.era);
         if (prepared.kind === 'reply') return jsonRpcResponse(prepared.status, prepared.reply, headers);
         if (!hasScopes(caller, prepared.requiredScopes))
-          return withCors(
-            insufficientScopeResponse(metadataUrl, stepUpScopes(caller, prepared.requiredScopes)),
-            origin,
-          );
-        const { status, reply } = await dispatcher.run(prepared, caller);
+          return refuseScope(caller, prepared.requiredScopes, origin);
+        const { status, reply } = await dispatcher.run(prepared, caller, timeLimitMs);
         const out = new ReplyWriter(maxResponseBytes, logger);
         out.add(reply);
         return jsonResponse(status, out.single(), headers);
       }
       case 'batch':
-        return serveBatch(route.messages, mcp, caller, origin);
+        return serveBatch(route.messages, mcp, caller, origin, timeLimitMs);
     }
   }
 
@@ -269,18 +317,18 @@ export function createMcpApp(deps: McpAppDeps): Handler {
     mcp: McpHeaders,
     caller: Caller,
     origin: string | null,
+    timeLimitMs: () => number,
   ): Promise<PlainResponse> {
     const headers = corsHeaders(origin);
     const members = messages.map((message) => prepareMember(message, mcp));
     const required = [...new Set(members.flatMap((m) => (m?.kind === 'call' ? [...m.requiredScopes] : [])))];
-    if (!hasScopes(caller, required))
-      return withCors(insufficientScopeResponse(metadataUrl, stepUpScopes(caller, required)), origin);
+    if (!hasScopes(caller, required)) return refuseScope(caller, required, origin);
     const out = new ReplyWriter(maxResponseBytes, logger);
     for (const member of members) {
       if (member === undefined) continue;
       if (member.kind === 'reply') out.add(member.reply);
       else if (out.full) out.add(out.tooLarge(member.id));
-      else out.add((await dispatcher.run(member, caller)).reply);
+      else out.add((await dispatcher.run(member, caller, timeLimitMs)).reply);
     }
     if (out.count === 0) return new PlainResponse(null, { status: 202, headers });
     return jsonResponse(200, out.batch(), headers);
@@ -297,16 +345,17 @@ export function createMcpApp(deps: McpAppDeps): Handler {
     return new PlainResponse(null, { status: 204, headers });
   }
 
-  async function serveMcp(request: HttpRequest): Promise<PlainResponse> {
+  async function serveMcp(request: HttpRequest, invocation?: InvocationClock): Promise<PlainResponse> {
     const origin = request.headers.get('origin');
     if (origin !== null && !isAllowedOrigin(origin, allowedOrigins)) {
       logger.warn('origin refused', { origin });
+      metrics?.count('Refusals', 'origin_not_allowed');
       const error = new RpcError(ErrorCode.ServerError, 'Forbidden: Origin not allowed');
       return jsonRpcResponse(403, rpcError(null, error), { 'cache-control': 'no-store' });
     }
     switch (request.method) {
       case 'POST':
-        return servePost(request, origin);
+        return servePost(request, origin, invocation);
       case 'OPTIONS':
         return preflight(request, origin);
       default: {
@@ -322,10 +371,10 @@ export function createMcpApp(deps: McpAppDeps): Handler {
     }
   }
 
-  return async (request) => {
+  return async (request, invocation) => {
     try {
       const { pathname } = new URL(request.url);
-      if (pathname === MCP_PATH) return await serveMcp(request);
+      if (pathname === MCP_PATH) return await serveMcp(request, invocation);
       if (pathname === PRM_MCP_PATH || pathname === PRM_PATH) return serveMetadata(request);
       return new PlainResponse(JSON.stringify({ error: 'not_found' }), {
         status: 404,

@@ -13,6 +13,7 @@ import { consent } from './consent.js';
 import { deleteClient, readClient, updateClient } from './client-configuration.js';
 import type { OAuthDeps } from './deps.js';
 import {
+  MissingTokenError,
   OAuthError,
   oauthErrorResponse,
   PayloadTooLargeOAuthError,
@@ -116,11 +117,17 @@ export function createOAuthApp(deps: OAuthDeps): Handler {
         const known = toError(error, `${request.method} ${route.r.path}`);
         if (!known)
           deps.logger.error('request failed', { path: route.r.path, method: request.method, error });
+        else if (known.status < 500) deps.metrics?.count('Refusals', refusalReason(known));
         response = oauthErrorResponse(known ?? new ServerError('an internal error occurred'));
       }
     }
     return withCors(response);
   };
+}
+
+/** The `reason` of a refusal: the error code answered, or `missing_token` when no credentials came. */
+function refusalReason(error: OAuthError): string {
+  return error instanceof MissingTokenError ? 'missing_token' : error.errorCode;
 }
 
 function withCors(response: PlainResponse): PlainResponse {

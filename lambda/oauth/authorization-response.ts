@@ -92,6 +92,7 @@ export async function issueAuthorizationCode(
   });
   await deps.clients.recordLogin(request.clientId, now, now + deps.config.clientIdleTtlSeconds);
   deps.logger.info('authorization code issued', { clientId: request.clientId, familyId });
+  deps.metrics?.count('LoginsCompleted');
   return code;
 }
 

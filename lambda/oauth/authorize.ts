@@ -167,6 +167,7 @@ export async function authorize(request: HttpRequest, deps: OAuthDeps): Promise<
       error = new TemporarilyUnavailableError('the identity provider cannot be reached; retry shortly');
     }
     if (!(error instanceof OAuthError) || error.errorCode === 'server_error') throw error;
+    if (error.status < 500) deps.metrics?.count('Refusals', error.errorCode);
     // Anyone can register a client with any redirect URI, so redirecting errors that involve no
     // user would make this server an open redirector (RFC 9700 §4.11.2). Only a client that has
     // completed a login gets them at its redirect URI; the others get the error page. Metadata

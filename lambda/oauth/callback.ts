@@ -53,8 +53,10 @@ export async function callback(request: HttpRequest, deps: OAuthDeps): Promise<P
   const now = deps.now?.() ?? Date.now();
   const pending = await deps.grants.getPending(handleHash, now);
   if (!pending || pending.identity) return errorPage('invalid_request', EXPIRED);
-  if (!isSameBrowser(request, handleHash, pending, deps))
+  if (!isSameBrowser(request, handleHash, pending, deps)) {
+    deps.metrics?.count('LoginsRefused');
     return errorPage('access_denied', OTHER_BROWSER, 403);
+  }
 
   // The URL as the provider redirected to it, rebuilt on the configured issuer, never on the Host header.
   const callbackUrl = new URL(`${deps.config.issuer}/callback${received.search}`);
@@ -110,6 +112,7 @@ async function finishWithError(
   const cancelled = error instanceof UpstreamLoginError && error.cancelled;
   if (cancelled) deps.logger.info('login cancelled upstream', { clientId: pending.request.clientId });
   else deps.logger.warn('upstream login failed', { clientId: pending.request.clientId, error });
+  deps.metrics?.count('LoginsRefused');
   if (!(await deps.grants.takePending(handleHash, now))) return errorPage('invalid_request', EXPIRED);
   const description = cancelled
     ? 'the user cancelled the login'

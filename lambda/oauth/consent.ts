@@ -52,6 +52,7 @@ export async function consent(request: HttpRequest, deps: OAuthDeps): Promise<Pl
     deps.logger.warn('consent refused: not the browser that logged in', {
       clientId: pending.request.clientId,
     });
+    deps.metrics?.count('LoginsRefused');
     return errorPage('access_denied', 'This consent form does not belong to this browser.', 403);
   }
   const taken = await deps.grants.takePending(handleHash, now);
@@ -62,6 +63,7 @@ export async function consent(request: HttpRequest, deps: OAuthDeps): Promise<Pl
   // 303: the browser follows with GET, whatever the redirect target.
   if (decision === 'deny') {
     deps.logger.info('consent denied', { clientId: authorization.clientId });
+    deps.metrics?.count('LoginsRefused');
     return redirectError(authorization, 'access_denied', 'the user denied the request', deps, clear, 303);
   }
   await deps.grants.saveConsent(

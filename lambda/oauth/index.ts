@@ -1,11 +1,20 @@
-/** Lambda entry of the authorization server. Clients are created once per execution environment. */
+/**
+ * Lambda entry of the authorization server. Clients are created once per execution environment.
+ * The handler is wrapped as Lambda users expect: middy with Powertools' `injectLambdaContext`
+ * (request id, cold start, function name and the API Gateway request id on every log line) and
+ * `logMetrics` (the business metrics counted during the invocation, flushed at its end).
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
 import { awsClientOptions } from '../shared/aws-client-options.js';
 import { loadConfig } from '../shared/config.js';
 import { lambdaHandler } from '../shared/lambda-adapter.js';
-import { createLogger } from '../shared/logger.js';
+import { createLogger, HTTP_LOG_CONTEXT } from '../shared/logger.js';
+import { createBusinessMetrics } from '../shared/metrics.js';
 import { SecretsManagerKeySource } from '../shared/secrets-manager-key-source.js';
 import { CachedSigningKeys } from '../shared/signing-keys.js';
 import { createOAuthApp } from './app.js';
@@ -15,6 +24,7 @@ import { DynamoGrantStore } from './grant-store.js';
 import { OpenIdProvider } from './identity-provider.js';
 import { SecretsManagerInitialAccessToken } from './initial-access-token.js';
 import { DynamoMetadataDocumentCache } from './metadata-document-cache.js';
+import { DynamoRevocationList } from './revocations.js';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -23,6 +33,7 @@ function required(name: string): string {
 }
 
 const logger = createLogger('oauth');
+const metrics = createBusinessMetrics('oauth', logger);
 const config = loadConfig();
 // Bounded time and retries, so a slow dependency is answered 503 inside the function timeout.
 const secrets = new SecretsManagerClient(awsClientOptions());
@@ -30,6 +41,7 @@ const db = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientOptions()), {
   marshallOptions: { removeUndefinedValues: true },
 });
 const initialTokenSecret = process.env.INITIAL_ACCESS_TOKEN_SECRET_ARN;
+const originSecret = process.env.ORIGIN_SECRET_ARN;
 const tableName = required('TABLE_NAME');
 
 /** The upstream client secret, read from Secrets Manager at the first login of the process. */
@@ -38,13 +50,18 @@ async function readUpstreamSecret(secretId: string): Promise<string> {
   if (!SecretString) throw new Error('the upstream client secret is empty');
   return SecretString.trim();
 }
+/** A secret's value as stored (the origin secret's JSON), read at start and every 5 minutes. */
+async function readSecretString(secretId: string): Promise<string> {
+  return (await secrets.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString ?? '';
+}
 const { upstream } = config;
 const clients = new DynamoClientStore(db, tableName);
 
-export const handler = lambdaHandler(
+const app = lambdaHandler(
   createOAuthApp({
     config,
     logger,
+    metrics,
     clients,
     // Deployed, documents are fetched under every guard: there is no loopback allowance here.
     clientResolver: new ClientResolver(clients, {
@@ -52,6 +69,7 @@ export const handler = lambdaHandler(
       scopesSupported: config.scopesSupported,
     }),
     grants: new DynamoGrantStore(db, tableName),
+    revocations: new DynamoRevocationList(db, tableName),
     ...(upstream
       ? {
           identityProvider: new OpenIdProvider(upstream, async () =>
@@ -67,4 +85,10 @@ export const handler = lambdaHandler(
       : {}),
   }),
   logger,
+  // Behind CloudFront (cloudFrontWaf), requests without its origin secret are answered 403.
+  originSecret ? { load: () => readSecretString(originSecret) } : undefined,
 );
+
+export const handler = middy(app)
+  .use(injectLambdaContext(logger.powertools, HTTP_LOG_CONTEXT))
+  .use(logMetrics(metrics));

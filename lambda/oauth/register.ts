@@ -92,6 +92,7 @@ export async function registerClient(request: HttpRequest, deps: OAuthDeps): Pro
       if (!(error instanceof ClientExistsError) || attempt > 0) throw error;
     }
   }
+  deps.metrics?.count('ClientsRegistered');
   deps.logger.info('client registered', {
     clientId: client.clientId,
     authMethod: metadata.token_endpoint_auth_method,

@@ -58,5 +58,6 @@ export async function token(request: HttpRequest, deps: OAuthDeps): Promise<Plai
   const now = deps.now?.() ?? Date.now();
   const response = await grant({ client, params, deps, now });
   deps.logger.info('token issued', { clientId: client.clientId, grantType, scope: response.scope });
+  deps.metrics?.count('TokensIssued', grantType);
   return json(200, response, NO_STORE);
 }

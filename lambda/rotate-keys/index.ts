@@ -4,13 +4,21 @@
  * previous, so a key is published before it signs and stays published while its tokens live.
  * `finishSecret` also publishes the public key set to an SSM parameter, the only key store the
  * mcp function may read.
+ *
+ * Wrapped as the HTTP functions are (middy, Powertools' `injectLambdaContext` and `logMetrics`);
+ * each line's `correlation_id` is the rotation's `ClientRequestToken` (the new version's id, no
+ * secret), the same in all four steps of one rotation.
  */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import middy from '@middy/core';
 import type { SecretsManagerRotationEvent } from 'aws-lambda';
 import { awsClientOptions } from '../shared/aws-client-options.js';
 import { ConfigError } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
+import { createBusinessMetrics } from '../shared/metrics.js';
 import { ParameterStorePublisher } from './public-key-publisher.js';
 import { rotateSecret } from './rotation-steps.js';
 
@@ -27,8 +35,10 @@ const publisher = new ParameterStorePublisher(
   parameterName,
 );
 const logger = createLogger('rotate-keys');
+// Counts nothing yet; there so that a metric added here is flushed like the other functions'.
+const metrics = createBusinessMetrics('rotate-keys', logger);
 
-export async function handler(event: SecretsManagerRotationEvent): Promise<void> {
+async function rotate(event: SecretsManagerRotationEvent): Promise<void> {
   try {
     await rotateSecret(event, { client, publisher, logger });
   } catch (error) {
@@ -41,3 +51,13 @@ export async function handler(event: SecretsManagerRotationEvent): Promise<void>
     throw error;
   }
 }
+
+export const handler = middy(rotate)
+  .use(
+    injectLambdaContext(logger.powertools, {
+      correlationIdPath: 'ClientRequestToken',
+      resetKeys: true,
+      logEvent: false,
+    }),
+  )
+  .use(logMetrics(metrics));

@@ -2,7 +2,15 @@
  * Settings shared by the functions, read from environment variables that the CDK stack (in AWS)
  * or the local server sets. Invalid settings fail at start with a message naming the variable.
  */
-export type RegistrationPolicy = 'open' | 'token' | 'closed';
+import {
+  brokenSettingRule,
+  INTEGER_SETTINGS,
+  REGISTRATION_POLICIES,
+  type IntegerSettingKey,
+  type RegistrationPolicy,
+} from './function-settings.js';
+
+export type { RegistrationPolicy };
 
 export interface Config {
   /** The authorization server's issuer: a bare origin such as `https://abc.execute-api.eu-west-1.amazonaws.com`. */
@@ -34,6 +42,13 @@ export interface Config {
   clientLoginDeadlineSeconds: number;
   /** An interactive client unused this long expires. */
   clientIdleTtlSeconds: number;
+  /**
+   * The bound on how late a revocation (a deleted client, a revoked grant or token) takes effect
+   * at `/mcp`: the oldest copy of the revocation list it may answer from.
+   */
+  revocationMaxAgeSeconds: number;
+  /** How often `/mcp` re-reads the revocation list: how late a revocation normally takes effect. */
+  revocationRefreshSeconds: number;
   /** The upstream OpenID provider users log in with; absent when login is not configured. */
   upstream?: UpstreamConfig;
 }
@@ -55,9 +70,6 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
-
-const HOUR = 3600;
-const DAY = 24 * HOUR;
 
 export const DEFAULT_SCOPES = ['mcp:tools', 'mcp:resources'];
 
@@ -85,13 +97,9 @@ export function normalizeIssuer(value: string): string {
   return url.origin;
 }
 
-function integer(
-  env: Record<string, string | undefined>,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-) {
+/** An integer setting of `function-settings.ts`: its variable, range and default. */
+function integer(env: Record<string, string | undefined>, key: IntegerSettingKey): number {
+  const { env: name, min, max, default: fallback } = INTEGER_SETTINGS[key];
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
@@ -103,7 +111,7 @@ function integer(
 
 function policy(env: Record<string, string | undefined>, name: string, fallback: RegistrationPolicy) {
   const value = (env[name] || fallback) as RegistrationPolicy;
-  if (!['open', 'token', 'closed'].includes(value)) {
+  if (!REGISTRATION_POLICIES.includes(value)) {
     throw new ConfigError(`${name} must be open, token or closed, got "${value}"`);
   }
   return value;
@@ -148,30 +156,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const config: Config = {
     issuer,
     mcpResource: `${issuer}/mcp`,
-    accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL_SECONDS', 3600, 60, 86_400),
+    accessTokenTtlSeconds: integer(env, 'accessTokenTtlSeconds'),
     scopesSupported: scopes,
     registrationPolicy: policy(env, 'REGISTRATION_POLICY', 'open'),
     allowedOrigins: list(env.ALLOWED_ORIGINS, /,/).map((o) => o.replace(/\/$/, '')),
-    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 256 * 1024, 1024, 6 * 1024 * 1024),
+    maxBodyBytes: integer(env, 'maxBodyBytes'),
     resourceName: env.RESOURCE_NAME || 'MCP server',
     interactiveRegistrationPolicy: policy(env, 'INTERACTIVE_REGISTRATION_POLICY', 'open'),
-    refreshTokenReuseGraceSeconds: integer(env, 'REFRESH_TOKEN_REUSE_GRACE_SECONDS', 60, 0, 600),
-    refreshTokenIdleTtlSeconds: integer(env, 'REFRESH_TOKEN_IDLE_TTL_SECONDS', 30 * DAY, HOUR, 365 * DAY),
-    refreshTokenAbsoluteTtlSeconds: integer(
-      env,
-      'REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS',
-      90 * DAY,
-      HOUR,
-      365 * DAY,
-    ),
-    clientLoginDeadlineSeconds: integer(env, 'CLIENT_LOGIN_DEADLINE_SECONDS', DAY, 600, 30 * DAY),
-    clientIdleTtlSeconds: integer(env, 'CLIENT_IDLE_TTL_SECONDS', 90 * DAY, DAY, 365 * DAY),
+    refreshTokenReuseGraceSeconds: integer(env, 'refreshTokenReuseGraceSeconds'),
+    refreshTokenIdleTtlSeconds: integer(env, 'refreshTokenIdleTtlSeconds'),
+    refreshTokenAbsoluteTtlSeconds: integer(env, 'refreshTokenAbsoluteTtlSeconds'),
+    clientLoginDeadlineSeconds: integer(env, 'clientLoginDeadlineSeconds'),
+    clientIdleTtlSeconds: integer(env, 'clientIdleTtlSeconds'),
+    revocationMaxAgeSeconds: integer(env, 'revocationMaxAgeSeconds'),
+    revocationRefreshSeconds: integer(env, 'revocationRefreshSeconds'),
   };
-  if (config.refreshTokenAbsoluteTtlSeconds < config.refreshTokenIdleTtlSeconds) {
-    throw new ConfigError(
-      'REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS must be at least REFRESH_TOKEN_IDLE_TTL_SECONDS',
-    );
-  }
+  const broken = brokenSettingRule(config, (key) => INTEGER_SETTINGS[key].env);
+  if (broken) throw new ConfigError(broken);
   const up = upstream(env);
   if (up) config.upstream = up;
   return config;

@@ -4,12 +4,17 @@
  * `(request: HttpRequest) => Promise<PlainResponse>` on the Fetch-shaped types of
  * `http-message.ts`, and tested with a web `Request`, which satisfies `HttpRequest`.
  */
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { PlainRequest, type HttpRequest, type HttpResponse } from './http-message.js';
 import type { Logger } from './logger.js';
+import { withOriginSecret, type OriginSecretSource } from './origin-secret.js';
 
-export type FetchHandler = (request: HttpRequest) => Promise<HttpResponse>;
-export type LambdaHttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+/** An app; on Lambda it also gets the invocation's context (the mcp app bounds tools by its remaining time). */
+export type FetchHandler = (request: HttpRequest, invocation?: Context) => Promise<HttpResponse>;
+export type LambdaHttpHandler = (
+  event: APIGatewayProxyEventV2,
+  context?: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export function toRequest(event: APIGatewayProxyEventV2): PlainRequest {
   const headers: Record<string, string> = {};
@@ -24,7 +29,12 @@ export function toRequest(event: APIGatewayProxyEventV2): PlainRequest {
   // `http://x/register#` would otherwise change the path an app dispatches on. Handlers build
   // public URLs from the configured issuer, never from this origin.
   const domain = event.requestContext.domainName;
-  const host = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/.test(domain ?? '') ? domain : 'invalid.localhost';
+  // The pattern alone lets through names a URL cannot hold (`1.2.3.256` is read as an IPv4
+  // address and refused, as is port 65536); the apps parse this URL, so it must parse.
+  const host =
+    /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/.test(domain ?? '') && URL.canParse(`https://${domain}/`)
+      ? domain
+      : 'invalid.localhost';
   const query = event.rawQueryString ? `?${event.rawQueryString}` : '';
   const method = event.requestContext.http.method.toUpperCase();
   const hasBody = method !== 'GET' && method !== 'HEAD' && event.body !== undefined && event.body !== null;
@@ -58,12 +68,19 @@ export async function toResult(response: HttpResponse): Promise<APIGatewayProxyS
 
 /**
  * Wraps a fetch-style handler as a Lambda handler. Handlers catch their own errors; this is the
- * last line, so that even a bug answers a bare 500 without internals.
+ * last line, so that even a bug answers a bare 500 without internals. With `originSecret` (the
+ * stack puts CloudFront in front), a request without CloudFront's origin secret is answered 403
+ * before `handler` sees it (`origin-secret.ts`).
  */
-export function lambdaHandler(handler: FetchHandler, logger?: Logger): LambdaHttpHandler {
-  return async (event) => {
+export function lambdaHandler(
+  handler: FetchHandler,
+  logger?: Logger,
+  originSecret?: OriginSecretSource,
+): LambdaHttpHandler {
+  const checked = withOriginSecret(handler, originSecret, logger);
+  return async (event, context) => {
     try {
-      return await toResult(await handler(toRequest(event)));
+      return await toResult(await checked(toRequest(event), context));
     } catch (error) {
       logger?.error('unhandled error', { error });
       return {

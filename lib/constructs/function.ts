@@ -11,6 +11,7 @@ import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-n
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { entryPath, ESBUILD_OPTIONS, PROJECT_ROOT, type DeployedFunction } from '../bundling.js';
+import { BUSINESS_METRICS_NAMESPACE } from './dashboard.js';
 
 /** The Lambda runtime; `NODE_TARGET` in `lib/bundling.ts` must match it. */
 export const RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -75,6 +76,11 @@ export class ServiceFunction extends Construct {
         LOG_LEVEL: props.logLevel,
         // Stack traces point into the TypeScript sources; the maps carry no source text.
         NODE_OPTIONS: '--enable-source-maps',
+        // Powertools' own settings: the service name the function's Logger and Metrics also pass
+        // in code (`oauth`, `mcp`, `rotate-keys`), and the namespace of the business metrics,
+        // which lambda/shared/metrics.ts reads.
+        POWERTOOLS_SERVICE_NAME: props.name,
+        POWERTOOLS_METRICS_NAMESPACE: BUSINESS_METRICS_NAMESPACE,
         ...props.environment,
       },
     });

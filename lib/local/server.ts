@@ -8,11 +8,14 @@ import type { AddressInfo } from 'node:net';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createMcpApp } from '../../lambda/mcp/app.js';
+import { DynamoDbRevocationSource } from '../../lambda/mcp/dynamodb-revocation-source.js';
+import { RevocationList } from '../../lambda/mcp/revocation-list.js';
 import { parseTrustedIssuers } from '../../lambda/mcp/trusted-issuers.js';
 import { createOAuthApp } from '../../lambda/oauth/app.js';
 import { ClientResolver } from '../../lambda/oauth/client-resolver.js';
 import { DynamoClientStore } from '../../lambda/oauth/client-store.js';
 import { DynamoGrantStore } from '../../lambda/oauth/grant-store.js';
+import { DynamoRevocationList } from '../../lambda/oauth/revocations.js';
 import { OpenIdProvider } from '../../lambda/oauth/identity-provider.js';
 import { StaticInitialAccessToken } from '../../lambda/oauth/initial-access-token.js';
 import { DynamoMetadataDocumentCache } from '../../lambda/oauth/metadata-document-cache.js';
@@ -66,6 +69,10 @@ export interface LocalServer {
   upstreamIssuer: string;
   /** True when that is the built-in local provider (any username and password). */
   localUpstream: boolean;
+  /** The embedded DynamoDB engine and the table, for tests that check what a request stored. */
+  table: { endpoint: string; name: string };
+  /** How many entries each in-process cache of the handlers holds now (`npm run soak` reports them). */
+  cacheSizes(): Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -250,22 +257,25 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
 
   const oauthLogger = createLogger('oauth', { level: logLevel });
   const clients = new DynamoClientStore(dynamo.documentClient, TABLE_NAME);
+  const clientResolver = new ClientResolver(clients, {
+    cache: new DynamoMetadataDocumentCache(dynamo.documentClient, TABLE_NAME),
+    scopesSupported: config.scopesSupported,
+    fetch: {
+      ...options.metadataDocumentFetch,
+      // Local mode only, off by default: lets tests serve documents from a loopback server.
+      allowHttpLoopback: env.CIMD_ALLOW_HTTP_LOOPBACK === '1',
+    },
+  });
+  const mcpKeys = new CachedPublicKeys(new DerivedPublicKeySource(keySource));
   handlers.oauth = lambdaHandler(
     createOAuthApp({
       config,
       logger: oauthLogger,
       keys,
       clients,
-      clientResolver: new ClientResolver(clients, {
-        cache: new DynamoMetadataDocumentCache(dynamo.documentClient, TABLE_NAME),
-        scopesSupported: config.scopesSupported,
-        fetch: {
-          ...options.metadataDocumentFetch,
-          // Local mode only, off by default: lets tests serve documents from a loopback server.
-          allowHttpLoopback: env.CIMD_ALLOW_HTTP_LOOPBACK === '1',
-        },
-      }),
+      clientResolver,
       grants: new DynamoGrantStore(dynamo.documentClient, TABLE_NAME),
+      revocations: new DynamoRevocationList(dynamo.documentClient, TABLE_NAME),
       identityProvider: new OpenIdProvider(upstreamConfig, async () => {
         if (upstreamConfig.clientSecret === undefined) {
           throw new Error('locally, give the upstream client secret as UPSTREAM_CLIENT_SECRET');
@@ -279,12 +289,26 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     oauthLogger,
   );
   const mcpLogger = createLogger('mcp', { level: logLevel });
+  // The deployed function's reader, against the embedded engine (which takes any credentials).
+  const revocations = new RevocationList({
+    source: new DynamoDbRevocationSource({
+      tableName: TABLE_NAME,
+      endpoint: dynamo.endpoint,
+      region: 'local',
+      credentials: () => ({ accessKeyId: 'local', secretAccessKey: 'local' }),
+    }),
+    maxTokenLifetimeSeconds: config.accessTokenTtlSeconds,
+    maxAgeSeconds: config.revocationMaxAgeSeconds,
+    refreshSeconds: config.revocationRefreshSeconds,
+    onReadFailure: (error) => mcpLogger.warn('revocation list not read', { error }),
+  });
   handlers.mcp = lambdaHandler(
     createMcpApp({
       config,
       logger: mcpLogger,
-      keys: new CachedPublicKeys(new DerivedPublicKeySource(keySource)),
-      trustedIssuers: parseTrustedIssuers(env.TRUSTED_ISSUERS),
+      revocations,
+      keys: mcpKeys,
+      trustedIssuers: parseTrustedIssuers(env.TRUSTED_ISSUERS, config.scopesSupported),
     }),
     mcpLogger,
   );
@@ -297,6 +321,14 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     generatedKeys,
     upstreamIssuer: upstreamConfig.issuer,
     localUpstream: upstream !== undefined,
+    table: { endpoint: dynamo.endpoint, name: TABLE_NAME },
+    cacheSizes: () => ({
+      oauthPublicKeys: keys.size,
+      oauthPrivateKeys: keys.privateKeyCount,
+      mcpPublicKeys: mcpKeys.size,
+      metadataDocumentFailures: clientResolver.failureCacheSize,
+      revocationListEntries: revocations.size,
+    }),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((done) => server.close(() => done()));

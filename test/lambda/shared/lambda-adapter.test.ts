@@ -150,6 +150,20 @@ describe('lambdaHandler', () => {
     expect(JSON.parse(result.body!)).toEqual({ method: 'POST', body: 'grant_type=client_credentials' });
   });
 
+  it('hands the invocation context to the handler, so an app can bound work by the remaining time', async () => {
+    // Prepare
+    const context = { getRemainingTimeInMillis: () => 4321 } as unknown as import('aws-lambda').Context;
+    const handler = lambdaHandler(async (_request, invocation) =>
+      Response.json({ remaining: invocation?.getRemainingTimeInMillis() }),
+    );
+
+    // Act
+    const result = await handler(apiGatewayEvent(), context);
+
+    // Assess
+    expect(JSON.parse(result.body!)).toEqual({ remaining: 4321 });
+  });
+
   it('answers a bare 500 without internals when the handler throws', async () => {
     const lines: string[] = [];
     const logger = (await import('../../../lambda/shared/logger.js')).createLogger('test', {
