@@ -78,6 +78,17 @@ export async function signAwsJsonRequest(request: AwsJsonRequest): Promise<Signe
 /** Sends a signed request; answers the status and body text. */
 export type Send = (request: SignedRequest, timeoutMs: number) => Promise<{ status: number; body: string }>;
 
+/** What every reader built on {@link signAwsJsonRequest} is given: where, as whom, and how long. */
+export interface SignedReadOptions {
+  /** The service endpoint, given by the stack from its partition's URL suffix, never guessed here. */
+  endpoint: string;
+  region: string;
+  credentials: () => AwsCredentials;
+  send?: Send;
+  timeoutMs?: number;
+  now?: () => Date;
+}
+
 /**
  * `node:http(s)` rather than `fetch`: the first `fetch` of a process costs about 15 ms more CPU,
  * which lands on every cold start.

@@ -11,20 +11,12 @@ import {
   regionFromEnvironment,
   sendWithNodeHttp,
   signAwsJsonRequest,
-  type AwsCredentials,
-  type Send,
+  type SignedReadOptions,
 } from './aws-json-request.js';
 import type { RevocationSource } from './revocation-list.js';
 
-export interface DynamoDbRevocationSourceOptions {
+export interface DynamoDbRevocationSourceOptions extends SignedReadOptions {
   tableName: string;
-  region: string;
-  /** The DynamoDB endpoint, given by the stack from its partition: `https://dynamodb.<region>.<url suffix>/`. */
-  endpoint: string;
-  credentials: () => AwsCredentials;
-  send?: Send;
-  timeoutMs?: number;
-  now?: () => Date;
 }
 
 /** `TABLE_NAME` and `DYNAMODB_ENDPOINT` from the stack, the region and credentials from Lambda. */

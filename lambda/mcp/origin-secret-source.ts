@@ -9,20 +9,12 @@ import {
   regionFromEnvironment,
   sendWithNodeHttp,
   signAwsJsonRequest,
-  type AwsCredentials,
-  type Send,
+  type SignedReadOptions,
 } from './aws-json-request.js';
 
-export interface SignedOriginSecretSourceOptions {
+export interface SignedOriginSecretSourceOptions extends SignedReadOptions {
   /** The secret's ARN. */
   secretId: string;
-  /** `https://secretsmanager.<region>.<URL suffix>/`, given by the stack. */
-  endpoint: string;
-  region: string;
-  credentials: () => AwsCredentials;
-  send?: Send;
-  timeoutMs?: number;
-  now?: () => Date;
 }
 
 /**

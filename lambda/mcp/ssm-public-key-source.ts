@@ -13,23 +13,12 @@ import {
   regionFromEnvironment,
   sendWithNodeHttp,
   signAwsJsonRequest,
-  type AwsCredentials,
-  type Send,
+  type SignedReadOptions,
 } from './aws-json-request.js';
 
-export interface SsmPublicKeySourceOptions {
+export interface SsmPublicKeySourceOptions extends SignedReadOptions {
   /** The parameter's name (or ARN). */
   parameterName: string;
-  region: string;
-  /**
-   * The Systems Manager endpoint, given by the stack from its partition's URL suffix (and the
-   * FIPS setting), never guessed from the region here: `https://ssm.<region>.<url suffix>/`.
-   */
-  endpoint: string;
-  credentials: () => AwsCredentials;
-  send?: Send;
-  timeoutMs?: number;
-  now?: () => Date;
 }
 
 /**
