@@ -148,6 +148,31 @@ export function awsServiceError(operation: string, status: number, body: string)
   });
 }
 
+/**
+ * One call of a JSON-protocol operation with `options`: signed, sent, and its answer parsed; an
+ * answer other than 200 throws {@link awsServiceError}, named as the AWS SDK would name it.
+ */
+export async function callAwsJson(
+  options: SignedReadOptions,
+  call: { service: string; target: string; jsonVersion?: '1.0' | '1.1'; input: unknown },
+): Promise<unknown> {
+  const request = await signAwsJsonRequest({
+    endpoint: options.endpoint,
+    region: options.region,
+    service: call.service,
+    target: call.target,
+    ...(call.jsonVersion && { jsonVersion: call.jsonVersion }),
+    body: JSON.stringify(call.input),
+    credentials: options.credentials(),
+    now: options.now?.() ?? new Date(),
+  });
+  const response = await (options.send ?? sendWithNodeHttp)(request, options.timeoutMs ?? 3000);
+  if (response.status !== 200) {
+    throw awsServiceError(call.target.split('.').pop()!, response.status, response.body);
+  }
+  return JSON.parse(response.body) as unknown;
+}
+
 /** Thrown when the environment lacks what a signed call needs (region, credentials). */
 export class AwsEnvironmentError extends Error {
   readonly code = 'ERR_AWS_ENVIRONMENT';

@@ -6,11 +6,9 @@
 import { ConfigError } from '../shared/config.js';
 import { TABLE_SCHEMA } from '../shared/table.js';
 import {
-  awsServiceError,
+  callAwsJson,
   credentialsFromEnvironment,
   regionFromEnvironment,
-  sendWithNodeHttp,
-  signAwsJsonRequest,
   type SignedReadOptions,
 } from './aws-json-request.js';
 import type { RevocationSource } from './revocation-list.js';
@@ -68,18 +66,11 @@ export class DynamoDbRevocationSource implements RevocationSource {
   }
 
   private async batchGet(input: unknown): Promise<BatchGetOutput> {
-    const request = await signAwsJsonRequest({
-      endpoint: this.options.endpoint,
-      region: this.options.region,
+    return (await callAwsJson(this.options, {
       service: 'dynamodb',
       target: 'DynamoDB_20120810.BatchGetItem',
       jsonVersion: '1.0',
-      body: JSON.stringify(input),
-      credentials: this.options.credentials(),
-      now: this.options.now?.() ?? new Date(),
-    });
-    const response = await (this.options.send ?? sendWithNodeHttp)(request, this.options.timeoutMs ?? 3000);
-    if (response.status !== 200) throw awsServiceError('BatchGetItem', response.status, response.body);
-    return JSON.parse(response.body) as BatchGetOutput;
+      input,
+    })) as BatchGetOutput;
   }
 }

@@ -5,10 +5,9 @@
  */
 import type { OriginSecretSource } from '../shared/origin-secret.js';
 import {
+  callAwsJson,
   credentialsFromEnvironment,
   regionFromEnvironment,
-  sendWithNodeHttp,
-  signAwsJsonRequest,
   type SignedReadOptions,
 } from './aws-json-request.js';
 
@@ -48,24 +47,11 @@ export class SignedOriginSecretSource implements OriginSecretSource {
   constructor(private readonly options: SignedOriginSecretSourceOptions) {}
 
   async load(): Promise<string> {
-    const { endpoint, region, secretId } = this.options;
-    const request = await signAwsJsonRequest({
-      endpoint,
-      region,
+    const { SecretString } = (await callAwsJson(this.options, {
       service: 'secretsmanager',
       target: 'secretsmanager.GetSecretValue',
-      body: JSON.stringify({ SecretId: secretId }),
-      credentials: this.options.credentials(),
-      now: this.options.now?.() ?? new Date(),
-    });
-    const response = await (this.options.send ?? sendWithNodeHttp)(request, this.options.timeoutMs ?? 3000);
-    if (response.status !== 200) {
-      // The body names the error type only; no part of a secret is in an error answer.
-      throw Object.assign(new Error(`GetSecretValue answered ${response.status}`), {
-        $metadata: { httpStatusCode: response.status },
-      });
-    }
-    const { SecretString } = JSON.parse(response.body) as { SecretString?: unknown };
+      input: { SecretId: this.options.secretId },
+    })) as { SecretString?: unknown };
     if (typeof SecretString !== 'string') throw new Error('GetSecretValue returned no SecretString');
     return SecretString;
   }

@@ -8,11 +8,9 @@ import { ConfigError } from '../shared/config.js';
 import { parsePublicKeySet, type PublicKeySet } from '../shared/public-key-set.js';
 import { SigningKeysUnavailableError, type PublicKeySource } from '../shared/signing-keys.js';
 import {
-  awsServiceError,
+  callAwsJson,
   credentialsFromEnvironment,
   regionFromEnvironment,
-  sendWithNodeHttp,
-  signAwsJsonRequest,
   type SignedReadOptions,
 } from './aws-json-request.js';
 
@@ -44,21 +42,13 @@ export class SsmPublicKeySource implements PublicKeySource {
   constructor(private readonly options: SsmPublicKeySourceOptions) {}
 
   async load(): Promise<PublicKeySet> {
-    const { endpoint, region, parameterName } = this.options;
-    let payload: { Parameter?: { Value?: unknown }; __type?: unknown };
+    let payload: { Parameter?: { Value?: unknown } };
     try {
-      const request = await signAwsJsonRequest({
-        endpoint,
-        region,
+      payload = (await callAwsJson(this.options, {
         service: 'ssm',
         target: 'AmazonSSM.GetParameter',
-        body: JSON.stringify({ Name: parameterName }),
-        credentials: this.options.credentials(),
-        now: this.options.now?.() ?? new Date(),
-      });
-      const response = await (this.options.send ?? sendWithNodeHttp)(request, this.options.timeoutMs ?? 3000);
-      if (response.status !== 200) throw awsServiceError('GetParameter', response.status, response.body);
-      payload = JSON.parse(response.body) as typeof payload;
+        input: { Name: this.options.parameterName },
+      })) as typeof payload;
     } catch (error) {
       throw new SigningKeysUnavailableError('could not read the public signing key parameter', {
         cause: error,
