@@ -44,15 +44,15 @@ const initialTokenSecret = process.env.INITIAL_ACCESS_TOKEN_SECRET_ARN;
 const originSecret = process.env.ORIGIN_SECRET_ARN;
 const tableName = required('TABLE_NAME');
 
-/** The upstream client secret, read from Secrets Manager at the first login of the process. */
-async function readUpstreamSecret(secretId: string): Promise<string> {
-  const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
-  if (!SecretString) throw new Error('the upstream client secret is empty');
-  return SecretString.trim();
-}
 /** A secret's value as stored (the origin secret's JSON), read at start and every 5 minutes. */
 async function readSecretString(secretId: string): Promise<string> {
   return (await secrets.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString ?? '';
+}
+/** The upstream client secret, read from Secrets Manager at the first login of the process. */
+async function readUpstreamSecret(secretId: string): Promise<string> {
+  const value = await readSecretString(secretId);
+  if (!value) throw new Error('the upstream client secret is empty');
+  return value.trim();
 }
 const { upstream } = config;
 const clients = new DynamoClientStore(db, tableName);
