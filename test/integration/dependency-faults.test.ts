@@ -95,6 +95,47 @@ function tokenEvent(client: { client_id: string; client_secret: string }) {
   });
 }
 
+/** A `client_credentials` token from the oauth bundle, which then stops. */
+async function machineAccessToken(): Promise<string> {
+  const oauth = await startOAuth();
+  const client = JSON.parse((await oauth.invoke(REGISTER)).result.body!);
+  const accessToken = JSON.parse((await oauth.invoke(tokenEvent(client))).result.body!).access_token;
+  await oauth.close();
+  return accessToken;
+}
+
+/** The mcp bundle with the stack's environment: keys from the SSM stand-in, the list through the proxy. */
+function startMcp(): Promise<BundleProcess> {
+  return startBundle(join(outdir, 'mcp', BUNDLE_FILE), {
+    ...RUNTIME,
+    ISSUER,
+    PUBLIC_KEYS_PARAMETER_NAME: '/McpOAuth/signing-keys/public-jwks',
+    SSM_ENDPOINT: `${aws.url}/ssm/`,
+    TABLE_NAME: TABLE,
+    DYNAMODB_ENDPOINT: proxy.url,
+  });
+}
+
+/** An authenticated `tools/call` of `add` (40 + 2). */
+function toolCall(accessToken: string) {
+  return event(
+    'POST',
+    '/mcp',
+    JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'add', arguments: { a: 40, b: 2 } },
+    }),
+    {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-06-18',
+      authorization: `Bearer ${accessToken}`,
+    },
+  );
+}
+
 async function items(): Promise<number> {
   return (await dynamo.client.send(new ScanCommand({ TableName: TABLE, Select: 'COUNT' }))).Count ?? 0;
 }
@@ -207,35 +248,10 @@ describe('the oauth bundle when Secrets Manager misbehaves', () => {
 describe('the mcp bundle when Systems Manager misbehaves', () => {
   it('answers 503 with JSON-RPC -32603 while the public keys cannot be read, and serves once they can', async () => {
     // Prepare: a token from the oauth bundle, and an mcp environment whose first read fails
-    const oauth = await startOAuth();
-    const client = JSON.parse((await oauth.invoke(REGISTER)).result.body!);
-    const accessToken = JSON.parse((await oauth.invoke(tokenEvent(client))).result.body!).access_token;
-    await oauth.close();
+    const accessToken = await machineAccessToken();
     aws.faults.set('throttle');
-    const mcp = await startBundle(join(outdir, 'mcp', BUNDLE_FILE), {
-      ...RUNTIME,
-      ISSUER,
-      PUBLIC_KEYS_PARAMETER_NAME: '/McpOAuth/signing-keys/public-jwks',
-      SSM_ENDPOINT: `${aws.url}/ssm/`,
-      TABLE_NAME: TABLE,
-      DYNAMODB_ENDPOINT: proxy.url,
-    });
-    const call = event(
-      'POST',
-      '/mcp',
-      JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'tools/call',
-        params: { name: 'add', arguments: { a: 40, b: 2 } },
-      }),
-      {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2025-06-18',
-        authorization: `Bearer ${accessToken}`,
-      },
-    );
+    const mcp = await startMcp();
+    const call = toolCall(accessToken);
     const reads = () => aws.calls.filter((c) => c.target === 'AmazonSSM.GetParameter').length;
     try {
       await sleep(200); // the read at start, which fails
@@ -279,37 +295,12 @@ describe('the mcp bundle when the revocation list cannot be read', () => {
     'answers 503 with JSON-RPC -32603 on a cold start while DynamoDB answers %s, reads at most once per back-off interval, and serves once it recovers',
     async (fault) => {
       // Prepare: a token from the oauth bundle; the mcp function starts while BatchGetItem fails
-      const oauth = await startOAuth();
-      const client = JSON.parse((await oauth.invoke(REGISTER)).result.body!);
-      const accessToken = JSON.parse((await oauth.invoke(tokenEvent(client))).result.body!).access_token;
-      await oauth.close();
+      const accessToken = await machineAccessToken();
       proxy.faults.set(fault, { targets: ['BatchGetItem'] });
       const reads = () => proxy.calls.filter((c) => c === 'BatchGetItem').length;
       const before = reads();
-      const mcp = await startBundle(join(outdir, 'mcp', BUNDLE_FILE), {
-        ...RUNTIME,
-        ISSUER,
-        PUBLIC_KEYS_PARAMETER_NAME: '/McpOAuth/signing-keys/public-jwks',
-        SSM_ENDPOINT: `${aws.url}/ssm/`,
-        TABLE_NAME: TABLE,
-        DYNAMODB_ENDPOINT: proxy.url,
-      });
-      const call = event(
-        'POST',
-        '/mcp',
-        JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'tools/call',
-          params: { name: 'add', arguments: { a: 40, b: 2 } },
-        }),
-        {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'mcp-protocol-version': '2025-06-18',
-          authorization: `Bearer ${accessToken}`,
-        },
-      );
+      const mcp = await startMcp();
+      const call = toolCall(accessToken);
       try {
         await sleep(300); // the read at start, which fails
 
