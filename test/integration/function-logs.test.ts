@@ -28,7 +28,7 @@ import {
   type Invocation,
 } from '../support/bundle-process.js';
 import { startFakeAws, type FakeAws } from '../support/fake-aws.js';
-import { basicAuth } from '../support/local-server.js';
+import { basicAuth, toolCallInit } from '../support/local-server.js';
 import { login, UserAgent } from '../support/user-agent.js';
 
 type Line = Record<string, unknown>;
@@ -133,21 +133,7 @@ async function call(url: string, init: RequestInit & { form?: Record<string, str
   return { status: response.status, body: text ? (JSON.parse(text) as Record<string, any>) : {} };
 }
 
-const toolCall = (token: string) => ({
-  method: 'POST',
-  headers: {
-    authorization: `Bearer ${token}`,
-    'content-type': 'application/json',
-    accept: 'application/json, text/event-stream',
-    'mcp-protocol-version': '2025-06-18',
-  },
-  body: JSON.stringify({
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'tools/call',
-    params: { name: 'add', arguments: { a: 40, b: 2 } },
-  }),
-});
+const toolCall = (token: string) => toolCallInit(token);
 
 describe('every line the local server writes during a whole flow', () => {
   let server: ServerProcess;

@@ -11,6 +11,7 @@ import {
   registerClient,
   registerMachineClient,
   startTestServer,
+  toolCallInit,
 } from '../support/local-server.js';
 import { login, UserAgent } from '../support/user-agent.js';
 
@@ -27,21 +28,7 @@ afterAll(async () => {
 
 /** `tools/call add` with a token; answers the status and the `WWW-Authenticate` error description. */
 async function callTool(token: string): Promise<{ status: number; description?: string }> {
-  const response = await fetch(`${issuer}/mcp`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${token}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2025-06-18',
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'tools/call',
-      params: { name: 'add', arguments: { a: 1, b: 2 } },
-    }),
-  });
+  const response = await fetch(`${issuer}/mcp`, toolCallInit(token, { a: 1, b: 2 }));
   await response.text();
   const challenge = response.headers.get('www-authenticate') ?? '';
   const description = /error_description="([^"]*)"/.exec(challenge)?.[1];

@@ -66,3 +66,22 @@ export function basicAuth(id: string, secret: string): string {
   const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
   return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`;
 }
+
+/** The fetch options of an authenticated `tools/call` of `add` on `/mcp` (2025-06-18). */
+export function toolCallInit(token: string, args: { a: number; b: number } = { a: 40, b: 2 }): RequestInit {
+  return {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-06-18',
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'add', arguments: args },
+    }),
+  };
+}
