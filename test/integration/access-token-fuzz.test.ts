@@ -9,7 +9,13 @@
 import { createHmac, createPublicKey, generateKeyPairSync, sign, type JsonWebKey } from 'node:crypto';
 import fc from 'fast-check';
 import type { LocalServer } from '../../lib/local/server.js';
-import { machineToken, registerMachineClient, startTestServer } from '../support/local-server.js';
+import {
+  basicAuth,
+  machineToken,
+  registerMachineClient,
+  startTestServer,
+  type MachineClient,
+} from '../support/local-server.js';
 import { HEADER_VALUE_CHARS, rawRequest } from '../support/raw-http.js';
 import { NO_CHANGES, tableChanges, tableReader, type TableReader } from '../support/table.js';
 
@@ -19,12 +25,14 @@ const RUNS = 150;
 let server: LocalServer;
 let table: TableReader;
 let token: string;
+let owner: MachineClient;
 let publicJwk: JsonWebKey & { kid: string };
 
 beforeAll(async () => {
   server = await startTestServer();
   table = tableReader(server);
-  token = await machineToken(server.issuer, await registerMachineClient(server.issuer));
+  owner = await registerMachineClient(server.issuer);
+  token = await machineToken(server.issuer, owner);
   const jwks = (await (await fetch(`${server.issuer}/.well-known/jwks.json`)).json()) as {
     keys: Array<JsonWebKey & { kid: string }>;
   };
@@ -315,5 +323,56 @@ describe('mutations of a valid token', () => {
       .filter((t) => t !== token && isSameSignatureRespelled(t));
     expect(respelled.length).toBeGreaterThan(0);
     for (const mutated of respelled) await expectRefused(`Bearer ${mutated}`);
+  });
+});
+
+/**
+ * `POST /revoke` verifies an access token before it revokes it (RFC 7009 §2.1): the same tokens,
+ * sent there by the client the valid token belongs to, are answered 200 as unknown tokens are,
+ * and revoke nothing (the table is unchanged, and the valid token is still served).
+ */
+describe('the same tokens at /revoke', () => {
+  const revoke = (candidate: string) =>
+    rawRequest(server.issuer, {
+      method: 'POST',
+      path: '/revoke',
+      headers: {
+        authorization: basicAuth(owner.clientId, owner.clientSecret),
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ token: candidate }).toString(),
+    });
+  const expectIgnored = async (candidate: string) => {
+    const response = await revoke(candidate);
+    expect([candidate.slice(0, 200), response.status]).toEqual([candidate.slice(0, 200), 200]);
+  };
+
+  it('answers 200 and revokes nothing for JWT-shaped strings and for the valid token with a header field or claim changed', async () => {
+    await property(
+      fc.oneof(
+        fc
+          .tuple(fc.oneof(jwtHeader.map(b64), segment), fc.oneof(jwtClaims.map(b64), segment), segment)
+          .map(
+            ([h, p, sig]) =>
+              `${h.startsWith('ey') ? tryRealise(h) : h}.${p.startsWith('ey') ? tryRealise(p) : p}.${sig}`,
+          ),
+        fc.tuple(fc.constantFrom('alg', 'typ', 'kid', 'crit'), jsonValue).map(([field, value]) => {
+          const [, p, sig] = segments(token);
+          return `${b64({ ...header(token), [field]: value })}.${p}.${sig}`;
+        }),
+        fc
+          .tuple(fc.constantFrom('iss', 'client_id', 'jti', 'exp', 'iat'), jsonValue)
+          .map(([claim, value]) => {
+            const [h, , sig] = segments(token);
+            return `${h}.${b64({ ...claims(token), [claim]: value })}.${sig}`;
+          }),
+      ),
+      async (candidate) => {
+        fc.pre(candidate !== token && !isSameSignatureRespelled(candidate));
+        await expectIgnored(candidate);
+      },
+    );
+    const served = await callWith(`Bearer ${token}`);
+    expect(served.status).toBe(200);
   });
 });
