@@ -315,16 +315,7 @@ async function main() {
   rows['bundle bytes'] = { mcp: statSync(bundles.mcp).size, baseline: statSync(bundles.baseline).size };
   rows['import + first tools/call, ms (median)'] = { mcp: 0, baseline: 0 };
   for (const v of variants) {
-    const runs: number[] = [];
-    for (let i = 0; i < FRESH_RUNS; i++) {
-      const fresh = await runNode(FRESH_SCRIPT, {
-        ...env,
-        BUNDLE: bundles[v],
-        EVENT: JSON.stringify(event(token)),
-      });
-      runs.push(fresh.ms!);
-    }
-    rows['import + first tools/call, ms (median)'][v] = median(runs);
+    rows['import + first tools/call, ms (median)'][v] = await freshMedian(bundles[v], env, token);
   }
   const warm: Record<Variant, Record<string, number>> = { mcp: {}, baseline: {} };
   const warmMiss: Record<Variant, Record<string, number>> = { mcp: {}, baseline: {} };
@@ -431,6 +422,20 @@ async function main() {
   );
 }
 
+/** The median over FRESH_RUNS fresh processes of importing `bundle` and answering one `tools/call`. */
+async function freshMedian(bundle: string, env: Record<string, string>, token: string): Promise<number> {
+  const runs: number[] = [];
+  for (let i = 0; i < FRESH_RUNS; i++) {
+    const fresh = await runNode(FRESH_SCRIPT, {
+      ...env,
+      BUNDLE: bundle,
+      EVENT: JSON.stringify(event(token)),
+    });
+    runs.push(fresh.ms!);
+  }
+  return median(runs);
+}
+
 /**
  * The own-SDK-server path: bundle bytes, a fresh process's import plus first `tools/call`, and
  * warm `tools/call` with the same token every call, measured as for the mcp function.
@@ -446,16 +451,7 @@ async function measureSdkServers(
   rows['bundle bytes'] = { v2: statSync(bundles.v2).size, v1: statSync(bundles.v1).size };
   rows['import + first tools/call, ms (median)'] = { v2: 0, v1: 0 };
   for (const v of variants) {
-    const runs: number[] = [];
-    for (let i = 0; i < FRESH_RUNS; i++) {
-      const fresh = await runNode(FRESH_SCRIPT, {
-        ...env,
-        BUNDLE: bundles[v],
-        EVENT: JSON.stringify(event(token)),
-      });
-      runs.push(fresh.ms!);
-    }
-    rows['import + first tools/call, ms (median)'][v] = median(runs);
+    rows['import + first tools/call, ms (median)'][v] = await freshMedian(bundles[v], env, token);
   }
   const warm = {} as Record<SdkVariant, Record<string, number>>;
   for (const v of variants) {
