@@ -46,9 +46,9 @@ const revocations = new RevocationList({
 });
 
 // Read the keys and the revocation list while the execution environment initializes, so the
-// first invocation need not wait; a failure here is retried by the first request.
+// first invocation need not wait; a failure here is retried by the first request (`prime`).
 keys
-  .publicJwks()
+  .prime()
   .catch((error: unknown) => logger.warn('signing keys not loaded at start; will retry', { error }));
 revocations.prime().catch(() => {});
 

@@ -57,7 +57,8 @@ export const DEFAULT_REVOCATION_MAX_AGE_SECONDS = 300;
 export class RevocationList {
   private entries: Map<string, number> | undefined;
   private loadedAt = 0;
-  private loading: Promise<void> | undefined;
+  /** The read under way; `paid` once a request waits for it (see {@link prime}). */
+  private loading: { done: Promise<void>; paid: boolean } | undefined;
   private lastError: unknown;
   private readonly refreshMs: number;
   private readonly maxAgeMs: number;
@@ -92,9 +93,14 @@ export class RevocationList {
     return subjects.some((subject) => (entries.get(revocationEntryName(subject)) ?? 0) > now);
   }
 
-  /** Reads the list now, so that the first request need not (called at start). */
+  /**
+   * Reads the list now, so that the first request need not (called at start). No request pays
+   * for this read unless one comes to wait for it, so when it fails on its own the back-off does
+   * not start: the first request reads again rather than being refused for a failure it never saw.
+   */
   async prime(): Promise<void> {
-    await this.current();
+    if (!this.loading) this.startLoad(false);
+    await this.loading?.done;
   }
 
   private usable(): Map<string, number> | undefined {
@@ -106,11 +112,15 @@ export class RevocationList {
     let started = false;
     if (!this.loading && !this.backoff.waiting()) {
       started = true;
-      this.loading = this.load().finally(() => (this.loading = undefined));
+      this.startLoad(true);
     }
     // The request that starts a read waits for it, so a revocation counts from that moment;
     // others answer from a usable copy at once, and wait only when there is none.
-    if (this.loading && (started || !this.usable())) await this.loading;
+    const loading = this.loading;
+    if (loading && (started || !this.usable())) {
+      loading.paid = true;
+      await loading.done;
+    }
     const entries = this.usable();
     if (entries) return entries;
     throw new RevocationListUnavailableError('the revocation list could not be read', {
@@ -118,7 +128,13 @@ export class RevocationList {
     });
   }
 
-  private async load(): Promise<void> {
+  private startLoad(paid: boolean): void {
+    const read = { paid } as NonNullable<typeof this.loading>;
+    read.done = this.load(read).finally(() => (this.loading = undefined));
+    this.loading = read;
+  }
+
+  private async load(read: { paid: boolean }): Promise<void> {
     const startedAt = this.now();
     const longest = this.options.maxTokenLifetimeSeconds + REVOCATION_AFTER_EXPIRY_SECONDS;
     try {
@@ -129,7 +145,7 @@ export class RevocationList {
       this.backoff.succeeded();
     } catch (error) {
       this.lastError = error;
-      this.backoff.failed(error);
+      if (read.paid) this.backoff.failed(error);
       this.options.onReadFailure?.(error);
     }
   }

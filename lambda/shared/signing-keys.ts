@@ -86,9 +86,15 @@ interface Loaded<Set> {
  * good set while it is not too stale, or with `SigningKeysUnavailableError` carrying the cause of
  * the failed read (so the apps can tell a dependency fault, and answer 503).
  */
+interface KeyRead<Set> {
+  promise: Promise<Loaded<Set>>;
+  paid: boolean;
+}
+
 abstract class CachedKeySet<Set> implements VerificationKeys {
   private loaded: Loaded<Set> | undefined;
-  private inFlight: Promise<Loaded<Set>> | undefined;
+  /** The read under way; `paid` once a request waits for it (see {@link prime}). */
+  private inFlight: KeyRead<Set> | undefined;
   private lastRefreshForKid = -Infinity;
   private readonly maxAgeMs: number;
   private readonly minRefreshIntervalMs: number;
@@ -117,6 +123,15 @@ abstract class CachedKeySet<Set> implements VerificationKeys {
   /** How many public keys are held now: those of the loaded set, at most three. */
   get size(): number {
     return this.loaded?.publicKeys.size ?? 0;
+  }
+
+  /**
+   * Loads the set now, so that the first request need not (called at start). No request pays for
+   * this read unless one comes to wait for it, so when it fails on its own the back-off does not
+   * start: the first request reads again rather than being refused for a failure it never saw.
+   */
+  async prime(): Promise<void> {
+    await this.reload(false);
   }
 
   async publicJwks(): Promise<PublicKeySet> {
@@ -165,8 +180,13 @@ abstract class CachedKeySet<Set> implements VerificationKeys {
     }
   }
 
-  private reload(): Promise<Loaded<Set>> {
-    this.inFlight ??= this.source
+  private reload(paid = true): Promise<Loaded<Set>> {
+    if (this.inFlight) {
+      this.inFlight.paid ||= paid;
+      return this.inFlight.promise;
+    }
+    const read = { paid } as KeyRead<Set>;
+    read.promise = this.source
       .load()
       .then((set) => {
         const jwks = this.publicKeysOf(set);
@@ -189,13 +209,14 @@ abstract class CachedKeySet<Set> implements VerificationKeys {
         return loaded;
       })
       .catch((error: unknown) => {
-        this.backoff.failed(error);
+        if (read.paid) this.backoff.failed(error);
         throw error;
       })
       .finally(() => {
         this.inFlight = undefined;
       });
-    return this.inFlight;
+    this.inFlight = read;
+    return read.promise;
   }
 }
 

@@ -254,12 +254,14 @@ describe('the mcp bundle when Systems Manager misbehaves', () => {
     const call = toolCall(accessToken);
     const reads = () => aws.calls.filter((c) => c.target === 'AmazonSSM.GetParameter').length;
     try {
-      await sleep(200); // the read at start, which fails
+      await sleep(200); // the read at start, which fails with no request waiting
       const readsAtStart = reads();
 
-      // Act
+      // Act: the first request reads again itself; the next is within its back-off
       const refused = await mcp.invoke(call);
-      const readsWhileBackingOff = reads() - readsAtStart;
+      const readsByFirstRequest = reads() - readsAtStart;
+      const backingOff = await mcp.invoke(call);
+      const readsWhileBackingOff = reads() - readsAtStart - readsByFirstRequest;
       await sleep(1_100);
       aws.faults.set('fail');
       const failed = await mcp.invoke(call);
@@ -268,7 +270,7 @@ describe('the mcp bundle when Systems Manager misbehaves', () => {
       const served = await mcp.invoke(call);
 
       // Assess
-      for (const { result, logs } of [refused, failed]) {
+      for (const { result, logs } of [refused, backingOff, failed]) {
         expect(result.statusCode).toBe(503);
         expect(result.headers['retry-after']).toBe('5');
         expect(JSON.parse(result.body!)).toEqual({
@@ -279,8 +281,11 @@ describe('the mcp bundle when Systems Manager misbehaves', () => {
         expect(logs.map((l) => l.message)).toEqual(['access token cannot be verified']);
       }
       expect(mcp.logs.map((l) => l.message)).toEqual(['signing keys not loaded at start; will retry']);
+      expect(readsAtStart).toBe(1);
+      expect(readsByFirstRequest).toBe(1);
       expect(readsWhileBackingOff).toBe(0);
       expect(refused.logs[0]!.fault).toBe('throttled');
+      expect(backingOff.logs[0]!.fault).toBe('throttled');
       expect(failed.logs[0]!.fault).toBe('failed');
       expect(served.result.statusCode).toBe(200);
       expect(JSON.parse(served.result.body!).result.structuredContent).toEqual({ sum: 42 });
@@ -302,9 +307,9 @@ describe('the mcp bundle when the revocation list cannot be read', () => {
       const mcp = await startMcp();
       const call = toolCall(accessToken);
       try {
-        await sleep(300); // the read at start, which fails
+        await sleep(300); // the read at start, which fails with no request waiting
 
-        // Act
+        // Act: the first request reads again itself; the next two are within its back-off
         const refused = [];
         for (let i = 0; i < 3; i++) refused.push(await mcp.invoke(call));
         const readsWhileRefusing = reads() - before;
@@ -313,14 +318,19 @@ describe('the mcp bundle when the revocation list cannot be read', () => {
         const served = await mcp.invoke(call);
 
         // Assess
-        for (const { result, logs } of refused) {
+        for (const { result } of refused) {
           expect(result.statusCode).toBe(503);
           expect(result.headers['retry-after']).toBe('5');
           expect(JSON.parse(result.body!)).toMatchObject({ error: { code: -32603 } });
-          expect(logs.map((l) => l.message)).toEqual(['access token cannot be verified']);
         }
+        expect(refused.map(({ logs }) => logs.map((l) => l.message))).toEqual([
+          ['revocation list not read', 'access token cannot be verified'],
+          ['access token cannot be verified'],
+          ['access token cannot be verified'],
+        ]);
         expect(mcp.logs.map((l) => l.message)).toEqual(['revocation list not read']);
-        expect(readsWhileRefusing).toBe(1);
+        expect(readsWhileRefusing).toBe(2); // at start, and by the first request
+
         expect(served.result.statusCode).toBe(200);
         expect(JSON.parse(served.result.body!).result.structuredContent).toEqual({ sum: 42 });
       } finally {

@@ -140,6 +140,43 @@ describe('RevocationList', () => {
     expect(state.reads).toBe(1);
   });
 
+  it('lets the first request read again when the read made at start failed with nobody waiting', async () => {
+    // Prepare: the read at start fails while no request waits for it
+    const { list, state } = setup();
+    state.failing = true;
+    await list.prime();
+    state.failing = false;
+
+    // Act: at once, well within the back-off
+    const revoked = await list.isRevoked(token);
+
+    // Assess
+    expect(revoked).toBe(false);
+    expect(state.reads).toBe(2);
+  });
+
+  it('counts the read made at start as the one of the request that waited for it', async () => {
+    // Prepare: the read at start hangs, and the first request comes to wait for it
+    const { list, state } = setup();
+    let release!: () => void;
+    state.hanging = new Promise<void>((resolve) => (release = resolve));
+    state.failing = true;
+    const atStart = list.prime();
+    const first = list.isRevoked(token);
+
+    // Act
+    release();
+    await atStart;
+    await expect(first).rejects.toBeInstanceOf(RevocationListUnavailableError);
+    state.hanging = undefined;
+    state.failing = false;
+    const next = list.isRevoked(token);
+
+    // Assess: the next request is within the back-off and does not read
+    await expect(next).rejects.toBeInstanceOf(RevocationListUnavailableError);
+    expect(state.reads).toBe(1);
+  });
+
   it('recovers by itself when the source answers again after the back-off', async () => {
     // Prepare
     const { list, state, advance } = setup();

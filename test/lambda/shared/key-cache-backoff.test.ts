@@ -174,6 +174,43 @@ describe('CachedPublicKeys while its source is down', () => {
     expect(source.reads).toBe(2);
   });
 
+  it('lets the first request read again when the read made at start failed with nobody waiting', async () => {
+    // Prepare: the read at start fails while no request waits for it
+    const source = fakeSource();
+    source.fail();
+    const keys = cache(source);
+    await expect(keys.prime()).rejects.toBeInstanceOf(ThrottlingException);
+    source.serve();
+
+    // Act: at once, well within the retry interval
+    const first = await keys.publicJwks();
+
+    // Assess
+    expect(first.keys[0]!.kid).toBe(key.kid);
+    expect(source.reads).toBe(2);
+  });
+
+  it('counts the read made at start as the one of the request that waited for it', async () => {
+    // Prepare: the read at start hangs, and the first request comes to wait for it
+    const source = fakeSource();
+    source.hang();
+    const keys = cache(source);
+    const atStart = keys.prime().catch(() => undefined);
+    const first = keys.publicJwks().catch((e: unknown) => e);
+
+    // Act
+    source.timeOut();
+    await atStart;
+    const waited = await first;
+    source.serve();
+    const next = await keys.publicJwks().catch((e: unknown) => e);
+
+    // Assess: the next request is within the back-off and does not read
+    expect(classifyDependencyFault(waited)).toBe('timeout');
+    expect(classifyDependencyFault(next)).toBe('timeout');
+    expect(source.reads).toBe(1);
+  });
+
   it('answers an unknown kid as unavailable, not as unknown, while backing off', async () => {
     // Prepare
     const source = fakeSource();
