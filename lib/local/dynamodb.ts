@@ -60,4 +60,12 @@ async function ensureTable(client: DynamoDBClient, tableName: string): Promise<v
       KeySchema: [{ AttributeName: TABLE_SCHEMA.partitionKey, KeyType: 'HASH' }],
     }),
   );
+  // dynalite answers CreateTable while the table is still CREATING, and refuses reads of it
+  // (ResourceNotFoundException) until a timer marks it ACTIVE: wait for that, as DynamoDB users do.
+  for (let attempt = 0; ; attempt++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    if (attempt === 200) throw new Error(`table ${tableName} is still ${Table?.TableStatus}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }

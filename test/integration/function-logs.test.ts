@@ -481,6 +481,10 @@ describe('the deployed bundles, invoked with a Lambda context', () => {
     expect(invocations.register!.result.statusCode).toBe(201);
     expect(invocations.token!.result.statusCode).toBe(200);
     expect(invocations.refused!.result.statusCode).toBe(401);
+    // Should it fail, the diff shows the answer and what the environment logged at start.
+    expect({ answer: invocations.tool!.result, atStart: mcp.logs }).toMatchObject({
+      answer: { statusCode: 200 },
+    });
     expect(JSON.parse(invocations.tool!.result.body!).result.structuredContent).toEqual({ sum: 42 });
     expect(invocations.forged!.result.statusCode).toBe(401);
   });

@@ -8,7 +8,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
-/** Results go out on fd 3, so the function's own log lines (stdout) stay apart. */
+/**
+ * Results go out on fd 3, so the function's own log lines (stdout) stay apart. After each
+ * invocation the driver also writes an end marker to stdout: once it arrives, every line the
+ * invocation wrote has arrived too (one stream keeps its order), however slow the machine.
+ */
+const END_MARKER = 'bundleProcessInvocationEnd';
 const DRIVER = `
 import { createInterface } from 'node:readline';
 import { createWriteStream } from 'node:fs';
@@ -29,7 +34,9 @@ for await (const line of createInterface({ input: process.stdin })) {
     // What Lambda reports as the invocation's error (and what makes Secrets Manager retry a step).
     error = { name: thrown?.name, message: thrown?.message, code: thrown?.code };
   }
-  out.write(JSON.stringify({ id, result, error, ms: Math.round(performance.now() - started) }) + '\\n');
+  const ms = Math.round(performance.now() - started);
+  process.stdout.write(JSON.stringify({ ${END_MARKER}: id }) + '\\n');
+  out.write(JSON.stringify({ id, result, error, ms }) + '\\n');
 }
 `;
 
@@ -84,12 +91,16 @@ export async function startBundle(
   });
   let logs: Array<Record<string, unknown>> = [];
   const background = logs;
+  const ending = new Map<number, () => void>();
   createInterface({ input: child.stdout! }).on('line', (line) => {
+    let parsed: Record<string, unknown>;
     try {
-      logs.push(JSON.parse(line) as Record<string, unknown>);
+      parsed = JSON.parse(line) as Record<string, unknown>;
     } catch {
-      logs.push({ text: line });
+      parsed = { text: line };
     }
+    if (typeof parsed[END_MARKER] === 'number') ending.get(parsed[END_MARKER])?.();
+    else logs.push(parsed);
   });
   type Answer = Pick<Invocation, 'result' | 'error' | 'ms'>;
   const waiting = new Map<number, (answer: Answer) => void>();
@@ -110,14 +121,16 @@ export async function startBundle(
       logs = [];
       const own = logs;
       const answer = await new Promise<Answer>((resolve, reject) => {
-        waiting.set(id, resolve);
         // A process that dies mid-invocation answers nothing: fail the invocation, not the test run.
         void exited.then(() => reject(new Error(`${bundle} exited during an invocation`)));
+        const answered = new Promise<Answer>((done) => waiting.set(id, done));
+        // The end marker follows the invocation's last log line on stdout.
+        const logged = new Promise<void>((done) => ending.set(id, done));
+        void Promise.all([answered, logged]).then(([a]) => resolve(a));
         child.stdin!.write(JSON.stringify({ id, event, context }) + '\n');
       });
       waiting.delete(id);
-      // Let log lines written just before the answer arrive.
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      ending.delete(id);
       logs = background;
       return { ...answer, logs: own };
     },
