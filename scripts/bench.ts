@@ -38,6 +38,11 @@ const FRESH_RUNS = Number(process.env.BENCH_FRESH_RUNS ?? 7);
 const WARM_CALLS = Number(process.env.BENCH_WARM_CALLS ?? 5000);
 const LOAD_REQUESTS = Number(process.env.BENCH_LOAD_REQUESTS ?? 4000);
 const LOAD_CONCURRENCY = 16;
+/**
+ * How long the loopback stand-ins for SSM, DynamoDB and the JWKS endpoint wait before answering:
+ * 0 by default (the floors are judged so); set it to see a cold start with a service's latency.
+ */
+const SERVICE_LATENCY_MS = Number(process.env.BENCH_SERVICE_LATENCY_MS ?? 0);
 const LOAD_MAX_MS = 15_000;
 /** Logins (authorization codes) for the warm user-grant figures, and refresh rotations per code. */
 const LOGINS = Number(process.env.BENCH_LOGINS ?? 200);
@@ -287,7 +292,7 @@ async function main() {
     return `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`;
   };
   const token = mint('bench');
-  const aws = await startFakeAws({ current: key });
+  const aws = await startFakeAws({ current: key }, { latencyMs: SERVICE_LATENCY_MS });
   const env = {
     ISSUER,
     LOG_LEVEL: 'warn',
@@ -361,7 +366,7 @@ async function main() {
 
   const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
   console.log(
-    `\nnode ${process.version}, ${WARM_CALLS} warm calls, ${FRESH_RUNS} fresh processes, ${LOAD_REQUESTS} HTTP requests x${LOAD_CONCURRENCY}\n`,
+    `\nnode ${process.version}, ${WARM_CALLS} warm calls, ${FRESH_RUNS} fresh processes, ${LOAD_REQUESTS} HTTP requests x${LOAD_CONCURRENCY}, service latency ${SERVICE_LATENCY_MS} ms\n`,
   );
   console.log(`| figure | baseline (SDK createMcpHandler + jose) | mcp function | ratio |`);
   console.log(`| --- | ---: | ---: | ---: |`);

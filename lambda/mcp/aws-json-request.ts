@@ -75,8 +75,16 @@ export async function signAwsJsonRequest(request: AwsJsonRequest): Promise<Signe
   return { url: url.toString(), headers: signed.headers, body: request.body };
 }
 
-/** Sends a signed request; answers the status and body text. */
-export type Send = (request: SignedRequest, timeoutMs: number) => Promise<{ status: number; body: string }>;
+/**
+ * Sends a signed request; answers the status and body text. `onWritten` is called once the whole
+ * request has been handed to the operating system (the connection made, for HTTPS the handshake
+ * done), if the sender can tell; otherwise it is called when the answer is in.
+ */
+export type Send = (
+  request: SignedRequest,
+  timeoutMs: number,
+  onWritten?: () => void,
+) => Promise<{ status: number; body: string }>;
 
 /** What every reader built on {@link signAwsJsonRequest} is given: where, as whom, and how long. */
 export interface SignedReadOptions {
@@ -93,7 +101,7 @@ export interface SignedReadOptions {
  * `node:http(s)` rather than `fetch`: the first `fetch` of a process costs about 15 ms more CPU,
  * which lands on every cold start.
  */
-export const sendWithNodeHttp: Send = async (signed, timeoutMs) => {
+export const sendWithNodeHttp: Send = async (signed, timeoutMs, onWritten) => {
   const url = new URL(signed.url);
   // Loaded on first use: only the one the endpoint needs, and off the import path. Not with
   // `import()`: building the ES module namespace of `node:http` reads its lazy WebSocket exports,
@@ -120,6 +128,7 @@ export const sendWithNodeHttp: Send = async (signed, timeoutMs) => {
     });
     request.on('timeout', () => request.destroy(timeoutError(timeoutMs)));
     request.on('error', fail);
+    if (onWritten) request.once('finish', onWritten);
     request.end(signed.body);
   });
 };
@@ -148,6 +157,18 @@ export function awsServiceError(operation: string, status: number, body: string)
   });
 }
 
+/** Calls of {@link callAwsJson} whose request is not yet signed and written out. */
+const unwritten = new Set<Promise<void>>();
+
+/**
+ * Settles once every call of {@link callAwsJson} begun so far has its request written out (or has
+ * ended): what the mcp entry waits for at start (`environment.ts`) before evaluating the rest of
+ * the bundle, so that the services answer while that runs.
+ */
+export async function requestsWritten(): Promise<void> {
+  await Promise.all(unwritten);
+}
+
 /**
  * One call of a JSON-protocol operation with `options`: signed, sent, and its answer parsed; an
  * answer other than 200 throws {@link awsServiceError}, named as the AWS SDK would name it.
@@ -156,17 +177,26 @@ export async function callAwsJson(
   options: SignedReadOptions,
   call: { service: string; target: string; jsonVersion?: '1.0' | '1.1'; input: unknown },
 ): Promise<unknown> {
-  const request = await signAwsJsonRequest({
-    endpoint: options.endpoint,
-    region: options.region,
-    service: call.service,
-    target: call.target,
-    ...(call.jsonVersion && { jsonVersion: call.jsonVersion }),
-    body: JSON.stringify(call.input),
-    credentials: options.credentials(),
-    now: options.now?.() ?? new Date(),
-  });
-  const response = await (options.send ?? sendWithNodeHttp)(request, options.timeoutMs ?? 3000);
+  let written!: () => void;
+  const writing = new Promise<void>((resolve) => (written = resolve));
+  unwritten.add(writing);
+  void writing.then(() => unwritten.delete(writing));
+  let response: { status: number; body: string };
+  try {
+    const request = await signAwsJsonRequest({
+      endpoint: options.endpoint,
+      region: options.region,
+      service: call.service,
+      target: call.target,
+      ...(call.jsonVersion && { jsonVersion: call.jsonVersion }),
+      body: JSON.stringify(call.input),
+      credentials: options.credentials(),
+      now: options.now?.() ?? new Date(),
+    });
+    response = await (options.send ?? sendWithNodeHttp)(request, options.timeoutMs ?? 3000, written);
+  } finally {
+    written();
+  }
   if (response.status !== 200) {
     throw awsServiceError(call.target.split('.').pop()!, response.status, response.body);
   }

@@ -2,7 +2,8 @@
  * The mcp function serving an SDK server of one's own (`createMcpApp({ sdkServer })`), as a Lambda
  * entry for the benchmark: this project's token verification and front, then the v2 SDK's
  * `createMcpHandler` with the baseline's tools (`buildBaselineServer`), a fresh server per request.
- * Settings, keys and logger are built as in lambda/mcp/index.ts; nothing else is passed.
+ * Settings, keys and logger are built as the mcp entry builds them (lambda/mcp/environment.ts);
+ * nothing else is passed.
  */
 import { createMcpApp } from '../../lambda/mcp/app.js';
 import { sdkV2Server } from '../../lambda/mcp/sdk-server-v2.js';

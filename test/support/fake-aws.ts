@@ -40,7 +40,12 @@ function emptyBatch(body: string): string {
   return JSON.stringify({ Responses: Object.fromEntries(tables.map((t) => [t, []])), UnprocessedKeys: {} });
 }
 
-export async function startFakeAws(set: SigningKeySet): Promise<FakeAws> {
+export interface FakeAwsOptions {
+  /** How long each answer waits, as a service's own latency would (the benchmark's option). */
+  latencyMs?: number;
+}
+
+export async function startFakeAws(set: SigningKeySet, options: FakeAwsOptions = {}): Promise<FakeAws> {
   const secret = JSON.stringify({ SecretString: serializeSigningKeySet(set) });
   const parameter = JSON.stringify({
     Parameter: { Type: 'String', Value: serializePublicKeySet(toPublicKeySet(set)), Version: 1 },
@@ -52,7 +57,8 @@ export async function startFakeAws(set: SigningKeySet): Promise<FakeAws> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
+    req.on('end', () => (options.latencyMs ? setTimeout(answer, options.latencyMs) : answer()));
+    const answer = () => {
       const target = String(req.headers['x-amz-target'] ?? '');
       const scope = /Credential=[^/]+\/([^,]+),/.exec(String(req.headers.authorization ?? ''))?.[1];
       calls.push({ target, path: req.url ?? '', scope, body: Buffer.concat(chunks).toString('utf8') });
@@ -68,7 +74,7 @@ export async function startFakeAws(set: SigningKeySet): Promise<FakeAws> {
       else if (target === 'DynamoDB_20120810.BatchGetItem')
         json(emptyBatch(Buffer.concat(chunks).toString('utf8')));
       else res.writeHead(400).end(JSON.stringify({ __type: 'UnknownOperationException' }));
-    });
+    };
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const { port } = server.address() as AddressInfo;

@@ -3,8 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { createHash, createHmac } from 'node:crypto';
 import {
   AwsEnvironmentError,
+  callAwsJson,
   credentialsFromEnvironment,
   regionFromEnvironment,
+  requestsWritten,
   sendWithNodeHttp,
   signAwsJsonRequest,
   type AwsCredentials,
@@ -219,6 +221,72 @@ describe('sendWithNodeHttp', () => {
 
     // Assess
     await expect(result).rejects.toThrow('no answer within 50 ms');
+  });
+});
+
+describe('requestsWritten', () => {
+  let arrived: string[];
+  let answer: (() => void) | undefined;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      arrived.push(String(req.headers['x-amz-target']));
+      answer = () => res.writeHead(200).end('{}');
+    });
+  });
+  let url: string;
+
+  beforeAll(async () => {
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((done) => server.close(() => done()));
+  });
+  beforeEach(() => {
+    arrived = [];
+    answer = undefined;
+  });
+
+  const options = (endpoint: string) => ({ endpoint, region: 'eu-west-1', credentials: () => credentials });
+  const call = { service: 'ssm', target: 'AmazonSSM.GetParameter', input: { Name: 'keys' } };
+
+  it('settles once the request is written out, while its answer is still to come', async () => {
+    // Prepare
+    let answered = false;
+    const reading = callAwsJson(options(url), call).then(() => (answered = true));
+
+    // Act
+    await requestsWritten();
+
+    // Assess: the request is out and reaches the service, which has not answered yet
+    for (let i = 0; i < 100 && arrived.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(arrived).toEqual(['AmazonSSM.GetParameter']);
+    expect(answered).toBe(false);
+    answer!();
+    await reading;
+    expect(answered).toBe(true);
+  });
+
+  it('settles when a call ends without writing its request (connection refused)', async () => {
+    // Prepare: a port nobody listens on
+    const closed = createServer();
+    await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((done) => closed.close(() => done()));
+    const reading = callAwsJson(options(`http://127.0.0.1:${port}/`), call).catch((e: unknown) => e);
+
+    // Act
+    await requestsWritten();
+
+    // Assess
+    expect(await reading).toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('settles at once when no call is under way', async () => {
+    // Act and assess: does not wait for anything
+    await expect(requestsWritten()).resolves.toBeUndefined();
   });
 });
 
