@@ -25,7 +25,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { buildOptions, PROJECT_ROOT } from '../lib/bundling.js';
+import { buildOptions, NODE_OPTIONS, PROJECT_ROOT } from '../lib/bundling.js';
 import { generateSigningKey } from '../lambda/shared/key-set.js';
 import { startLocalDynamo } from '../lib/local/dynamodb.js';
 import { startFakeAws } from '../test/support/fake-aws.js';
@@ -294,6 +294,8 @@ async function main() {
   const token = mint('bench');
   const aws = await startFakeAws({ current: key }, { latencyMs: SERVICE_LATENCY_MS });
   const env = {
+    // As the stack runs the mcp function (the baseline and the SDK-server fronts likewise).
+    NODE_OPTIONS: NODE_OPTIONS.mcp,
     ISSUER,
     LOG_LEVEL: 'warn',
     SIGNING_KEYS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench',
@@ -498,6 +500,7 @@ async function measureOAuth(env: Record<string, string>): Promise<OAuthFigures> 
   try {
     const oauthEnv = {
       ...env,
+      NODE_OPTIONS: NODE_OPTIONS.oauth,
       BUNDLE: bundle,
       TABLE_NAME: 'bench',
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,

@@ -10,7 +10,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { entryPath, ESBUILD_OPTIONS, PROJECT_ROOT, type DeployedFunction } from '../bundling.js';
+import {
+  entryPath,
+  ESBUILD_OPTIONS,
+  NODE_OPTIONS,
+  PROJECT_ROOT,
+  type DeployedFunction,
+} from '../bundling.js';
 import { BUSINESS_METRICS_NAMESPACE } from './dashboard.js';
 
 /** The Lambda runtime; `NODE_TARGET` in `lib/bundling.ts` must match it. */
@@ -74,8 +80,8 @@ export class ServiceFunction extends Construct {
       bundling: NODEJS_BUNDLING,
       environment: {
         LOG_LEVEL: props.logLevel,
-        // Stack traces point into the TypeScript sources; the maps carry no source text.
-        NODE_OPTIONS: '--enable-source-maps',
+        // Mapped stack traces where start-up time allows them (see NODE_OPTIONS in bundling.ts).
+        ...(NODE_OPTIONS[props.name] && { NODE_OPTIONS: NODE_OPTIONS[props.name] }),
         // Powertools' own settings: the service name the function's Logger and Metrics also pass
         // in code (`oauth`, `mcp`, `rotate-keys`), and the namespace of the business metrics,
         // which lambda/shared/metrics.ts reads.

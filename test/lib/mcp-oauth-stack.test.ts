@@ -422,12 +422,25 @@ describe('functions', () => {
         Architectures: ['arm64'],
         Handler: 'index.handler',
         LoggingConfig: { LogGroup: { Ref: ids[key].logs } },
-        Environment: {
-          Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps', LOG_LEVEL: 'info' }),
-        },
+        Environment: { Variables: expect.objectContaining({ LOG_LEVEL: 'info' }) },
       });
       expect(functions[ids[key].fn]!.Properties!.TracingConfig).toBeUndefined();
     }
+  });
+
+  it('maps stack traces in the rotation function only: the HTTP functions start without parsing source maps', () => {
+    // Act
+    const functions = template.findResources('AWS::Lambda::Function') as Resources;
+    const nodeOptions = (key: 'oauth' | 'mcp' | 'rotate') =>
+      (functions[ids[key].fn]!.Properties!.Environment as { Variables: Record<string, unknown> }).Variables
+        .NODE_OPTIONS;
+
+    // Assess
+    expect([nodeOptions('oauth'), nodeOptions('mcp'), nodeOptions('rotate')]).toEqual([
+      undefined,
+      undefined,
+      '--enable-source-maps',
+    ]);
   });
 
   it("gives each function Powertools' service name and the business metrics' namespace the dashboard reads", () => {
@@ -516,7 +529,6 @@ describe('functions', () => {
       UPSTREAM_SCOPES: 'openid email profile',
       ALLOWED_ORIGINS: '',
       LOG_LEVEL: 'info',
-      NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_SERVICE_NAME: 'oauth',
       POWERTOOLS_METRICS_NAMESPACE: 'McpOAuth',
     });
@@ -533,7 +545,6 @@ describe('functions', () => {
       ALLOWED_ORIGINS: '',
       RESOURCE_NAME: 'MCP server',
       LOG_LEVEL: 'info',
-      NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_SERVICE_NAME: 'mcp',
       POWERTOOLS_METRICS_NAMESPACE: 'McpOAuth',
     });
