@@ -1,4 +1,4 @@
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash, createHmac } from 'node:crypto';
 import {
@@ -155,19 +155,10 @@ describe('SigV4 signing of a JSON-protocol request', () => {
   });
 });
 
-describe('sendWithNodeHttp', () => {
-  let seen: { method?: string; headers: IncomingHttpHeaders; body: string }[];
-  let reply: (res: import('node:http').ServerResponse) => void;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      seen.push({ method: req.method, headers: req.headers, body: Buffer.concat(chunks).toString() });
-      reply(res);
-    });
-  });
-  let url: string;
-
+/** A loopback server for the tests of the block it is called in; answers its URL. */
+function loopbackServer(handle: RequestListener): () => string {
+  const server = createServer(handle);
+  let url = '';
   beforeAll(async () => {
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
@@ -175,6 +166,20 @@ describe('sendWithNodeHttp', () => {
   afterAll(async () => {
     server.closeAllConnections();
     await new Promise<void>((done) => server.close(() => done()));
+  });
+  return () => url;
+}
+
+describe('sendWithNodeHttp', () => {
+  let seen: { method?: string; headers: IncomingHttpHeaders; body: string }[];
+  let reply: (res: import('node:http').ServerResponse) => void;
+  const url = loopbackServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      seen.push({ method: req.method, headers: req.headers, body: Buffer.concat(chunks).toString() });
+      reply(res);
+    });
   });
   beforeEach(() => {
     seen = [];
@@ -184,7 +189,7 @@ describe('sendWithNodeHttp', () => {
   it('posts the signed headers and body and answers the status and body text', async () => {
     // Prepare
     const signed = await signAwsJsonRequest({
-      endpoint: url,
+      endpoint: url(),
       region: 'eu-west-1',
       service: 'ssm',
       target: 'AmazonSSM.GetParameter',
@@ -214,7 +219,7 @@ describe('sendWithNodeHttp', () => {
   it('gives up when no answer comes within the timeout', async () => {
     // Prepare
     reply = (res) => setTimeout(() => res.writeHead(200).end('{}'), 500);
-    const signed = { url, headers: {}, body: '{}' };
+    const signed = { url: url(), headers: {}, body: '{}' };
 
     // Act
     const result = sendWithNodeHttp(signed, 50);
@@ -227,22 +232,12 @@ describe('sendWithNodeHttp', () => {
 describe('requestsWritten', () => {
   let arrived: string[];
   let answer: (() => void) | undefined;
-  const server = createServer((req, res) => {
+  const url = loopbackServer((req, res) => {
     req.resume();
     req.on('end', () => {
       arrived.push(String(req.headers['x-amz-target']));
       answer = () => res.writeHead(200).end('{}');
     });
-  });
-  let url: string;
-
-  beforeAll(async () => {
-    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((done) => server.close(() => done()));
   });
   beforeEach(() => {
     arrived = [];
@@ -255,7 +250,7 @@ describe('requestsWritten', () => {
   it('settles once the request is written out, while its answer is still to come', async () => {
     // Prepare
     let answered = false;
-    const reading = callAwsJson(options(url), call).then(() => (answered = true));
+    const reading = callAwsJson(options(url()), call).then(() => (answered = true));
 
     // Act
     await requestsWritten();
