@@ -17,7 +17,7 @@ import { buildBaselineServer } from './baseline-mcp-handler.js';
 const logger = createLogger('mcp');
 const config = loadConfig(process.env);
 const keys = new CachedPublicKeys(new SsmPublicKeySource(ssmOptionsFromEnvironment(process.env)));
-keys.publicJwks().catch((error: unknown) => logger.warn('signing keys not loaded at start', { error }));
+keys.prime().catch((error: unknown) => logger.warn('signing keys not loaded at start', { error }));
 
 export const handler = lambdaHandler(
   createMcpApp({

@@ -16,7 +16,7 @@ import { CachedPublicKeys } from '../../lambda/shared/signing-keys.js';
 const logger = createLogger('mcp');
 const config = loadConfig(process.env);
 const keys = new CachedPublicKeys(new SsmPublicKeySource(ssmOptionsFromEnvironment(process.env)));
-keys.publicJwks().catch((error: unknown) => logger.warn('signing keys not loaded at start', { error }));
+keys.prime().catch((error: unknown) => logger.warn('signing keys not loaded at start', { error }));
 
 function buildServer(): McpServer {
   const server = new McpServer({ name: 'bench-sdk-v1-server', version: '0.0.0' });
