@@ -9,11 +9,15 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { build } from 'esbuild';
 import { BUNDLE_FILE, buildOptions } from '../../lib/bundling.js';
 import { rotateSigningKeySet } from '../../lambda/shared/key-set.js';
-import { startBundle, type BundleProcess } from '../support/bundle-process.js';
+import {
+  addToolCallEvent,
+  LAMBDA_RUNTIME_ENV,
+  startBundle,
+  type BundleProcess,
+} from '../support/bundle-process.js';
 import { startCognitoStandIn, type CognitoStandIn } from '../support/cognito-stand-in.js';
 import { startFakeAws, type FakeAws } from '../support/fake-aws.js';
 import { createTestCertificates } from '../support/test-certificates.js';
@@ -37,12 +41,8 @@ beforeAll(async () => {
   ]);
   pool = standIn;
   mcp = await startBundle(join(outdir, 'mcp', BUNDLE_FILE), {
-    PATH: process.env.PATH,
+    ...LAMBDA_RUNTIME_ENV,
     LOG_LEVEL: 'warn',
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_SESSION_TOKEN: 'session',
     NODE_EXTRA_CA_CERTS: join(outdir, 'ca.pem'),
     ISSUER,
     PUBLIC_KEYS_PARAMETER_NAME: '/McpOAuth/signing-keys/public-jwks',
@@ -68,32 +68,7 @@ afterAll(async () => {
   rmSync(outdir, { recursive: true, force: true });
 });
 
-/** `tools/call add` on `/mcp` as API Gateway delivers it, with `token` as the bearer. */
-function addCall(token: string): APIGatewayProxyEventV2 {
-  const body = JSON.stringify({
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'tools/call',
-    params: { name: 'add', arguments: { a: 40, b: 2 } },
-  });
-  return {
-    version: '2.0',
-    routeKey: 'POST /mcp',
-    rawPath: '/mcp',
-    rawQueryString: '',
-    headers: {
-      host: new URL(ISSUER).host,
-      'x-forwarded-proto': 'https',
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2025-06-18',
-      authorization: `Bearer ${token}`,
-    },
-    requestContext: { domainName: new URL(ISSUER).host, http: { method: 'POST', path: '/mcp' } },
-    body: Buffer.from(body).toString('base64'),
-    isBase64Encoded: true,
-  } as unknown as APIGatewayProxyEventV2;
-}
+const addCall = (token: string) => addToolCallEvent(ISSUER, token);
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const jwksRequests = () => pool.requests.get(`${new URL(pool.issuer).pathname}/.well-known/jwks.json`) ?? 0;

@@ -10,26 +10,25 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { build } from 'esbuild';
 import { BUNDLE_FILE, buildOptions } from '../../lib/bundling.js';
 import { startLocalDynamo, type LocalDynamo } from '../../lib/local/dynamodb.js';
 import { rotateSigningKeySet } from '../../lambda/shared/key-set.js';
-import { startBundle, type BundleProcess, type Invocation } from '../support/bundle-process.js';
+import {
+  addToolCallEvent,
+  apiGatewayEvent,
+  LAMBDA_RUNTIME_ENV,
+  startBundle,
+  type BundleProcess,
+  type Invocation,
+} from '../support/bundle-process.js';
 import { startDynamoFaultProxy, type DynamoFaultProxy } from '../support/dynamodb-fault-proxy.js';
 import { startFakeAws, type FakeAws } from '../support/fake-aws.js';
 import type { FaultKind } from '../support/faults.js';
 
 const ISSUER = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
 const TABLE = 'McpOAuth-Table';
-const RUNTIME = {
-  PATH: process.env.PATH,
-  LOG_LEVEL: 'warn',
-  AWS_REGION: 'eu-west-1',
-  AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
-  AWS_SECRET_ACCESS_KEY: 'local',
-  AWS_SESSION_TOKEN: 'session',
-};
+const RUNTIME = { ...LAMBDA_RUNTIME_ENV, LOG_LEVEL: 'warn' };
 
 let outdir: string;
 let dynamo: LocalDynamo;
@@ -69,15 +68,7 @@ function startOAuth(): Promise<BundleProcess> {
 }
 
 function event(method: string, path: string, body?: string, headers: Record<string, string> = {}) {
-  return {
-    version: '2.0',
-    routeKey: `${method} ${path}`,
-    rawPath: path,
-    rawQueryString: '',
-    headers: { host: new URL(ISSUER).host, 'x-forwarded-proto': 'https', ...headers },
-    requestContext: { domainName: new URL(ISSUER).host, http: { method, path } },
-    ...(body === undefined ? {} : { body: Buffer.from(body).toString('base64'), isBase64Encoded: true }),
-  } as unknown as APIGatewayProxyEventV2;
+  return apiGatewayEvent(ISSUER, method, path, body, headers);
 }
 
 const REGISTER = event(
@@ -117,24 +108,7 @@ function startMcp(): Promise<BundleProcess> {
 }
 
 /** An authenticated `tools/call` of `add` (40 + 2). */
-function toolCall(accessToken: string) {
-  return event(
-    'POST',
-    '/mcp',
-    JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'tools/call',
-      params: { name: 'add', arguments: { a: 40, b: 2 } },
-    }),
-    {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2025-06-18',
-      authorization: `Bearer ${accessToken}`,
-    },
-  );
-}
+const toolCall = (accessToken: string) => addToolCallEvent(ISSUER, accessToken);
 
 async function items(): Promise<number> {
   return (await dynamo.client.send(new ScanCommand({ TableName: TABLE, Select: 'COUNT' }))).Count ?? 0;

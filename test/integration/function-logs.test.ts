@@ -16,12 +16,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { build } from 'esbuild';
 import { BUNDLE_FILE, buildOptions, PROJECT_ROOT } from '../../lib/bundling.js';
 import { startLocalDynamo, type LocalDynamo } from '../../lib/local/dynamodb.js';
 import { rotateSigningKeySet } from '../../lambda/shared/key-set.js';
 import {
+  addToolCallEvent,
+  apiGatewayEvent,
+  LAMBDA_RUNTIME_ENV,
   startBundle,
   type BundleProcess,
   type FakeLambdaContext,
@@ -305,16 +307,12 @@ describe('every line the local server writes during a whole flow', () => {
 const ISSUER = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
 const TABLE = 'McpOAuth-Table';
 const RUNTIME = {
-  PATH: process.env.PATH,
+  ...LAMBDA_RUNTIME_ENV,
   LOG_LEVEL: 'debug',
   POWERTOOLS_LOGGER_LOG_EVENT: 'true',
   POWERTOOLS_METRICS_NAMESPACE: 'McpOAuth',
   // What Lambda sets in an on-demand environment; Powertools reports `cold_start` only with it.
   AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-  AWS_REGION: 'eu-west-1',
-  AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
-  AWS_SECRET_ACCESS_KEY: 'local',
-  AWS_SESSION_TOKEN: 'session',
 };
 
 function lambdaEvent(
@@ -324,15 +322,7 @@ function lambdaEvent(
   body?: string,
   headers: Record<string, string> = {},
 ) {
-  return {
-    version: '2.0',
-    routeKey: `${method} ${path}`,
-    rawPath: path,
-    rawQueryString: '',
-    headers: { host: new URL(ISSUER).host, 'x-forwarded-proto': 'https', ...headers },
-    requestContext: { requestId, domainName: new URL(ISSUER).host, http: { method, path } },
-    ...(body === undefined ? {} : { body: Buffer.from(body).toString('base64'), isBase64Encoded: true }),
-  } as unknown as APIGatewayProxyEventV2;
+  return apiGatewayEvent(ISSUER, method, path, body, headers, requestId);
 }
 
 function lambdaContext(functionName: string, awsRequestId: string): FakeLambdaContext {
@@ -444,27 +434,14 @@ describe('the deployed bundles, invoked with a Lambda context', () => {
       }),
       lambdaContext('McpOAuth-OAuth', 'lambda-refused'),
     );
-    const mcpCall = () =>
-      JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'tools/call',
-        params: { name: 'add', arguments: { a: 40, b: 2 } },
-      });
-    const mcpHeaders = (token: string) => ({
-      ...json,
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2025-06-18',
-      authorization: `Bearer ${token}`,
-    });
     invocations.tool = await mcp.invoke(
-      lambdaEvent('apigw-tool', 'POST', '/mcp', mcpCall(), mcpHeaders(secrets['access token'])),
+      addToolCallEvent(ISSUER, secrets['access token'], 'apigw-tool'),
       lambdaContext('McpOAuth-Mcp', 'lambda-tool'),
     );
     const [header, payload] = secrets['access token'].split('.');
     secrets['forged access token'] = `${header}.${payload}.${randomBytes(256).toString('base64url')}`;
     invocations.forged = await mcp.invoke(
-      lambdaEvent('apigw-forged', 'POST', '/mcp', mcpCall(), mcpHeaders(secrets['forged access token'])),
+      addToolCallEvent(ISSUER, secrets['forged access token'], 'apigw-forged'),
       lambdaContext('McpOAuth-Mcp', 'lambda-forged'),
     );
   }, 90_000);

@@ -9,12 +9,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { build } from 'esbuild';
 import { BUNDLE_FILE, buildOptions } from '../../lib/bundling.js';
 import { startLocalDynamo, type LocalDynamo } from '../../lib/local/dynamodb.js';
 import { rotateSigningKeySet, type SigningKeySet } from '../../lambda/shared/key-set.js';
-import { startBundle, type BundleProcess, type Invocation } from '../support/bundle-process.js';
+import {
+  addToolCallEvent,
+  LAMBDA_RUNTIME_ENV,
+  startBundle,
+  type BundleProcess,
+  type Invocation,
+} from '../support/bundle-process.js';
 import { startFakeAws, type FakeAws } from '../support/fake-aws.js';
 import { privateKeyOf, signJwt } from '../lambda/mcp/mcp-test-kit.js';
 
@@ -47,32 +52,7 @@ afterAll(async () => {
   rmSync(outdir, { recursive: true, force: true });
 });
 
-function toolCall(token: string): APIGatewayProxyEventV2 {
-  const body = JSON.stringify({
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'tools/call',
-    params: { name: 'add', arguments: { a: 40, b: 2 } },
-  });
-  const host = new URL(ISSUER).host;
-  return {
-    version: '2.0',
-    routeKey: 'POST /mcp',
-    rawPath: '/mcp',
-    rawQueryString: '',
-    headers: {
-      host,
-      'x-forwarded-proto': 'https',
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2025-06-18',
-      authorization: `Bearer ${token}`,
-    },
-    requestContext: { domainName: host, http: { method: 'POST', path: '/mcp' } },
-    body: Buffer.from(body).toString('base64'),
-    isBase64Encoded: true,
-  } as unknown as APIGatewayProxyEventV2;
-}
+const toolCall = (token: string) => addToolCallEvent(ISSUER, token);
 
 /** Logged when the read made during init fails: here, while the first request waits for it. */
 const START_READ_FAILED = 'signing keys not loaded at start; will retry';
@@ -110,12 +90,8 @@ it('answers 503 while the key parameter hangs, one request per retry interval wa
   const reads = () => aws.calls.filter((c) => c.target === 'AmazonSSM.GetParameter').length;
   aws.faults.set('hang', { targets: ['AmazonSSM.GetParameter'] });
   mcp = await startBundle(join(outdir, 'mcp', BUNDLE_FILE), {
-    PATH: process.env.PATH,
+    ...LAMBDA_RUNTIME_ENV,
     LOG_LEVEL: 'warn',
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_SESSION_TOKEN: 'session',
     ISSUER,
     PUBLIC_KEYS_PARAMETER_NAME: '/McpOAuth/signing-keys/public-jwks',
     SSM_ENDPOINT: `${aws.url}/ssm/`,

@@ -19,7 +19,7 @@ import {
   type SigningKeySet,
 } from '../../lambda/shared/key-set.js';
 import { parsePublicKeySet, serializePublicKeySet } from '../../lambda/shared/public-key-set.js';
-import { startBundle, type BundleProcess } from '../support/bundle-process.js';
+import { LAMBDA_RUNTIME_ENV, startBundle, type BundleProcess } from '../support/bundle-process.js';
 import { startFakeRotationAws, type FakeRotationAws } from '../support/fake-rotation-aws.js';
 import type { FaultKind } from '../support/faults.js';
 import { FakeParameter, PARAMETER_NAME } from '../lambda/rotate-keys/fake-parameter.js';
@@ -44,12 +44,8 @@ beforeAll(async () => {
     () => parameter,
   );
   rotation = await startBundle(join(outdir, 'rotate-keys', BUNDLE_FILE), {
-    PATH: process.env.PATH,
+    ...LAMBDA_RUNTIME_ENV,
     LOG_LEVEL: 'info',
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_SESSION_TOKEN: 'session',
     AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
     SSM_ENDPOINT: aws.url,
     PUBLIC_KEYS_PARAMETER_NAME: PARAMETER_NAME,

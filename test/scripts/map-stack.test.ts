@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { BUNDLE_FILE, buildOptions, NODE_OPTIONS, PROJECT_ROOT } from '../../lib/bundling.js';
 import { buildMap, mapStack } from '../../scripts/map-stack.js';
-import { startBundle, type BundleProcess } from '../support/bundle-process.js';
+import { LAMBDA_RUNTIME_ENV, startBundle, type BundleProcess } from '../support/bundle-process.js';
 
 /** The 1-based line of the first line of `file` that contains `text`. */
 function lineOf(file: string, text: string): number {
@@ -48,12 +48,9 @@ it('maps the trace the mcp bundle logs back to the TypeScript lines that threw a
   // Prepare: the bundle as deployed, its start read failing
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   mcp = await startBundle(join(outdir, BUNDLE_FILE), {
-    PATH: process.env.PATH,
+    ...LAMBDA_RUNTIME_ENV,
     NODE_OPTIONS: NODE_OPTIONS.mcp,
     LOG_LEVEL: 'warn',
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
-    AWS_SECRET_ACCESS_KEY: 'local',
     ISSUER: 'https://abc123.execute-api.eu-west-1.amazonaws.com',
     PUBLIC_KEYS_PARAMETER_NAME: '/McpOAuth/signing-keys/public-jwks',
     SSM_ENDPOINT: endpoint,

@@ -141,3 +141,61 @@ export async function startBundle(
     },
   };
 }
+
+/**
+ * What the Lambda runtime gives every function besides the stack's settings: `PATH`, a region and
+ * the execution role's credentials (stand-ins the loopback services accept).
+ */
+export const LAMBDA_RUNTIME_ENV = {
+  PATH: process.env.PATH,
+  AWS_REGION: 'eu-west-1',
+  AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
+  AWS_SECRET_ACCESS_KEY: 'local',
+  AWS_SESSION_TOKEN: 'session',
+};
+
+/**
+ * An HTTP API (payload 2.0) event as API Gateway delivers it for `issuer`'s host: the route
+ * matched, the body base64-encoded, and `requestId` (the correlation id) when given.
+ */
+export function apiGatewayEvent(
+  issuer: string,
+  method: string,
+  path: string,
+  body?: string,
+  headers: Record<string, string> = {},
+  requestId?: string,
+): APIGatewayProxyEventV2 {
+  const host = new URL(issuer).host;
+  return {
+    version: '2.0',
+    routeKey: `${method} ${path}`,
+    rawPath: path,
+    rawQueryString: '',
+    headers: { host, 'x-forwarded-proto': 'https', ...headers },
+    requestContext: { ...(requestId && { requestId }), domainName: host, http: { method, path } },
+    ...(body === undefined ? {} : { body: Buffer.from(body).toString('base64'), isBase64Encoded: true }),
+  } as unknown as APIGatewayProxyEventV2;
+}
+
+/** `tools/call add(40, 2)` on `/mcp` with `token` as the bearer: `{ sum: 42 }` when served. */
+export function addToolCallEvent(issuer: string, token: string, requestId?: string): APIGatewayProxyEventV2 {
+  return apiGatewayEvent(
+    issuer,
+    'POST',
+    '/mcp',
+    JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'add', arguments: { a: 40, b: 2 } },
+    }),
+    {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-06-18',
+      authorization: `Bearer ${token}`,
+    },
+    requestId,
+  );
+}
