@@ -320,10 +320,7 @@ async function main() {
   const rows: Record<string, Record<Variant, number>> = {};
   const variants: Variant[] = ['baseline', 'mcp'];
   rows['bundle bytes'] = { mcp: statSync(bundles.mcp).size, baseline: statSync(bundles.baseline).size };
-  rows['import + first tools/call, ms (median)'] = { mcp: 0, baseline: 0 };
-  for (const v of variants) {
-    rows['import + first tools/call, ms (median)'][v] = await freshMedian(bundles[v], env, token);
-  }
+  rows['import + first tools/call, ms (median)'] = await freshMedians(bundles, env, token);
   const warm: Record<Variant, Record<string, number>> = { mcp: {}, baseline: {} };
   const warmMiss: Record<Variant, Record<string, number>> = { mcp: {}, baseline: {} };
   for (const v of variants) {
@@ -430,17 +427,29 @@ async function main() {
 }
 
 /** The median over FRESH_RUNS fresh processes of importing `bundle` and answering one `tools/call`. */
-async function freshMedian(bundle: string, env: Record<string, string>, token: string): Promise<number> {
-  const runs: number[] = [];
+/**
+ * The median of each bundle's fresh-process figure. The bundles take turns, run by run, so that
+ * a change in the machine's load while the figures are taken weighs on each of them alike, and the
+ * ratio between them holds even when the absolute figures drift.
+ */
+async function freshMedians<K extends string>(
+  bundles: Record<K, string>,
+  env: Record<string, string>,
+  token: string,
+): Promise<Record<K, number>> {
+  const names = Object.keys(bundles) as K[];
+  const runs = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<K, number[]>;
   for (let i = 0; i < FRESH_RUNS; i++) {
-    const fresh = await runNode(FRESH_SCRIPT, {
-      ...env,
-      BUNDLE: bundle,
-      EVENT: JSON.stringify(event(token)),
-    });
-    runs.push(fresh.ms!);
+    for (const name of names) {
+      const fresh = await runNode(FRESH_SCRIPT, {
+        ...env,
+        BUNDLE: bundles[name],
+        EVENT: JSON.stringify(event(token)),
+      });
+      runs[name].push(fresh.ms!);
+    }
   }
-  return median(runs);
+  return Object.fromEntries(names.map((name) => [name, median(runs[name])])) as Record<K, number>;
 }
 
 /**
@@ -456,10 +465,7 @@ async function measureSdkServers(
   const rows: Record<string, Record<SdkVariant, number>> = {};
   const variants: SdkVariant[] = ['v2', 'v1'];
   rows['bundle bytes'] = { v2: statSync(bundles.v2).size, v1: statSync(bundles.v1).size };
-  rows['import + first tools/call, ms (median)'] = { v2: 0, v1: 0 };
-  for (const v of variants) {
-    rows['import + first tools/call, ms (median)'][v] = await freshMedian(bundles[v], env, token);
-  }
+  rows['import + first tools/call, ms (median)'] = await freshMedians(bundles, env, token);
   const warm = {} as Record<SdkVariant, Record<string, number>>;
   for (const v of variants) {
     warm[v] = await runNode(WARM_SCRIPT, {

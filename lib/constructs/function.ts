@@ -11,6 +11,7 @@ import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-n
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
+  BUNDLE_ALIASES,
   entryPath,
   ESBUILD_OPTIONS,
   NODE_OPTIONS,
@@ -48,6 +49,12 @@ export const NODEJS_BUNDLING = {
   logLevel: LogLevel.WARNING,
 };
 
+/** A function's `BUNDLE_ALIASES` as `NodejsFunction` passes them to esbuild (`--alias:from=to`). */
+export function aliasArgs(name: DeployedFunction): { '--alias'?: string[] } {
+  const aliases = Object.entries(BUNDLE_ALIASES[name]);
+  return aliases.length === 0 ? {} : { '--alias': aliases.map(([from, to]) => `${from}=${to}`) };
+}
+
 export class ServiceFunction extends Construct {
   readonly fn: NodejsFunction;
   readonly role: iam.Role;
@@ -77,7 +84,7 @@ export class ServiceFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
-      bundling: NODEJS_BUNDLING,
+      bundling: { ...NODEJS_BUNDLING, esbuildArgs: aliasArgs(props.name) },
       environment: {
         LOG_LEVEL: props.logLevel,
         // Mapped stack traces where start-up time allows them (see NODE_OPTIONS in bundling.ts).

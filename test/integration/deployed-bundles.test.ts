@@ -55,7 +55,9 @@ const call = await mcp(event('POST', '/mcp', JSON.stringify({ jsonrpc: '2.0', id
   'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18',
   authorization: 'Bearer ' + process.env.ACCESS_TOKEN,
 }));
-console.log(JSON.stringify({ mcp: call.statusCode, sum: JSON.parse(call.body).result?.structuredContent?.sum }));
+// Web streams are loaded only if something read middy's stream imports (lazy-streams.ts).
+const webStreams = process.moduleLoadList.includes('NativeModule stream/web');
+console.log(JSON.stringify({ mcp: call.statusCode, sum: JSON.parse(call.body).result?.structuredContent?.sum, webStreams }));
 `;
 
 /** Runs `script` in a fresh node with exactly `env`; answers its last line of output, parsed. */
@@ -84,7 +86,7 @@ afterAll(async () => {
   rmSync(outdir, { recursive: true, force: true });
 });
 
-it('registers a client and issues a token from the oauth bundle, and serves a tool call from the mcp bundle reading only the public keys', async () => {
+it('registers a client and issues a token from the oauth bundle, and serves a tool call from the mcp bundle reading only the public keys, without loading web streams', async () => {
   // Prepare: each function gets the environment the stack gives it, plus the runtime's.
   const runtime = {
     PATH: process.env.PATH,
@@ -121,7 +123,7 @@ it('registers a client and issues a token from the oauth bundle, and serves a to
 
   // Assess
   expect(oauth).toEqual({ register: 201, token: 200, accessToken: expect.any(String), issuer: ISSUER });
-  expect(mcp).toEqual({ mcp: 200, sum: 42 });
+  expect(mcp).toEqual({ mcp: 200, sum: 42, webStreams: false });
   expect(oauthCalls.map((c) => c.target)).toEqual(['secretsmanager.GetSecretValue']);
   expect(aws.calls).toEqual([
     {
