@@ -72,11 +72,15 @@ export const ESBUILD_OPTIONS = {
   logLevel: 'warning',
 } as const satisfies BuildOptions;
 
+/** Where the mcp bundle's imports of the stream built-ins resolve (see {@link BUNDLE_ALIASES}). */
+const LAZY_STREAMS = './lambda/mcp/lazy-streams.ts';
+
 /**
- * Import aliases, per function. In the mcp bundle, `@middy/core`'s imports of `node:stream`,
- * `node:stream/promises` and `node:stream/web` resolve to `lambda/mcp/lazy-streams.ts`, which
- * loads each module when it is first used: middy needs them only to stream a response, which the
- * mcp function never does, and importing them at start-up cost about 2.7 ms of every cold start
+ * Import aliases, per function. In the mcp bundle, imports of `node:stream`,
+ * `node:stream/promises` and `node:stream/web` (`@middy/core`'s, and unused helpers of
+ * `@smithy/core`) resolve to `lambda/mcp/lazy-streams.ts`, which loads each module when it is
+ * first used: middy needs them only to stream a response, which the mcp function never does,
+ * and importing them at start-up cost about 2.7 ms of every cold start
  * (doc/performance.md). The oauth and rotation bundles carry the AWS SDK, which uses streams for
  * real. Paths are relative to the project root, esbuild's working directory, so that the asset
  * hash does not depend on where the project is checked out.
@@ -84,9 +88,9 @@ export const ESBUILD_OPTIONS = {
 export const BUNDLE_ALIASES: Record<DeployedFunction, Readonly<Record<string, string>>> = {
   oauth: {},
   mcp: {
-    'node:stream': './lambda/mcp/lazy-streams.ts',
-    'node:stream/promises': './lambda/mcp/lazy-streams.ts',
-    'node:stream/web': './lambda/mcp/lazy-streams.ts',
+    'node:stream': LAZY_STREAMS,
+    'node:stream/promises': LAZY_STREAMS,
+    'node:stream/web': LAZY_STREAMS,
   },
   'rotate-keys': {},
 };

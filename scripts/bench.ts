@@ -426,9 +426,9 @@ async function main() {
   );
 }
 
-/** The median over FRESH_RUNS fresh processes of importing `bundle` and answering one `tools/call`. */
 /**
- * The median of each bundle's fresh-process figure. The bundles take turns, run by run, so that
+ * The median, over FRESH_RUNS fresh processes per bundle, of importing the bundle and answering
+ * one `tools/call`. The bundles take turns, run by run, so that
  * a change in the machine's load while the figures are taken weighs on each of them alike, and the
  * ratio between them holds even when the absolute figures drift.
  */

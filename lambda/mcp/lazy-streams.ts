@@ -1,10 +1,11 @@
 /**
  * What the mcp bundle's dependencies import from `node:stream`, `node:stream/promises` and
- * `node:stream/web` (`@middy/core`, and stream helpers of `@smithy/core` that the bundle carries
- * but never calls), loaded when first used. In the mcp bundle those three imports resolve to this module (the alias
- * in `lib/bundling.ts`, `BUNDLE_ALIASES`): middy needs them only to stream a response, which this
- * function never does, while importing a built-in as an ES module builds its whole namespace at
- * start-up. The three cost about 2.7 ms of every cold start (doc/performance.md).
+ * `node:stream/web`, loaded when first used: `@middy/core`, which needs them only to stream a
+ * response (this function never does), and stream helpers of `@smithy/core` that the bundle
+ * carries but never calls. In the mcp bundle those imports resolve to this module
+ * (`BUNDLE_ALIASES` in `lib/bundling.ts`). Importing a built-in as an ES module builds its whole
+ * namespace at start-up; the three imports cost about 2.7 ms of every cold start
+ * (doc/performance.md).
  *
  * Each export stands for the real one and loads its module the first time it is read, called,
  * constructed or used with `instanceof`. A module of the bundle that imports any other name from

@@ -16,6 +16,7 @@ import { BUNDLE_FILE, buildOptions } from '../../lib/bundling.js';
 import { startLocalDynamo, type LocalDynamo } from '../../lib/local/dynamodb.js';
 import { startLocalUpstream } from '../../lib/local/upstream-provider.js';
 import { rotateSigningKeySet } from '../../lambda/shared/key-set.js';
+import { LAMBDA_RUNTIME_ENV } from '../support/bundle-process.js';
 import { startFakeAws, type FakeAws } from '../support/fake-aws.js';
 
 const run = promisify(execFile);
@@ -88,14 +89,7 @@ afterAll(async () => {
 
 it('registers a client and issues a token from the oauth bundle, and serves a tool call from the mcp bundle reading only the public keys, without loading web streams', async () => {
   // Prepare: each function gets the environment the stack gives it, plus the runtime's.
-  const runtime = {
-    PATH: process.env.PATH,
-    LOG_LEVEL: 'silent',
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_SESSION_TOKEN: 'session',
-  };
+  const runtime = { ...LAMBDA_RUNTIME_ENV, LOG_LEVEL: 'silent' };
   const oauthEnv = {
     ...runtime,
     ISSUER,
@@ -159,11 +153,8 @@ it('starts a user login from the oauth bundle: reads the upstream client secret 
   try {
     // Act
     const result = await runChild(AUTHORIZE_FLOW, {
-      PATH: process.env.PATH,
+      ...LAMBDA_RUNTIME_ENV,
       LOG_LEVEL: 'silent',
-      AWS_REGION: 'eu-west-1',
-      AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
-      AWS_SECRET_ACCESS_KEY: 'local',
       ISSUER,
       TABLE_NAME: TABLE,
       SIGNING_KEYS_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:signing-keys',
