@@ -61,13 +61,29 @@ const webStreams = process.moduleLoadList.includes('NativeModule stream/web');
 console.log(JSON.stringify({ mcp: call.statusCode, sum: JSON.parse(call.body).result?.structuredContent?.sum, webStreams }));
 `;
 
-/** Runs `script` in a fresh node with exactly `env`; answers its last line of output, parsed. */
-async function runChild(script: string, env: Record<string, string | undefined>): Promise<any> {
+/**
+ * Runs `script` in a fresh node with exactly `env`; answers its last line of output, parsed. When
+ * `expected` does not match it, the child's whole output (its log lines) goes with the failure.
+ */
+async function runChild(
+  script: string,
+  env: Record<string, string | undefined>,
+  expected?: object,
+): Promise<any> {
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
     env,
     timeout: 30_000,
   });
-  return JSON.parse(stdout.trim().split('\n').pop()!);
+  const lines = stdout.trim().split('\n');
+  const result = JSON.parse(lines.pop()!);
+  if (expected) {
+    try {
+      expect(result).toEqual(expected);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n\nThe child's log:\n${lines.join('\n')}`);
+    }
+  }
+  return result;
 }
 
 let outdir: string;
@@ -102,6 +118,8 @@ it('registers a client and issues a token from the oauth bundle, and serves a to
   };
   const mcpEnv = {
     ...runtime,
+    // Its warnings say which start-up read failed, should the call not be answered.
+    LOG_LEVEL: 'warn',
     ISSUER,
     PUBLIC_KEYS_PARAMETER_NAME: PARAMETER,
     SSM_ENDPOINT: `${aws.url}/ssm/`,
@@ -113,7 +131,11 @@ it('registers a client and issues a token from the oauth bundle, and serves a to
   // Act
   const oauth = await runChild(OAUTH_FLOW, oauthEnv);
   const oauthCalls = aws.calls.splice(0);
-  const mcp = await runChild(MCP_FLOW, { ...mcpEnv, ACCESS_TOKEN: oauth.accessToken });
+  const mcp = await runChild(
+    MCP_FLOW,
+    { ...mcpEnv, ACCESS_TOKEN: oauth.accessToken },
+    { mcp: 200, sum: 42, webStreams: false },
+  );
 
   // Assess
   expect(oauth).toEqual({ register: 201, token: 200, accessToken: expect.any(String), issuer: ISSUER });
