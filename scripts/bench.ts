@@ -28,6 +28,7 @@ import { build } from 'esbuild';
 import { buildOptions, NODE_OPTIONS, PROJECT_ROOT } from '../lib/bundling.js';
 import { generateSigningKey } from '../lambda/shared/key-set.js';
 import { startLocalDynamo } from '../lib/local/dynamodb.js';
+import { buildBuiltInMcpBundle } from '../test/support/built-in-server.js';
 import { startFakeAws } from '../test/support/fake-aws.js';
 import { startLocalUpstream } from '../lib/local/upstream-provider.js';
 import { measureWarmUserTokens } from './bench/user-tokens.js';
@@ -73,7 +74,8 @@ async function buildSdkServerBundles(): Promise<Record<SdkVariant, string>> {
 async function buildBundles(): Promise<Record<Variant, string>> {
   const mcpDir = join(outRoot, 'mcp');
   const baselineDir = join(outRoot, 'baseline');
-  await build(buildOptions('mcp', mcpDir));
+  // The built-in tools (the figures are the built-in path's), whatever served-server.ts names.
+  await buildBuiltInMcpBundle(mcpDir);
   await build({
     ...buildOptions('mcp', baselineDir),
     entryPoints: [join(PROJECT_ROOT, 'scripts/bench/baseline-entry.ts')],

@@ -18,6 +18,7 @@ import { HTTP_LOG_CONTEXT } from '../shared/logger.js';
 import { createBusinessMetrics } from '../shared/metrics.js';
 import { createMcpApp } from './app.js';
 import { originSecretSourceFromEnvironment } from './origin-secret-source.js';
+import { SDK_SERVER } from './served-server.js';
 import { parseTrustedIssuers } from './trusted-issuers.js';
 
 const metrics = createBusinessMetrics('mcp', logger);
@@ -31,6 +32,8 @@ const app = lambdaHandler(
     maxTokenLifetimeSeconds,
     revocations,
     trustedIssuers: parseTrustedIssuers(process.env.TRUSTED_ISSUERS, config.scopesSupported),
+    // The built-in tools, or the MCP SDK server set in served-server.ts.
+    ...(SDK_SERVER && { sdkServer: SDK_SERVER }),
   }),
   logger,
   // Behind CloudFront (cloudFrontWaf), requests without its origin secret are answered 403.

@@ -10,6 +10,8 @@ import { join, resolve } from 'node:path';
 import { createMcpApp } from '../../lambda/mcp/app.js';
 import { DynamoDbRevocationSource } from '../../lambda/mcp/dynamodb-revocation-source.js';
 import { RevocationList } from '../../lambda/mcp/revocation-list.js';
+import type { SdkServerFront } from '../../lambda/mcp/sdk-server.js';
+import { SDK_SERVER } from '../../lambda/mcp/served-server.js';
 import { parseTrustedIssuers } from '../../lambda/mcp/trusted-issuers.js';
 import { createOAuthApp } from '../../lambda/oauth/app.js';
 import { ClientResolver } from '../../lambda/oauth/client-resolver.js';
@@ -54,6 +56,11 @@ export interface LocalServerOptions {
   writeLog?: (line: string) => void;
   /** Tests: how client metadata documents are fetched (an injected resolver, a CA). */
   metadataDocumentFetch?: FetchOptions;
+  /**
+   * What `/mcp` serves: an MCP SDK server (`sdkV2Server`, `sdkV1Server`) or `'built-in'` (the
+   * built-in tools). Default: what `lambda/mcp/served-server.ts` names, as the deployed function.
+   */
+  mcpServer?: SdkServerFront | 'built-in';
 }
 
 export interface LocalServer {
@@ -289,6 +296,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     oauthLogger,
   );
   const mcpLogger = createLogger('mcp', { level: logLevel });
+  const mcpServer = options.mcpServer ?? SDK_SERVER ?? 'built-in';
   // The deployed function's reader, against the embedded engine (which takes any credentials).
   const revocations = new RevocationList({
     source: new DynamoDbRevocationSource({
@@ -309,6 +317,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       revocations,
       keys: mcpKeys,
       trustedIssuers: parseTrustedIssuers(env.TRUSTED_ISSUERS, config.scopesSupported),
+      ...(mcpServer !== 'built-in' && { sdkServer: mcpServer }),
     }),
     mcpLogger,
   );

@@ -9,8 +9,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
-import { BUNDLE_FILE, buildOptions } from '../../lib/bundling.js';
+import { BUNDLE_FILE } from '../../lib/bundling.js';
+import { buildBuiltInMcpBundle } from '../support/built-in-server.js';
 import { rotateSigningKeySet } from '../../lambda/shared/key-set.js';
 import {
   addToolCallEvent,
@@ -35,7 +35,7 @@ beforeAll(async () => {
   const certificates = createTestCertificates();
   writeFileSync(join(outdir, 'ca.pem'), certificates.caPem);
   const [, , standIn] = await Promise.all([
-    build(buildOptions('mcp', join(outdir, 'mcp'))),
+    buildBuiltInMcpBundle(join(outdir, 'mcp')),
     startFakeAws(await rotateSigningKeySet({})).then((started) => (aws = started)),
     startCognitoStandIn(certificates, { clientId: CLIENT_ID, scope: 'mcp/tools' }),
   ]);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { build } from 'esbuild';
 import { BUNDLE_FILE, buildOptions } from '../../lib/bundling.js';
+import { buildBuiltInMcpBundle } from '../support/built-in-server.js';
 import { startLocalDynamo, type LocalDynamo } from '../../lib/local/dynamodb.js';
 import { rotateSigningKeySet } from '../../lambda/shared/key-set.js';
 import {
@@ -37,7 +38,10 @@ let aws: FakeAws;
 
 beforeAll(async () => {
   outdir = mkdtempSync(join(tmpdir(), 'mcp-faults-'));
-  await Promise.all((['oauth', 'mcp'] as const).map((name) => build(buildOptions(name, join(outdir, name)))));
+  await Promise.all([
+    build(buildOptions('oauth', join(outdir, 'oauth'))),
+    buildBuiltInMcpBundle(join(outdir, 'mcp')),
+  ]);
   dynamo = await startLocalDynamo({ tableName: TABLE });
   proxy = await startDynamoFaultProxy(dynamo.endpoint);
   aws = await startFakeAws(await rotateSigningKeySet({}));

@@ -15,8 +15,10 @@ import { build } from 'esbuild';
 import { BUNDLE_FILE, buildOptions } from '../../lib/bundling.js';
 import { startLocalDynamo, type LocalDynamo } from '../../lib/local/dynamodb.js';
 import { startLocalUpstream } from '../../lib/local/upstream-provider.js';
-import { rotateSigningKeySet } from '../../lambda/shared/key-set.js';
+import { rotateSigningKeySet, type SigningKeySet } from '../../lambda/shared/key-set.js';
+import { privateKeyOf, signJwt } from '../lambda/mcp/mcp-test-kit.js';
 import { LAMBDA_RUNTIME_ENV } from '../support/bundle-process.js';
+import { buildBuiltInMcpBundle } from '../support/built-in-server.js';
 import { startFakeAws, type FakeAws } from '../support/fake-aws.js';
 
 const run = promisify(execFile);
@@ -49,16 +51,33 @@ out.issuer = JSON.parse(metadata.body).issuer;
 console.log(JSON.stringify(out));
 `;
 
-/** Runs in the second child: the mcp function verifies that token and serves a tool call. */
-const MCP_FLOW = `${EVENT}
+/** Posts one JSON-RPC request (`REQUEST`) to the mcp bundle with `ACCESS_TOKEN`; `answer` is its reply. */
+const MCP_POST = `${EVENT}
 const mcp = (await import(process.env.MCP_BUNDLE)).handler;
-const call = await mcp(event('POST', '/mcp', JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 40, b: 2 } } }), {
+const call = await mcp(event('POST', '/mcp', process.env.REQUEST, {
   'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18',
   authorization: 'Bearer ' + process.env.ACCESS_TOKEN,
 }));
+// One JSON answer, or (an SDK server's way) one server-sent event carrying it.
+const text = call.isBase64Encoded ? Buffer.from(call.body, 'base64').toString() : call.body;
+const answer = text.startsWith('{') ? JSON.parse(text)
+  : JSON.parse(text.split('\\n').find((line) => line.startsWith('data:')).slice(5));
+`;
+
+/**
+ * Runs in the second child: the mcp bundle as deployed verifies that token and lists its tools,
+ * whichever server it serves (served-server.ts).
+ */
+const MCP_FLOW = `${MCP_POST}
+const tools = answer.result?.tools;
+console.log(JSON.stringify({ mcp: call.statusCode, listed: Array.isArray(tools) && tools.length > 0 && tools.every((t) => typeof t.name === 'string') }));
+`;
+
+/** Runs in a child: the bundle serving the built-in tools calls `add`, leaving web streams unloaded. */
+const BUILT_IN_TOOL_CALL = `${MCP_POST}
 // Web streams are loaded only if something read middy's stream imports (lazy-streams.ts).
 const webStreams = process.moduleLoadList.includes('NativeModule stream/web');
-console.log(JSON.stringify({ mcp: call.statusCode, sum: JSON.parse(call.body).result?.structuredContent?.sum, webStreams }));
+console.log(JSON.stringify({ mcp: call.statusCode, sum: answer.result?.structuredContent?.sum, webStreams }));
 `;
 
 /**
@@ -89,12 +108,17 @@ async function runChild(
 let outdir: string;
 let dynamo: LocalDynamo;
 let aws: FakeAws;
+let set: SigningKeySet;
 
 beforeAll(async () => {
   outdir = mkdtempSync(join(tmpdir(), 'mcp-bundles-'));
-  await Promise.all((['oauth', 'mcp'] as const).map((name) => build(buildOptions(name, join(outdir, name)))));
+  await Promise.all([
+    ...(['oauth', 'mcp'] as const).map((name) => build(buildOptions(name, join(outdir, name)))),
+    buildBuiltInMcpBundle(join(outdir, 'mcp-built-in')),
+  ]);
   dynamo = await startLocalDynamo({ tableName: TABLE });
-  aws = await startFakeAws(await rotateSigningKeySet({}));
+  set = await rotateSigningKeySet({});
+  aws = await startFakeAws(set);
 }, 60_000);
 
 afterAll(async () => {
@@ -103,11 +127,28 @@ afterAll(async () => {
   rmSync(outdir, { recursive: true, force: true });
 });
 
-it('registers a client and issues a token from the oauth bundle, and serves a tool call from the mcp bundle reading only the public keys, without loading web streams', async () => {
+/** The mcp function's environment as the stack gives it, plus the runtime's, running `bundle`. */
+function mcpEnv(bundle: string, accessToken: string, request: object): Record<string, string | undefined> {
+  return {
+    ...LAMBDA_RUNTIME_ENV,
+    // Its warnings say which start-up read failed, should the call not be answered.
+    LOG_LEVEL: 'warn',
+    ISSUER,
+    PUBLIC_KEYS_PARAMETER_NAME: PARAMETER,
+    SSM_ENDPOINT: `${aws.url}/ssm/`,
+    TABLE_NAME: TABLE,
+    DYNAMODB_ENDPOINT: dynamo.endpoint,
+    MCP_BUNDLE: join(outdir, bundle, BUNDLE_FILE),
+    ACCESS_TOKEN: accessToken,
+    REQUEST: JSON.stringify({ jsonrpc: '2.0', id: 1, ...request }),
+  };
+}
+
+it('registers a client and issues a token from the oauth bundle; the mcp bundle as deployed accepts it and lists its tools, reading only the public keys', async () => {
   // Prepare: each function gets the environment the stack gives it, plus the runtime's.
-  const runtime = { ...LAMBDA_RUNTIME_ENV, LOG_LEVEL: 'silent' };
   const oauthEnv = {
-    ...runtime,
+    ...LAMBDA_RUNTIME_ENV,
+    LOG_LEVEL: 'silent',
     ISSUER,
     TABLE_NAME: TABLE,
     SIGNING_KEYS_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:signing-keys',
@@ -116,30 +157,18 @@ it('registers a client and issues a token from the oauth bundle, and serves a to
     AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
     OAUTH_BUNDLE: join(outdir, 'oauth', BUNDLE_FILE),
   };
-  const mcpEnv = {
-    ...runtime,
-    // Its warnings say which start-up read failed, should the call not be answered.
-    LOG_LEVEL: 'warn',
-    ISSUER,
-    PUBLIC_KEYS_PARAMETER_NAME: PARAMETER,
-    SSM_ENDPOINT: `${aws.url}/ssm/`,
-    TABLE_NAME: TABLE,
-    DYNAMODB_ENDPOINT: dynamo.endpoint,
-    MCP_BUNDLE: join(outdir, 'mcp', BUNDLE_FILE),
-  };
 
   // Act
   const oauth = await runChild(OAUTH_FLOW, oauthEnv);
   const oauthCalls = aws.calls.splice(0);
-  const mcp = await runChild(
-    MCP_FLOW,
-    { ...mcpEnv, ACCESS_TOKEN: oauth.accessToken },
-    { mcp: 200, sum: 42, webStreams: false },
-  );
+  const mcp = await runChild(MCP_FLOW, mcpEnv('mcp', oauth.accessToken, { method: 'tools/list' }), {
+    mcp: 200,
+    listed: true,
+  });
 
   // Assess
   expect(oauth).toEqual({ register: 201, token: 200, accessToken: expect.any(String), issuer: ISSUER });
-  expect(mcp).toEqual({ mcp: 200, sum: 42, webStreams: false });
+  expect(mcp).toEqual({ mcp: 200, listed: true });
   expect(oauthCalls.map((c) => c.target)).toEqual(['secretsmanager.GetSecretValue']);
   expect(aws.calls).toEqual([
     {
@@ -149,6 +178,38 @@ it('registers a client and issues a token from the oauth bundle, and serves a to
       body: JSON.stringify({ Name: PARAMETER }),
     },
   ]);
+});
+
+it('serves a call of the built-in add tool from the mcp bundle serving the built-in tools, without loading web streams', async () => {
+  // Prepare: an access token as the oauth function signs it
+  aws.calls.splice(0);
+  const now = Math.floor(Date.now() / 1000);
+  const token = signJwt(
+    { alg: 'RS256', typ: 'at+jwt', kid: set.current!.kid },
+    {
+      iss: ISSUER,
+      sub: 'agent',
+      aud: `${ISSUER}/mcp`,
+      client_id: 'agent',
+      scope: 'mcp:tools',
+      iat: now,
+      exp: now + 600,
+      jti: 'built-in-1',
+    },
+    privateKeyOf(set.current!),
+  );
+  const request = { method: 'tools/call', params: { name: 'add', arguments: { a: 40, b: 2 } } };
+
+  // Act
+  const mcp = await runChild(BUILT_IN_TOOL_CALL, mcpEnv('mcp-built-in', token, request), {
+    mcp: 200,
+    sum: 42,
+    webStreams: false,
+  });
+
+  // Assess
+  expect(mcp).toEqual({ mcp: 200, sum: 42, webStreams: false });
+  expect(aws.calls.map((c) => c.target)).toEqual(['AmazonSSM.GetParameter']);
 });
 
 /** Runs in a child: a desktop client registers and starts a login at the oauth bundle. */

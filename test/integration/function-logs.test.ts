@@ -29,6 +29,7 @@ import {
   type FakeLambdaContext,
   type Invocation,
 } from '../support/bundle-process.js';
+import { buildBuiltInMcpBundle } from '../support/built-in-server.js';
 import { startFakeAws, type FakeAws } from '../support/fake-aws.js';
 import { basicAuth, toolCallInit } from '../support/local-server.js';
 import { login, UserAgent } from '../support/user-agent.js';
@@ -66,7 +67,7 @@ function leaked(lines: string[], secrets: Record<string, string>): string[] {
 const SERVER = `
 const { startLocalServer } = await import(process.env.SERVER_MODULE);
 const server = await startLocalServer({
-  port: 0, inMemory: true, logLevel: 'debug', env: { REGISTRATION_POLICY: 'token' },
+  port: 0, inMemory: true, logLevel: 'debug', env: { REGISTRATION_POLICY: 'token' }, mcpServer: 'built-in',
 });
 process.send({ issuer: server.issuer, upstreamIssuer: server.upstreamIssuer, initialAccessToken: server.initialAccessToken });
 process.once('message', async () => {
@@ -376,9 +377,10 @@ describe('the deployed bundles, invoked with a Lambda context', () => {
 
   beforeAll(async () => {
     outdir = mkdtempSync(join(tmpdir(), 'mcp-function-logs-'));
-    await Promise.all(
-      (['oauth', 'mcp'] as const).map((name) => build(buildOptions(name, join(outdir, name)))),
-    );
+    await Promise.all([
+      build(buildOptions('oauth', join(outdir, 'oauth'))),
+      buildBuiltInMcpBundle(join(outdir, 'mcp')),
+    ]);
     dynamo = await startLocalDynamo({ tableName: TABLE });
     aws = await startFakeAws(await rotateSigningKeySet({}));
     oauth = await startBundle(join(outdir, 'oauth', BUNDLE_FILE), {

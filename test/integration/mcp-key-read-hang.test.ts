@@ -9,8 +9,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
-import { BUNDLE_FILE, buildOptions } from '../../lib/bundling.js';
+import { BUNDLE_FILE } from '../../lib/bundling.js';
+import { buildBuiltInMcpBundle } from '../support/built-in-server.js';
 import { startLocalDynamo, type LocalDynamo } from '../../lib/local/dynamodb.js';
 import { rotateSigningKeySet, type SigningKeySet } from '../../lambda/shared/key-set.js';
 import {
@@ -38,7 +38,7 @@ let dynamo: LocalDynamo;
 
 beforeAll(async () => {
   outdir = mkdtempSync(join(tmpdir(), 'mcp-hang-'));
-  await build(buildOptions('mcp', join(outdir, 'mcp')));
+  await buildBuiltInMcpBundle(join(outdir, 'mcp'));
   set = await rotateSigningKeySet({});
   aws = await startFakeAws(set);
   // The table the function reads besides the keys (the revocation list): served, not faulted.

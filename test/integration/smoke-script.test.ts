@@ -1,6 +1,7 @@
 /** Runs the README's curl walkthrough (scripts/test-api.sh) against the real local server. */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { exampleV1Front, exampleV2Front } from '../../lambda/mcp/examples/sdk-server.js';
 import type { LocalServer } from '../../lib/local/server.js';
 import { startTestServer } from '../support/local-server.js';
 
@@ -26,3 +27,25 @@ it('fails when the server is not what it claims to be', async () => {
     stderr: expect.stringContaining('issuer is'),
   });
 });
+
+it.each([
+  ['v2', exampleV2Front],
+  ['v1', exampleV1Front],
+])(
+  'passes against a local server serving an MCP SDK server of its own (%s example): reads its answers, skips the add it lacks',
+  async (_sdk, front) => {
+    // Prepare: npm start's server, serving the example SDK server instead of the built-in tools
+    const sdkServer = await startTestServer({ mcpServer: front() });
+    try {
+      // Act
+      const { stdout } = await run('bash', ['scripts/test-api.sh', sdkServer.issuer], { timeout: 60_000 });
+
+      // Assess
+      expect(stdout).toContain('tools/list: reverse_text, whoami, purge_cache');
+      expect(stdout).toContain('tools/call add skipped');
+      expect(stdout).toMatch(/^9 passed, 0 failed$/m);
+    } finally {
+      await sdkServer.close();
+    }
+  },
+);

@@ -1,8 +1,11 @@
-/** Starts the real local server (embedded DynamoDB, in-memory keys) on a free loopback port. */
+/**
+ * Starts the real local server (embedded DynamoDB, in-memory keys) on a free loopback port,
+ * serving the built-in tools whatever `lambda/mcp/served-server.ts` names (tests call `add`).
+ */
 import { startLocalServer, type LocalServer, type LocalServerOptions } from '../../lib/local/server.js';
 
 export async function startTestServer(options: LocalServerOptions = {}): Promise<LocalServer> {
-  return startLocalServer({ port: 0, inMemory: true, logLevel: 'silent', ...options });
+  return startLocalServer({ port: 0, inMemory: true, logLevel: 'silent', mcpServer: 'built-in', ...options });
 }
 
 export interface RegisteredClient {

@@ -4,7 +4,7 @@
  * `@middy/core`'s response streaming, the code they are there for, must work through them.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as realStream from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

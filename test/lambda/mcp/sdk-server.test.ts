@@ -6,7 +6,6 @@
  */
 import { McpServer as V1McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { McpServer, requireScopes } from '@modelcontextprotocol/server';
-import { build } from 'esbuild';
 import * as z from 'zod';
 import { createMcpApp } from '../../../lambda/mcp/app.js';
 import { exampleV1Front, exampleV2Front } from '../../../lambda/mcp/examples/sdk-server.js';
@@ -17,7 +16,8 @@ import { DEADLINE_MARGIN_MS } from '../../../lambda/mcp/tools/tool.js';
 import { Dispatcher } from '../../../lambda/mcp/dispatcher.js';
 import { RESOURCES } from '../../../lambda/mcp/resources/registry.js';
 import { TOOLS } from '../../../lambda/mcp/tools/registry.js';
-import { buildOptions, PROJECT_ROOT } from '../../../lib/bundling.js';
+import { PROJECT_ROOT } from '../../../lib/bundling.js';
+import { buildBuiltInMcpBundle } from '../../support/built-in-server.js';
 import { CachedPublicKeys } from '../../../lambda/shared/signing-keys.js';
 import { toPublicKeySet } from '../../../lambda/shared/key-set.js';
 import { createLogger } from '../../../lambda/shared/logger.js';
@@ -424,17 +424,16 @@ describe('default scope rules', () => {
   });
 });
 
-describe('the default mcp bundle', () => {
+describe('the mcp bundle serving the built-in tools', () => {
   it('holds no SDK server code: the adapters are imported only by entry points that serve one', async () => {
-    // Act
-    const result = await build({
-      ...buildOptions('mcp', `${PROJECT_ROOT}/.bench/sdk-server-test`),
+    // Act: everything as deployed, with served-server.ts as shipped (no SDK server)
+    const result = await buildBuiltInMcpBundle(`${PROJECT_ROOT}/.bench/sdk-server-test`, {
       write: false,
       metafile: true,
     });
 
     // Assess
-    const inputs = Object.keys(result.metafile.inputs);
+    const inputs = Object.keys(result.metafile!.inputs);
     expect(
       inputs.filter((path) => /@modelcontextprotocol\/(sdk|server)\/|sdk-server-v[12]|examples\//.test(path)),
     ).toEqual([]);
