@@ -248,7 +248,14 @@ export function createMcpApp(deps: McpAppDeps): McpHandler {
     const timeLimitMs = toolTimeLimit(invocation, deps.toolTimeLimitMs);
     if (deps.sdkServer) {
       const { mcpResource: resource, maxBodyBytes } = config;
-      const context = { caller, metadataUrl, resource, maxBodyBytes, timeLimitMs };
+      const context = {
+        caller,
+        metadataUrl,
+        resource,
+        maxBodyBytes,
+        timeLimitMs,
+        ...(metrics && { metrics }),
+      };
       return withCors(await deps.sdkServer.handlePost(request, context), origin);
     }
     const headers = corsHeaders(origin);

@@ -14,6 +14,7 @@
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import { PlainResponse, type HttpRequest } from '../shared/http-message.js';
 import { mediaType, PayloadTooLargeError, readText } from '../shared/http.js';
+import type { BusinessMetrics } from '../shared/metrics.js';
 import { insufficientScopeResponse } from './bearer-challenge.js';
 import { hasScopes, type Caller } from './caller.js';
 import { parseJsonBody } from './json-body.js';
@@ -56,6 +57,8 @@ export interface SdkPostContext {
   maxBodyBytes: number;
   /** The time the request may still take, asked when the SDK is called (`toolTimeLimit`). */
   timeLimitMs: () => number;
+  /** The business metrics, as the built-in path counts them; absent locally and in most tests. */
+  metrics?: BusinessMetrics;
 }
 
 /** What an SDK adapter is handed: a web request (without the Authorization header) and the rest. */
@@ -226,6 +229,93 @@ function timedOut(body: unknown, error: SdkTimeoutError): PlainResponse {
   );
 }
 
+/** The `tools/call` requests of a body that expect an answer: their id, and the tool named. */
+function toolCallsOf(messages: unknown[]): Map<unknown, string> {
+  const calls = new Map<unknown, string>();
+  for (const message of messages) {
+    if (!isObject(message) || !('id' in message) || message.method !== 'tools/call') continue;
+    if (isObject(message.params) && typeof message.params.name === 'string')
+      calls.set(message.id, message.params.name);
+  }
+  return calls;
+}
+
+/** The JSON-RPC messages of a buffered SDK answer: one JSON value, or server-sent events' data. */
+function answerMessages(text: string): unknown[] {
+  const values = /^\s*[[{]/.test(text)
+    ? [JSON.parse(text) as unknown]
+    : text
+        .split('\n')
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => JSON.parse(line.slice(5)) as unknown);
+  return values.flat();
+}
+
+/** The protocol version the front lists the server's tools with: one both SDKs serve statelessly. */
+const LISTING_PROTOCOL_VERSION = '2025-06-18';
+
+/**
+ * The tool names the server lists (`tools/list`, its first page), asked through `exchange` with
+ * the caller's authorization; empty if the list cannot be had. What `ToolCalls` may be counted
+ * under: the v1 SDK answers a call of a tool it does not have with a result too (`isError`), so
+ * only a listed name may become a dimension value, never a name as sent.
+ */
+async function listToolNames(
+  exchange: SdkExchange,
+  url: string,
+  authInfo: AuthInfo,
+): Promise<ReadonlySet<string>> {
+  const body = { jsonrpc: '2.0', id: 'tool-names', method: 'tools/list' };
+  try {
+    const response = await exchange({
+      request: new Request(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': LISTING_PROTOCOL_VERSION,
+        },
+        body: JSON.stringify(body),
+      }),
+      parsedBody: body,
+      authInfo,
+    });
+    const names = new Set<string>();
+    for (const answer of answerMessages(await response.text())) {
+      const tools = isObject(answer) && isObject(answer.result) ? answer.result.tools : undefined;
+      if (!Array.isArray(tools)) continue;
+      for (const tool of tools) if (isObject(tool) && typeof tool.name === 'string') names.add(tool.name);
+    }
+    return names;
+  } catch {
+    return new Set();
+  }
+}
+
+/**
+ * Counts `ToolCalls` for each call of a listed tool that the SDK answered with a result, as the
+ * built-in path counts a call of a registered tool (a tool error is a result too). An answer that
+ * cannot be read counts nothing; it is the client's to read, not this count's.
+ */
+async function countToolCalls(
+  response: PlainResponse,
+  calls: Map<unknown, string>,
+  listed: ReadonlySet<string>,
+  metrics: BusinessMetrics,
+): Promise<void> {
+  let answers: unknown[];
+  try {
+    answers = answerMessages(await response.text());
+  } catch {
+    return;
+  }
+  for (const answer of answers) {
+    if (!isObject(answer) || !('result' in answer)) continue;
+    const name = calls.get(answer.id);
+    if (name !== undefined && listed.has(name)) metrics.count('ToolCalls', name);
+  }
+}
+
 /**
  * The front for one SDK adapter's exchange. Answers 415, 413, -32700 and -32600 (too deep)
  * exactly as the built-in path does, and 403 `insufficient_scope` when any request in the body
@@ -233,6 +323,8 @@ function timedOut(body: unknown, error: SdkTimeoutError): PlainResponse {
  */
 export function createSdkServerFront(exchange: SdkExchange, options: SdkServerOptions = {}): SdkServerFront {
   const rules = options.scopes ?? { methods: DEFAULT_METHOD_SCOPES };
+  /** The server's tool names, listed once per execution environment, at the first counted call. */
+  let toolNames: Promise<ReadonlySet<string>> | undefined;
   return {
     async handlePost(request, context) {
       if (mediaType(request) !== 'application/json') {
@@ -271,6 +363,7 @@ export function createSdkServerFront(exchange: SdkExchange, options: SdkServerOp
       }
       const required = [...new Set(messages.flatMap((message) => [...requiredScopes(rules, message)]))];
       if (!hasScopes(context.caller, required)) {
+        context.metrics?.count('Refusals', 'insufficient_scope');
         // As the built-in path: what the operation needs plus what the token has, so step-up loses nothing.
         return insufficientScopeResponse(context.metadataUrl, [
           ...new Set([...required, ...context.caller.scopes]),
@@ -278,8 +371,9 @@ export function createSdkServerFront(exchange: SdkExchange, options: SdkServerOp
       }
       const authInfo = authInfoFor(context.caller, context);
       const limitMs = context.timeLimitMs();
+      let response: PlainResponse;
       try {
-        return await withinLimit(limitMs, (signal) =>
+        response = await withinLimit(limitMs, (signal) =>
           exchange({
             request: new Request(request.url, {
               method: 'POST',
@@ -295,6 +389,12 @@ export function createSdkServerFront(exchange: SdkExchange, options: SdkServerOp
         if (error instanceof SdkTimeoutError) return timedOut(body, error);
         throw error;
       }
+      const calls = toolCallsOf(messages);
+      if (context.metrics && calls.size > 0) {
+        toolNames ??= listToolNames(exchange, request.url, authInfo);
+        await countToolCalls(response, calls, await toolNames, context.metrics);
+      }
+      return response;
     },
   };
 }

@@ -8,6 +8,7 @@ import { McpServer as V1McpServer } from '@modelcontextprotocol/sdk/server/mcp.j
 import { McpServer, requireScopes } from '@modelcontextprotocol/server';
 import * as z from 'zod';
 import { createMcpApp } from '../../../lambda/mcp/app.js';
+import type { BusinessMetrics } from '../../../lambda/shared/metrics.js';
 import { exampleV1Front, exampleV2Front } from '../../../lambda/mcp/examples/sdk-server.js';
 import { DEFAULT_METHOD_SCOPES, callerOf, type SdkServerFront } from '../../../lambda/mcp/sdk-server.js';
 import { sdkV1Server } from '../../../lambda/mcp/sdk-server-v1.js';
@@ -44,7 +45,7 @@ interface Reply {
 /** createMcpApp as the test kit builds it, with an SDK server behind it. */
 async function appWith(
   sdkServer: SdkServerFront,
-  options: { toolTimeLimitMs?: number; logs?: string[] } = {},
+  options: { toolTimeLimitMs?: number; logs?: string[]; metrics?: BusinessMetrics } = {},
 ) {
   const key = await currentKey();
   const logs = options.logs ?? [];
@@ -55,6 +56,7 @@ async function appWith(
     now: () => NOW_MS,
     sdkServer,
     ...(options.toolTimeLimitMs !== undefined && { toolTimeLimitMs: options.toolTimeLimitMs }),
+    ...(options.metrics && { metrics: options.metrics }),
   });
 }
 
@@ -79,7 +81,44 @@ const SDKS = [
   ['v1', exampleV1Front],
 ] as const;
 
+/** Business metrics that remember what was counted, as `[name]` or `[name, dimension value]`. */
+function countingMetrics(): { metrics: BusinessMetrics; counted: string[][] } {
+  const counted: string[][] = [];
+  const count = (name: string, value?: string) => counted.push(value === undefined ? [name] : [name, value]);
+  return { metrics: { count } as BusinessMetrics, counted };
+}
+
 describe.each(SDKS)('an SDK server (%s) behind createMcpApp', (_, front) => {
+  it('counts tool calls by the name of a tool the server has, as the built-in path does, and scope refusals', async () => {
+    // Prepare
+    const { metrics, counted } = countingMetrics();
+    const app = await appWith(front(), { metrics });
+    const token = await accessToken();
+    const call = (name: string, id = 1) =>
+      app(
+        mcpPost(rpc('tools/call', { name, arguments: name === 'reverse_text' ? { text: 'ab' } : {} }, id), {
+          token,
+        }),
+      );
+
+    // Act
+    const reversed = await call('reverse_text');
+    const me = await call('whoami', 2);
+    const unknown = await call('no_such_tool_' + 'x'.repeat(40), 3);
+    const refused = await call('purge_cache', 4);
+
+    // Assess: an unknown name is refused (v2: an error; v1: a tool error, which is a result) and
+    // never becomes a dimension value
+    expect([reversed.status, me.status, unknown.status, refused.status]).toEqual([200, 200, 200, 403]);
+    const [answer] = await repliesOf(unknown);
+    expect(answer!.error !== undefined || answer!.result?.isError === true).toBe(true);
+    expect(counted).toEqual([
+      ['ToolCalls', 'reverse_text'],
+      ['ToolCalls', 'whoami'],
+      ['Refusals', 'insufficient_scope'],
+    ]);
+  });
+
   it('runs its tools with the verified caller', async () => {
     // Prepare
     const app = await appWith(front());
