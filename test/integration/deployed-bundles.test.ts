@@ -16,8 +16,7 @@ import { BUNDLE_FILE, buildOptions } from '../../lib/bundling.js';
 import { startLocalDynamo, type LocalDynamo } from '../../lib/local/dynamodb.js';
 import { startLocalUpstream } from '../../lib/local/upstream-provider.js';
 import { rotateSigningKeySet, type SigningKeySet } from '../../lambda/shared/key-set.js';
-import { privateKeyOf, signJwt } from '../lambda/mcp/mcp-test-kit.js';
-import { LAMBDA_RUNTIME_ENV } from '../support/bundle-process.js';
+import { agentAccessToken, LAMBDA_RUNTIME_ENV } from '../support/bundle-process.js';
 import { buildBuiltInMcpBundle } from '../support/built-in-server.js';
 import { startFakeAws, type FakeAws } from '../support/fake-aws.js';
 
@@ -183,21 +182,7 @@ it('registers a client and issues a token from the oauth bundle; the mcp bundle 
 it('serves a call of the built-in add tool from the mcp bundle serving the built-in tools, without loading web streams', async () => {
   // Prepare: an access token as the oauth function signs it
   aws.calls.splice(0);
-  const now = Math.floor(Date.now() / 1000);
-  const token = signJwt(
-    { alg: 'RS256', typ: 'at+jwt', kid: set.current!.kid },
-    {
-      iss: ISSUER,
-      sub: 'agent',
-      aud: `${ISSUER}/mcp`,
-      client_id: 'agent',
-      scope: 'mcp:tools',
-      iat: now,
-      exp: now + 600,
-      jti: 'built-in-1',
-    },
-    privateKeyOf(set.current!),
-  );
+  const token = agentAccessToken(ISSUER, set.current!, 'built-in-1');
   const request = { method: 'tools/call', params: { name: 'add', arguments: { a: 40, b: 2 } } };
 
   // Act

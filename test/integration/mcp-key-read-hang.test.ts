@@ -15,13 +15,13 @@ import { startLocalDynamo, type LocalDynamo } from '../../lib/local/dynamodb.js'
 import { rotateSigningKeySet, type SigningKeySet } from '../../lambda/shared/key-set.js';
 import {
   addToolCallEvent,
+  agentAccessToken,
   LAMBDA_RUNTIME_ENV,
   startBundle,
   type BundleProcess,
   type Invocation,
 } from '../support/bundle-process.js';
 import { startFakeAws, type FakeAws } from '../support/fake-aws.js';
-import { privateKeyOf, signJwt } from '../lambda/mcp/mcp-test-kit.js';
 
 const ISSUER = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
 const TABLE = 'McpOAuth-Table';
@@ -72,21 +72,7 @@ function expectUnavailable({ result, logs }: Invocation, label: string) {
 
 it('answers 503 while the key parameter hangs, one request per retry interval waits for a read, and serves once it answers', async () => {
   // Prepare: a token signed with the current key, and an environment whose first read hangs
-  const now = Math.floor(Date.now() / 1000);
-  const token = signJwt(
-    { alg: 'RS256', typ: 'at+jwt', kid: set.current!.kid },
-    {
-      iss: ISSUER,
-      sub: 'agent',
-      aud: `${ISSUER}/mcp`,
-      client_id: 'agent',
-      scope: 'mcp:tools',
-      iat: now,
-      exp: now + 600,
-      jti: 'hang-1',
-    },
-    privateKeyOf(set.current!),
-  );
+  const token = agentAccessToken(ISSUER, set.current!, 'hang-1');
   const reads = () => aws.calls.filter((c) => c.target === 'AmazonSSM.GetParameter').length;
   aws.faults.set('hang', { targets: ['AmazonSSM.GetParameter'] });
   mcp = await startBundle(join(outdir, 'mcp', BUNDLE_FILE), {

@@ -7,6 +7,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { StoredSigningKey } from '../../lambda/shared/key-set.js';
+import { privateKeyOf, signJwt } from '../lambda/mcp/mcp-test-kit.js';
 
 /**
  * Results go out on fd 3, so the function's own log lines (stdout) stay apart. After each
@@ -197,5 +199,27 @@ export function addToolCallEvent(issuer: string, token: string, requestId?: stri
       authorization: `Bearer ${token}`,
     },
     requestId,
+  );
+}
+
+/**
+ * An access token as the oauth function signs it with `key`, for the M2M client `agent` with the
+ * `mcp:tools` scope, valid for 10 minutes from now; `jti` tells tokens apart.
+ */
+export function agentAccessToken(issuer: string, key: StoredSigningKey, jti: string): string {
+  const now = Math.floor(Date.now() / 1000);
+  return signJwt(
+    { alg: 'RS256', typ: 'at+jwt', kid: key.kid },
+    {
+      iss: issuer,
+      sub: 'agent',
+      aud: `${issuer}/mcp`,
+      client_id: 'agent',
+      scope: 'mcp:tools',
+      iat: now,
+      exp: now + 600,
+      jti,
+    },
+    privateKeyOf(key),
   );
 }
