@@ -386,8 +386,9 @@ export function createSdkServerFront(exchange: SdkExchange, options: SdkServerOp
           }),
         );
       } catch (error) {
-        if (error instanceof SdkTimeoutError) return timedOut(body, error);
-        throw error;
+        if (!(error instanceof SdkTimeoutError)) throw error;
+        // A tool error, counted below as the built-in path counts a call that ran out of time.
+        response = timedOut(body, error);
       }
       const calls = toolCallsOf(messages);
       if (context.metrics && calls.size > 0) {

@@ -385,7 +385,8 @@ describe('time limit of an SDK server', () => {
               server.registerTool('slow', { inputSchema: {} }, (_a, extra) => wait(extra.signal));
               return server;
             });
-      const app = await appWith(front);
+      const { metrics, counted } = countingMetrics();
+      const app = await appWith(front, { metrics });
       // A Lambda invocation with 50 ms to spare beyond the margin.
       const invocation = { getRemainingTimeInMillis: () => DEADLINE_MARGIN_MS + 50 };
 
@@ -406,6 +407,7 @@ describe('time limit of an SDK server', () => {
       });
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(aborted).toBe(true);
+      expect(counted).toEqual([['ToolCalls', 'slow']]);
     },
   );
 
