@@ -1,8 +1,15 @@
-import { DynamoDbRevocationSource } from '../../../lambda/mcp/dynamodb-revocation-source.js';
+import {
+  BATCH_GET_ITEM_MAX_KEYS,
+  DynamoDbRevocationSource,
+} from '../../../lambda/mcp/dynamodb-revocation-source.js';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { sendWithNodeHttp, type Send } from '../../../lambda/mcp/aws-json-request.js';
 import { DynamoRevocationList } from '../../../lambda/oauth/revocations.js';
-import { REVOCATION_BUCKET_SECONDS, revocationItemKeys } from '../../../lambda/shared/revocations.js';
+import {
+  REVOCATION_AFTER_EXPIRY_SECONDS,
+  REVOCATION_BUCKET_SECONDS,
+  revocationItemKeys,
+} from '../../../lambda/shared/revocations.js';
 import { startLocalDynamo, type LocalDynamo } from '../../../lib/local/dynamodb.js';
 
 const TABLE = 'revocations';
@@ -74,6 +81,60 @@ describe('the revocation list in the table', () => {
     const item = Items!.find((i) => 'grant#ttl-check' in i)!;
     expect(item.expiresAt).toBe(bucketEnd);
     expect(String(item.pk)).toMatch(/^revoked#\d+#[0-3]$/);
+  });
+
+  it('reads more keys than one BatchGetItem takes in requests DynamoDB accepts: the longest lifetime, late in an hour', async () => {
+    // Prepare: a day's tokens, a minute before the hour ends; entries in the first and last bucket
+    const longest = 86_400 + REVOCATION_AFTER_EXPIRY_SECONDS;
+    const now = (Math.floor(NOW / REVOCATION_BUCKET_SECONDS) + 1) * REVOCATION_BUCKET_SECONDS - 60;
+    const keys = revocationItemKeys(now, longest);
+    const writer = new DynamoRevocationList(dynamo.documentClient, TABLE);
+    await writer.revoke({ client: 'first-bucket' }, now + 30);
+    await writer.revoke({ token: 'last-bucket' }, now + longest - 1);
+    const sizes: number[] = [];
+    const send: Send = (request, timeoutMs) => {
+      const { RequestItems } = JSON.parse(request.body) as {
+        RequestItems: Record<string, { Keys: unknown[] }>;
+      };
+      sizes.push(RequestItems[TABLE]!.Keys.length);
+      return sendWithNodeHttp(request, timeoutMs);
+    };
+
+    // Act
+    const read = await source(send).load(keys);
+
+    // Assess: the real engine refuses a request of more than 100 keys, as DynamoDB does
+    expect(keys.length).toBeGreaterThan(BATCH_GET_ITEM_MAX_KEYS);
+    expect(sizes.sort((a, b) => b - a)).toEqual([
+      BATCH_GET_ITEM_MAX_KEYS,
+      keys.length - BATCH_GET_ITEM_MAX_KEYS,
+    ]);
+    expect(read.get('client#first-bucket')).toBe(now + 30);
+    expect(read.get('token#last-bucket')).toBe(now + longest - 1);
+  });
+
+  it('reads the list at any second of an hour, for any token lifetime the settings allow', async () => {
+    // Prepare: every minute of an hour and each second of its last two; lifetimes up to a day
+    const hour = Math.floor(NOW / REVOCATION_BUCKET_SECONDS) * REVOCATION_BUCKET_SECONDS;
+    const offsets = [
+      ...Array.from({ length: 60 }, (_, minute) => minute * 60),
+      ...Array.from({ length: 120 }, (_, second) => REVOCATION_BUCKET_SECONDS - 120 + second),
+    ];
+    const lifetimes = [60, 3_600, 43_200, 86_280, 86_400];
+    const failures: string[] = [];
+
+    // Act
+    for (const lifetime of lifetimes) {
+      for (const offset of offsets) {
+        const keys = revocationItemKeys(hour + offset, lifetime + REVOCATION_AFTER_EXPIRY_SECONDS);
+        await source()
+          .load(keys)
+          .catch((error: Error) => failures.push(`${lifetime} s at +${offset} s: ${error.message}`));
+      }
+    }
+
+    // Assess
+    expect(failures).toEqual([]);
   });
 
   it('asks again for keys DynamoDB left unprocessed', async () => {
