@@ -100,8 +100,37 @@ export interface SignedReadOptions {
 /**
  * `node:http(s)` rather than `fetch`: the first `fetch` of a process costs about 15 ms more CPU,
  * which lands on every cold start.
+ *
+ * Node's global agents keep connections open for reuse. A service closes an idle one after a
+ * while, and a Lambda environment frozen between invocations cannot see that happen, so a
+ * request may go out on a connection that is already gone, which fails at once (`ECONNRESET`,
+ * `EPIPE`). Such a request is sent again, once, on a new connection, as Node's documentation
+ * advises for `request.reusedSocket`; a read is safe to repeat. A new connection that fails, and a
+ * timeout, are not repeated.
  */
 export const sendWithNodeHttp: Send = async (signed, timeoutMs, onWritten) => {
+  try {
+    return await sendOnce(signed, timeoutMs, onWritten);
+  } catch (error) {
+    if (!isStaleConnection(error)) throw error;
+    return sendOnce(signed, timeoutMs, onWritten);
+  }
+};
+
+/** The codes of a connection the other end had closed before the request went out on it. */
+const STALE_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE']);
+
+function isStaleConnection(error: unknown): boolean {
+  const { code, reusedSocket } = error as { code?: unknown; reusedSocket?: unknown };
+  return reusedSocket === true && typeof code === 'string' && STALE_CONNECTION_CODES.has(code);
+}
+
+/** One attempt; a failure carries `reusedSocket`: whether it went out on a kept-open connection. */
+function sendOnce(
+  signed: SignedRequest,
+  timeoutMs: number,
+  onWritten?: () => void,
+): Promise<{ status: number; body: string }> {
   const url = new URL(signed.url);
   // Loaded on first use: only the one the endpoint needs, and off the import path. Not with
   // `import()`: building the ES module namespace of `node:http` reads its lazy WebSocket exports,
@@ -115,7 +144,7 @@ export const sendWithNodeHttp: Send = async (signed, timeoutMs, onWritten) => {
     const deadline = setTimeout(() => request.destroy(timeoutError(timeoutMs)), timeoutMs);
     const fail = (error: Error) => {
       clearTimeout(deadline);
-      reject(error);
+      reject(Object.assign(error, { reusedSocket: request.reusedSocket }));
     };
     const request = send(url, { method: 'POST', headers: signed.headers, timeout: timeoutMs }, (response) => {
       const chunks: Buffer[] = [];
@@ -131,7 +160,7 @@ export const sendWithNodeHttp: Send = async (signed, timeoutMs, onWritten) => {
     if (onWritten) request.once('finish', onWritten);
     request.end(signed.body);
   });
-};
+}
 
 /** Named as the AWS SDK names its own, so `isDependencyFault` reads both alike. */
 function timeoutError(timeoutMs: number): Error {

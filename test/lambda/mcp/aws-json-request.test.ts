@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type RequestListener } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createHash, createHmac } from 'node:crypto';
 import {
   AwsEnvironmentError,
@@ -226,6 +226,58 @@ describe('sendWithNodeHttp', () => {
 
     // Assess
     await expect(result).rejects.toThrow('no answer within 50 ms');
+  });
+});
+
+/**
+ * A service that drops a request without answering, by which request of its connection it is:
+ * the connection's number (1, 2, ... as they open) and the request's place on it.
+ */
+function droppingServer(drops: (request: number) => boolean) {
+  const numbers = new WeakMap<Socket, number>();
+  const servedOn = new Map<number, number>();
+  let opened = 0;
+  const arrivals: number[] = [];
+  const url = loopbackServer((req, res) => {
+    let connection = numbers.get(req.socket);
+    if (connection === undefined) numbers.set(req.socket, (connection = ++opened));
+    const request = (servedOn.get(connection) ?? 0) + 1;
+    servedOn.set(connection, request);
+    arrivals.push(connection);
+    req.resume();
+    req.on('end', () => (drops(request) ? req.socket.destroy() : res.writeHead(200).end('{}')));
+  });
+  return { url, arrivals };
+}
+
+describe('sendWithNodeHttp on a kept-open connection the service has since closed', () => {
+  // The service closes each connection after its first answer, as one closes an idle connection.
+  const service = droppingServer((request) => request > 1);
+
+  it('sends the request again, once, on a new connection', async () => {
+    // Prepare: a first read leaves its connection open in Node's global agent
+    const signed = { url: service.url(), headers: {}, body: '{}' };
+    await sendWithNodeHttp(signed, 1000);
+
+    // Act
+    const response = await sendWithNodeHttp(signed, 1000);
+
+    // Assess: out on connection 1 (dropped), then on connection 2 (answered)
+    expect(response).toEqual({ status: 200, body: '{}' });
+    expect(service.arrivals).toEqual([1, 1, 2]);
+  });
+});
+
+describe('sendWithNodeHttp on a new connection the service drops', () => {
+  const service = droppingServer(() => true);
+
+  it('does not send the request again', async () => {
+    // Act
+    const result = sendWithNodeHttp({ url: service.url(), headers: {}, body: '{}' }, 1000);
+
+    // Assess
+    await expect(result).rejects.toMatchObject({ code: 'ECONNRESET', reusedSocket: false });
+    expect(service.arrivals).toEqual([1]);
   });
 });
 
