@@ -8,7 +8,8 @@
  * holds the epoch second after which no token it covers can be alive. Entries are attributes of
  * a few items, bucketed by that second: an item lives until its bucket ends (the table's TTL
  * removes it), so nothing ever prunes a list, and a reader fetches only the buckets that can hold
- * a live entry, a handful of keys in one `BatchGetItem`. Each bucket is split over
+ * a live entry: a handful of keys in one `BatchGetItem` (up to 104 for a day's tokens, read as
+ * two requests: `BATCH_GET_ITEM_MAX_KEYS`). Each bucket is split over
  * {@link REVOCATION_SHARDS} items so that a burst of revocations stays far below DynamoDB's
  * 400 KB item limit (about 6,000 entries per item).
  */
