@@ -79,6 +79,8 @@ export interface SdkServerFront {
 export interface SdkServerOptions {
   /** Defaults to {@link DEFAULT_METHOD_SCOPES} with no per-tool rules. */
   scopes?: ScopeRules;
+  /** The clock the front's listing retries go by (epoch ms); tests set it. */
+  now?: () => number;
 }
 
 /** The `authInfo` the SDK's handlers see as `extra.authInfo` (v1) or `ctx.http.authInfo` (v2). */
@@ -251,45 +253,63 @@ function answerMessages(text: string): unknown[] {
   return values.flat();
 }
 
-/** The protocol version the front lists the server's tools with: one both SDKs serve statelessly. */
+/** The protocol version the front lists a 2025-era server's tools with when a call names none. */
 const LISTING_PROTOCOL_VERSION = '2025-06-18';
+/** The most a listing may take; it waits on a request's answer, within the request's own limit. */
+const LISTING_TIME_LIMIT_MS = 1_000;
+/** How long after a failed listing the front lists again; meanwhile nothing is counted. */
+const LISTING_RETRY_MS = 60_000;
 
 /**
  * The tool names the server lists (`tools/list`, its first page), asked through `exchange` with
- * the caller's authorization; empty if the list cannot be had. What `ToolCalls` may be counted
- * under: the v1 SDK answers a call of a tool it does not have with a result too (`isError`), so
- * only a listed name may become a dimension value, never a name as sent.
+ * the caller's authorization and in the protocol era of `call` (a server may serve one era only);
+ * undefined when the list cannot be had within `limitMs`. What `ToolCalls` may be counted under:
+ * the v1 SDK answers a call of a tool it does not have with a result too (`isError`), so only a
+ * listed name may become a dimension value, never a name as sent.
  */
 async function listToolNames(
   exchange: SdkExchange,
-  url: string,
+  request: HttpRequest,
+  call: Record<string, unknown>,
   authInfo: AuthInfo,
-): Promise<ReadonlySet<string>> {
-  const body = { jsonrpc: '2.0', id: 'tool-names', method: 'tools/list' };
+  limitMs: number,
+): Promise<ReadonlySet<string> | undefined> {
+  const meta = isModern(call) ? (call.params as { _meta: Record<string, unknown> })._meta : undefined;
+  const version = meta?.[PROTOCOL_VERSION_META_KEY];
+  const body = {
+    jsonrpc: '2.0',
+    id: 'tool-names',
+    method: 'tools/list',
+    ...(meta && { params: { _meta: meta } }),
+  };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    'mcp-protocol-version':
+      typeof version === 'string'
+        ? version
+        : (request.headers.get('mcp-protocol-version') ?? LISTING_PROTOCOL_VERSION),
+    ...(meta && { 'mcp-method': 'tools/list' }),
+  };
   try {
-    const response = await exchange({
-      request: new Request(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'mcp-protocol-version': LISTING_PROTOCOL_VERSION,
-        },
-        body: JSON.stringify(body),
+    const response = await withinLimit(limitMs, (signal) =>
+      exchange({
+        request: new Request(request.url, { method: 'POST', headers, body: JSON.stringify(body), signal }),
+        parsedBody: body,
+        authInfo,
       }),
-      parsedBody: body,
-      authInfo,
-    });
-    const names = new Set<string>();
+    );
     for (const answer of answerMessages(await response.text())) {
       const tools = isObject(answer) && isObject(answer.result) ? answer.result.tools : undefined;
       if (!Array.isArray(tools)) continue;
-      for (const tool of tools) if (isObject(tool) && typeof tool.name === 'string') names.add(tool.name);
+      return new Set(
+        tools.flatMap((tool) => (isObject(tool) && typeof tool.name === 'string' ? [tool.name] : [])),
+      );
     }
-    return names;
   } catch {
-    return new Set();
+    // not listed this time: counted from the next listing on
   }
+  return undefined;
 }
 
 /**
@@ -324,7 +344,29 @@ async function countToolCalls(
 export function createSdkServerFront(exchange: SdkExchange, options: SdkServerOptions = {}): SdkServerFront {
   const rules = options.scopes ?? { methods: DEFAULT_METHOD_SCOPES };
   /** The server's tool names, listed once per execution environment, at the first counted call. */
-  let toolNames: Promise<ReadonlySet<string>> | undefined;
+  let listed: ReadonlySet<string> | undefined;
+  let listing: Promise<ReadonlySet<string> | undefined> | undefined;
+  let listAgainAt = 0;
+  const now = options.now ?? Date.now;
+  /** The listed names, listing them first if need be (bounded by `limitMs`); undefined if not to be had. */
+  async function toolNames(
+    request: HttpRequest,
+    call: Record<string, unknown>,
+    authInfo: AuthInfo,
+    limitMs: number,
+  ): Promise<ReadonlySet<string> | undefined> {
+    if (listed) return listed;
+    if (!listing) {
+      if (now() < listAgainAt || limitMs <= 0) return undefined;
+      listing = listToolNames(exchange, request, call, authInfo, limitMs).then((names) => {
+        listing = undefined;
+        if (names) listed = names;
+        else listAgainAt = now() + LISTING_RETRY_MS;
+        return names;
+      });
+    }
+    return listing;
+  }
   return {
     async handlePost(request, context) {
       if (mediaType(request) !== 'application/json') {
@@ -392,8 +434,13 @@ export function createSdkServerFront(exchange: SdkExchange, options: SdkServerOp
       }
       const calls = toolCallsOf(messages);
       if (context.metrics && calls.size > 0) {
-        toolNames ??= listToolNames(exchange, request.url, authInfo);
-        await countToolCalls(response, calls, await toolNames, context.metrics);
+        const call = messages.find((m) => isObject(m) && m.method === 'tools/call') as Record<
+          string,
+          unknown
+        >;
+        const limit = Math.min(LISTING_TIME_LIMIT_MS, context.timeLimitMs());
+        const names = await toolNames(request, call, authInfo, limit);
+        if (names) await countToolCalls(response, calls, names, context.metrics);
       }
       return response;
     },

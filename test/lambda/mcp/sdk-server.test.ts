@@ -9,8 +9,20 @@ import { McpServer, requireScopes } from '@modelcontextprotocol/server';
 import * as z from 'zod';
 import { createMcpApp } from '../../../lambda/mcp/app.js';
 import type { BusinessMetrics } from '../../../lambda/shared/metrics.js';
-import { exampleV1Front, exampleV2Front } from '../../../lambda/mcp/examples/sdk-server.js';
-import { DEFAULT_METHOD_SCOPES, callerOf, type SdkServerFront } from '../../../lambda/mcp/sdk-server.js';
+import {
+  buildExampleV2Server,
+  EXAMPLE_SCOPES,
+  exampleV1Front,
+  exampleV2Front,
+} from '../../../lambda/mcp/examples/sdk-server.js';
+import {
+  DEFAULT_METHOD_SCOPES,
+  callerOf,
+  createSdkServerFront,
+  type SdkExchange,
+  type SdkServerFront,
+} from '../../../lambda/mcp/sdk-server.js';
+import { PlainResponse } from '../../../lambda/shared/http-message.js';
 import { sdkV1Server } from '../../../lambda/mcp/sdk-server-v1.js';
 import { sdkV2Server } from '../../../lambda/mcp/sdk-server-v2.js';
 import { DEADLINE_MARGIN_MS } from '../../../lambda/mcp/tools/tool.js';
@@ -87,6 +99,102 @@ function countingMetrics(): { metrics: BusinessMetrics; counted: string[][] } {
   const count = (name: string, value?: string) => counted.push(value === undefined ? [name] : [name, value]);
   return { metrics: { count } as BusinessMetrics, counted };
 }
+
+/**
+ * A front over an exchange that serves one tool, `echo`, and answers `tools/list` as `list` says:
+ * with the tool, by throwing, or never (until its request is aborted).
+ */
+function echoFront(list: () => 'answer' | 'throw' | 'hang', now: () => number) {
+  let lists = 0;
+  const answer = (id: unknown, result: unknown) =>
+    new PlainResponse(JSON.stringify({ jsonrpc: '2.0', id, result }), {
+      headers: { 'content-type': 'application/json' },
+    });
+  const exchange: SdkExchange = async ({ request, parsedBody }) => {
+    const message = parsedBody as { id: unknown; method: string };
+    if (message.method !== 'tools/list') return answer(message.id, { content: [] });
+    lists++;
+    const mode = list();
+    if (mode === 'throw') throw new Error('tools/list failed');
+    if (mode === 'hang')
+      return new Promise((_, reject) =>
+        request.signal.addEventListener('abort', () => reject(new Error('aborted'))),
+      );
+    return answer(message.id, { tools: [{ name: 'echo', inputSchema: { type: 'object' } }] });
+  };
+  return { front: createSdkServerFront(exchange, { now }), lists: () => lists };
+}
+
+describe('the SDK front listing the tools it counts under', () => {
+  it('lists again after a failed listing once a minute has passed, not before, counting nothing meanwhile', async () => {
+    // Prepare
+    let clock = NOW_MS;
+    let mode: 'answer' | 'throw' = 'throw';
+    const server = echoFront(
+      () => mode,
+      () => clock,
+    );
+    const { metrics, counted } = countingMetrics();
+    const app = await appWith(server.front, { metrics });
+    const token = await accessToken();
+    const echo = () => app(mcpPost(rpc('tools/call', { name: 'echo', arguments: {} }), { token }));
+
+    // Act
+    const first = await echo();
+    mode = 'answer';
+    await echo();
+    const listsWithinTheMinute = server.lists();
+    clock += 60_000;
+    await echo();
+
+    // Assess
+    expect(first.status).toBe(200);
+    expect(listsWithinTheMinute).toBe(1);
+    expect(server.lists()).toBe(2);
+    expect(counted).toEqual([['ToolCalls', 'echo']]);
+  });
+
+  it('holds an answer no longer than the tool limit for a listing that does not finish', async () => {
+    // Prepare
+    const server = echoFront(
+      () => 'hang',
+      () => NOW_MS,
+    );
+    const { metrics, counted } = countingMetrics();
+    const app = await appWith(server.front, { metrics, toolTimeLimitMs: 200 });
+
+    // Act
+    const started = Date.now();
+    const response = await app(
+      mcpPost(rpc('tools/call', { name: 'echo', arguments: {} }), { token: await accessToken() }),
+    );
+
+    // Assess: answered when the listing's limit passed, uncounted
+    expect(response.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(900);
+    expect(counted).toEqual([]);
+  });
+
+  it('lists in the protocol era of the call, so a server that serves only 2026-07-28 is counted', async () => {
+    // Prepare: the v2 SDK refusing 2025-era requests
+    const front = sdkV2Server(buildExampleV2Server, {
+      scopes: EXAMPLE_SCOPES,
+      handler: { legacy: 'reject' },
+    });
+    const { metrics, counted } = countingMetrics();
+    const app = await appWith(front, { metrics });
+
+    // Act
+    const response = await app(
+      modernPost('tools/call', { name: 'reverse_text', arguments: { text: 'ab' } }, await accessToken()),
+    );
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect((await repliesOf(response))[0]!.result).toMatchObject({ structuredContent: { reversed: 'ba' } });
+    expect(counted).toEqual([['ToolCalls', 'reverse_text']]);
+  });
+});
 
 describe.each(SDKS)('an SDK server (%s) behind createMcpApp', (_, front) => {
   it('counts tool calls by the name of a tool the server has, as the built-in path does, and scope refusals', async () => {
