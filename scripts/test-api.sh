@@ -22,8 +22,9 @@ request() {
   curl -sS -X "$method" "$BASE_URL$path" -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' "$@"
 }
 # field EXPRESSION: evaluates a JavaScript expression over the JSON body bound to `b`. An MCP
-# answer sent as a server-sent event (as the MCP SDK servers answer) is read from its data line.
-field() { node -e "const t = require('fs').readFileSync('$TMP/body', 'utf8'); const d = /^data: ?(.*)$/m.exec(t); const b = JSON.parse(/^\s*[[{]/.test(t) || !d ? t : d[1]); const v = ($1); process.stdout.write(typeof v === 'string' ? v : JSON.stringify(v));"; }
+# answer sent as server-sent events (as the MCP SDK servers answer) is read from its last data
+# line: the answer ends the stream, after any notifications.
+field() { node -e "const t = require('fs').readFileSync('$TMP/body', 'utf8'); const d = t.match(/^data: ?.*$/gm); const b = JSON.parse(/^\s*[[{]/.test(t) || !d ? t : d[d.length - 1].replace(/^data: ?/, '')); const v = ($1); process.stdout.write(typeof v === 'string' ? v : JSON.stringify(v));"; }
 header() { grep -i "^$1:" "$TMP/headers" | head -n1 | cut -d' ' -f2- | tr -d '\r' || true; }
 
 MCP_HEADERS=(-H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream')
@@ -72,6 +73,8 @@ ok "initialize: $(field b.result.serverInfo.name) speaks $(field b.result.protoc
 status=$(request POST /mcp "${MCP_HEADERS[@]}" "${AUTHZ[@]}" -H 'MCP-Protocol-Version: 2024-11-05' \
   -d '{"jsonrpc":"2.0","id":2,"method":"tools/list"}')
 [ "$status" = 200 ] || fail "tools/list: HTTP $status"
+[ "$(field "Array.isArray(b.result?.tools) && b.result.tools.length > 0")" = true ] ||
+  fail "tools/list listed no tools"
 ok "tools/list: $(field "b.result.tools.map(t => t.name).join(', ')")"
 
 # The built-in example tool; a deployment serving its own MCP SDK server may not have it.

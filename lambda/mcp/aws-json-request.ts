@@ -105,15 +105,18 @@ export interface SignedReadOptions {
  * while, and a Lambda environment frozen between invocations cannot see that happen, so a
  * request may go out on a connection that is already gone, which fails at once (`ECONNRESET`,
  * `EPIPE`). Such a request is sent again, once, on a new connection, as Node's documentation
- * advises for `request.reusedSocket`; a read is safe to repeat. A new connection that fails, and a
- * timeout, are not repeated.
+ * advises for `request.reusedSocket`, within what is left of `timeoutMs`; a read is safe to
+ * repeat. A new connection that fails, and a timeout, are not repeated.
  */
 export const sendWithNodeHttp: Send = async (signed, timeoutMs, onWritten) => {
+  const started = performance.now();
   try {
     return await sendOnce(signed, timeoutMs, onWritten);
   } catch (error) {
-    if (!isStaleConnection(error)) throw error;
-    return sendOnce(signed, timeoutMs, onWritten);
+    // Within the same deadline: the two attempts together take no longer than one may.
+    const left = timeoutMs - (performance.now() - started);
+    if (!isStaleConnection(error) || left < 1) throw error;
+    return sendOnce(signed, left, onWritten);
   }
 };
 

@@ -2,6 +2,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { exampleV1Front, exampleV2Front } from '../../lambda/mcp/examples/sdk-server.js';
+import { createSdkServerFront } from '../../lambda/mcp/sdk-server.js';
+import { PlainResponse } from '../../lambda/shared/http-message.js';
 import type { LocalServer } from '../../lib/local/server.js';
 import { startTestServer } from '../support/local-server.js';
 
@@ -49,3 +51,36 @@ it.each([
     }
   },
 );
+
+it('fails when the server answers tools/list with an error', async () => {
+  // Prepare: a server that initializes but cannot list its tools
+  const broken = createSdkServerFront(async ({ parsedBody }) => {
+    const { id, method } = parsedBody as { id: unknown; method: string };
+    const reply =
+      method === 'initialize'
+        ? {
+            result: {
+              protocolVersion: '2024-11-05',
+              capabilities: {},
+              serverInfo: { name: 'broken', version: '1' },
+            },
+          }
+        : { error: { code: -32603, message: 'tools unavailable' } };
+    return new PlainResponse(JSON.stringify({ jsonrpc: '2.0', id, ...reply }), {
+      headers: { 'content-type': 'application/json' },
+    });
+  });
+  const server = await startTestServer({ mcpServer: broken });
+  try {
+    // Act
+    const result = run('bash', ['scripts/test-api.sh', server.issuer], { timeout: 60_000 });
+
+    // Assess
+    await expect(result).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('tools/list listed no tools'),
+    });
+  } finally {
+    await server.close();
+  }
+});

@@ -268,6 +268,41 @@ describe('sendWithNodeHttp on a kept-open connection the service has since close
   });
 });
 
+describe('sendWithNodeHttp when a kept-open connection is reset late', () => {
+  // The first answer keeps its connection open; the second request on it is reset after 300 ms,
+  // and a new connection is never answered.
+  const held: import('node:http').ServerResponse[] = [];
+  const numbers = new WeakMap<Socket, number>();
+  let opened = 0;
+  const url = loopbackServer((req, res) => {
+    let connection = numbers.get(req.socket);
+    const first = connection === undefined;
+    if (first) numbers.set(req.socket, (connection = ++opened));
+    req.resume();
+    req.on('end', () => {
+      if (connection === 1 && first) res.writeHead(200).end('{}');
+      else if (connection === 1) setTimeout(() => req.socket.destroy(), 300);
+      else held.push(res);
+    });
+  });
+  afterAll(() => held.forEach((res) => res.destroy()));
+
+  it('sends again only within what is left of the deadline', async () => {
+    // Prepare
+    const signed = { url: url(), headers: {}, body: '{}' };
+    await sendWithNodeHttp(signed, 1000);
+
+    // Act
+    const started = Date.now();
+    const result = sendWithNodeHttp(signed, 500);
+
+    // Assess: sent again on a new connection, and given up 500 ms after the start, not 800
+    await expect(result).rejects.toThrow(/no answer within/);
+    expect(Date.now() - started).toBeLessThan(700);
+    expect(opened).toBe(2);
+  });
+});
+
 describe('sendWithNodeHttp on a new connection the service drops', () => {
   const service = droppingServer(() => true);
 

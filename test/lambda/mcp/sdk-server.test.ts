@@ -575,7 +575,7 @@ describe('default scope rules', () => {
 
 describe('the mcp bundle serving the built-in tools', () => {
   it('holds no SDK server code: the adapters are imported only by entry points that serve one', async () => {
-    // Act: everything as deployed, with served-server.ts as shipped (no SDK server)
+    // Act: everything as deployed, the built-in tools in served-server.ts's place
     const result = await buildBuiltInMcpBundle(`${PROJECT_ROOT}/.bench/sdk-server-test`, {
       write: false,
       metafile: true,
