@@ -265,7 +265,8 @@ const LISTING_RETRY_MS = 60_000;
  * the caller's authorization and in the protocol era of `call` (a server may serve one era only);
  * undefined when the list cannot be had within `limitMs`. What `ToolCalls` may be counted under:
  * the v1 SDK answers a call of a tool it does not have with a result too (`isError`), so only a
- * listed name may become a dimension value, never a name as sent.
+ * listed name may become a dimension value, never a name as sent. A server that lists tools per
+ * caller is counted under what it listed for the first caller.
  */
 async function listToolNames(
   exchange: SdkExchange,
