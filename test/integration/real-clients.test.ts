@@ -11,7 +11,12 @@ import type { Browser } from 'playwright-core';
 import * as oauth from 'oauth4webapi';
 import type { LocalServer } from '../../lib/local/server.js';
 import { launchChromium, loginInBrowser, runBrowserTests } from '../support/browser.js';
-import { registerClient, startTestServer, type RegisteredClient } from '../support/local-server.js';
+import {
+  registerClient,
+  startTestServer,
+  toolCallInit,
+  type RegisteredClient,
+} from '../support/local-server.js';
 
 const describeWithBrowser = runBrowserTests ? describe : describe.skip;
 
@@ -134,21 +139,7 @@ describeWithBrowser('real clients through the whole login', () => {
   };
 
   const whoAmI = async (accessToken: string) => {
-    const response = await fetch(`${server.issuer}/mcp`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${accessToken}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2025-06-18',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'tools/call',
-        params: { name: 'get_user_info', arguments: {} },
-      }),
-    });
+    const response = await fetch(`${server.issuer}/mcp`, toolCallInit(accessToken, {}, 'get_user_info'));
     return ((await response.json()) as { result: { structuredContent: Record<string, unknown> } }).result
       .structuredContent;
   };

@@ -70,8 +70,12 @@ export function basicAuth(id: string, secret: string): string {
   return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`;
 }
 
-/** The fetch options of an authenticated `tools/call` of `add` on `/mcp` (2025-06-18). */
-export function toolCallInit(token: string, args: { a: number; b: number } = { a: 40, b: 2 }): RequestInit {
+/** The fetch options of an authenticated `tools/call` on `/mcp` (2025-06-18); `add(40, 2)` unless told. */
+export function toolCallInit(
+  token: string,
+  args: Record<string, unknown> = { a: 40, b: 2 },
+  name = 'add',
+): RequestInit {
   return {
     method: 'POST',
     headers: {
@@ -84,7 +88,7 @@ export function toolCallInit(token: string, args: { a: number; b: number } = { a
       jsonrpc: '2.0',
       id: 1,
       method: 'tools/call',
-      params: { name: 'add', arguments: args },
+      params: { name, arguments: args },
     }),
   };
 }
