@@ -430,7 +430,8 @@ export function createSdkServerFront(exchange: SdkExchange, options: SdkServerOp
         );
       } catch (error) {
         if (!(error instanceof SdkTimeoutError)) throw error;
-        // A tool error, counted below as the built-in path counts a call that ran out of time.
+        // A tool error, counted below (once the tools are listed) as the built-in path counts a
+        // call that ran out of time.
         response = timedOut(body, error);
       }
       const calls = toolCallsOf(messages);
