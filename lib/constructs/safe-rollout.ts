@@ -55,10 +55,13 @@ export class SafeRollout extends Construct {
         aliasName: LIVE_ALIAS,
         version: fn.currentVersion,
       });
+      // The alias's ARN is written from the function's rather than read from the alias: the alias
+      // names its deployment group (UpdatePolicy), the group waits for this policy, so a policy
+      // that named the alias would close a cycle CloudFormation refuses.
       this.role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           actions: ['lambda:GetAlias', 'lambda:UpdateAlias', 'lambda:GetProvisionedConcurrencyConfig'],
-          resources: [fn.functionArn, alias.functionArn],
+          resources: [fn.functionArn, `${fn.functionArn}:${LIVE_ALIAS}`],
         }),
       );
       const group = new codedeploy.LambdaDeploymentGroup(this, `${name}Deployment`, {
