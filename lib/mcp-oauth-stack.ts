@@ -262,6 +262,9 @@ export class McpOAuthStack extends Stack {
         monthlyLimitUsd: settings.monthlyBudgetUsd,
         topic: this.alarms.topic,
         ...(this.alarms.extraTopic ? { extraTopic: this.alarms.extraTopic } : {}),
+        ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),
+        logRetentionDays: settings.logRetentionDays,
+        logRemovalPolicy: removalPolicy,
       });
     }
     if (settings.canaryIntervalMinutes > 0) {

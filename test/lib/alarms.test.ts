@@ -1,5 +1,5 @@
 import type { Template } from 'aws-cdk-lib/assertions';
-import { logicalId, synth, type Resources } from './synth.js';
+import { customResourceCall, logicalId, synth, type Resources } from './synth.js';
 
 const EXISTING_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:ops-alerts';
 
@@ -29,14 +29,34 @@ describe('an existing alarm topic (alarmTopicArn)', () => {
   it('receives the rotation failure events and the budget notifications', () => {
     // Act
     const [rule] = Object.values(template.findResources('AWS::Events::Rule') as Resources);
-    const [budget] = Object.values(template.findResources('AWS::Budgets::Budget') as Resources);
+    const [budget] = Object.values(template.findResources('Custom::CostBudget') as Resources);
 
     // Assess
     expect(rule!.Properties!.Targets.map((t: { Arn: unknown }) => t.Arn)).toEqual([ownTopic, EXISTING_TOPIC]);
-    for (const notification of budget!.Properties!.NotificationsWithSubscribers) {
+    // Budgets takes one SNS subscriber per notification: the existing topic is the one.
+    for (const notification of customResourceCall(budget!, 'Create').parameters
+      .NotificationsWithSubscribers) {
+      expect(notification.Subscribers).toEqual([{ SubscriptionType: 'SNS', Address: EXISTING_TOPIC }]);
+    }
+    expect(JSON.stringify(template.findResources('AWS::SNS::TopicPolicy'))).not.toContain(
+      'budgets.amazonaws.com',
+    );
+  });
+
+  it('also sends the budget notifications to the alarm email, which is subscribed to the stack topic only', () => {
+    // Act
+    const { template: withEmail } = synth(
+      { stage: 'prod', alarmTopicArn: EXISTING_TOPIC, alarmEmail: 'ops@example.com' },
+      { bundle: false },
+    );
+    const [budget] = Object.values(withEmail.findResources('Custom::CostBudget') as Resources);
+
+    // Assess
+    for (const notification of customResourceCall(budget!, 'Create').parameters
+      .NotificationsWithSubscribers) {
       expect(notification.Subscribers).toEqual([
-        { SubscriptionType: 'SNS', Address: ownTopic },
         { SubscriptionType: 'SNS', Address: EXISTING_TOPIC },
+        { SubscriptionType: 'EMAIL', Address: 'ops@example.com' },
       ]);
     }
   });

@@ -7,7 +7,15 @@ import { ACCESS_LOG_FORMAT } from '../../lib/constructs/api.js';
 import { BUSINESS_METRICS_NAMESPACE } from '../../lib/constructs/dashboard.js';
 import { ITEM_ACTIONS } from '../../lib/constructs/storage.js';
 import { McpOAuthStack } from '../../lib/mcp-oauth-stack.js';
-import { arnOf, logicalId, ref, rolePermissions, synth, type Resources } from './synth.js';
+import {
+  arnOf,
+  customResourceCall,
+  logicalId,
+  ref,
+  rolePermissions,
+  synth,
+  type Resources,
+} from './synth.js';
 
 let template: Template;
 let ids: Record<'oauth' | 'mcp' | 'rotate', { fn: string; role: string; logs: string }>;
@@ -236,13 +244,14 @@ describe('least privilege', () => {
     // Act
     const roles = template.findResources('AWS::IAM::Role') as Resources;
 
-    // Assess: the three functions' roles and the canary's, all for Lambda.
+    // Assess: the three functions' roles, the canary's and the budget's, all for Lambda.
     expect(Object.keys(roles).sort()).toEqual(
       [
         ids.oauth.role,
         ids.mcp.role,
         ids.rotate.role,
         logicalId(template, 'AWS::IAM::Role', 'CanaryRole'),
+        logicalId(template, 'AWS::IAM::Role', 'CostBudgetRole'),
       ].sort(),
     );
     for (const role of Object.values(roles)) {
@@ -253,6 +262,12 @@ describe('least privilege', () => {
     }
   });
 });
+
+/** The function behind the budget's custom resource (`AwsCustomResource`'s singleton provider). */
+function budgetProvider(): string {
+  const [budget] = Object.values(template.findResources('Custom::CostBudget') as Resources);
+  return budget!.Properties!.ServiceToken['Fn::GetAtt'][0];
+}
 
 /** The resource policy attached to a secret, by the secret's logical id. */
 function secretPolicy(secretId: string): any {
@@ -414,8 +429,15 @@ describe('functions', () => {
     // Act
     const functions = template.findResources('AWS::Lambda::Function') as Resources;
 
-    // Assess
-    expect(Object.keys(functions).sort()).toEqual([ids.mcp.fn, ids.oauth.fn, ids.rotate.fn].sort());
+    // Assess: besides the three, only the provider of the budget's custom resource, which runs
+    // when the stack is deployed.
+    expect(Object.keys(functions).sort()).toEqual(
+      [ids.mcp.fn, ids.oauth.fn, ids.rotate.fn, budgetProvider()].sort(),
+    );
+    expect(functions[budgetProvider()]!.Properties).toMatchObject({
+      Role: { 'Fn::GetAtt': [logicalId(template, 'AWS::IAM::Role', 'CostBudgetRole'), 'Arn'] },
+      LoggingConfig: { LogGroup: { Ref: logicalId(template, 'AWS::Logs::LogGroup', 'CostBudgetLogs') } },
+    });
     for (const key of ['oauth', 'mcp', 'rotate'] as const) {
       expect(functions[ids[key].fn]!.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -481,8 +503,8 @@ describe('functions', () => {
     // Act
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup') as Resources);
 
-    // Assess
-    expect(groups).toHaveLength(4);
+    // Assess: the three functions', the access log and the budget provider's.
+    expect(groups).toHaveLength(5);
     for (const group of groups) expect(group.Properties?.RetentionInDays).toBe(30);
   });
 
@@ -682,7 +704,10 @@ describe('endpoints of the calls made without the AWS SDK', () => {
 
     // Assess
     expect(functions[ids.mcp.fn]!.Properties!.Environment.Variables.SSM_ENDPOINT).toEqual(ssmEndpoint());
-    expect(template.toJSON().Conditions).toBeUndefined();
+    // The only conditions are the budget's, on the partition.
+    const conditions = template.toJSON().Conditions as Record<string, unknown>;
+    expect(Object.keys(conditions).every((id) => id.startsWith('CostBudget'))).toBe(true);
+    expect(JSON.stringify(conditions)).not.toMatch(/AWS::(Region|URLSuffix)/);
   });
 
   it('switches to ssm-fips.<region> with fipsEndpoints, in the regions that have that host', () => {
@@ -830,7 +855,12 @@ describe('the Cognito user pool users log in at', () => {
     });
     expect(json.match(/"ClientSecret"/g)).toHaveLength(1);
     expect(JSON.stringify(template.toJSON().Outputs)).not.toContain(clientSecretId);
-    expect(json).not.toMatch(/Custom::|AWS::CloudFormation::CustomResource/);
+    // The one custom resource is the budget's, which never sees the secret.
+    expect(
+      Object.keys(template.toJSON().Resources).filter((id) => json.includes(`"${id}":{"Type":"Custom::`)),
+    ).toEqual([logicalId(template, 'Custom::CostBudget', 'CostBudget')]);
+    expect(json).not.toContain('AWS::CloudFormation::CustomResource');
+    expect(JSON.stringify(template.findResources('Custom::CostBudget'))).not.toContain(clientSecretId);
   });
 
   it('lets the oauth function read the upstream client secret, and the mcp function not', () => {
@@ -1082,20 +1112,69 @@ describe('cost guard', () => {
     });
 
     // Act
-    const budgets = Object.values(template.findResources('AWS::Budgets::Budget') as Resources);
+    const budgets = Object.values(template.findResources('Custom::CostBudget') as Resources);
+    const create = customResourceCall(budgets[0]!, 'Create');
 
     // Assess
+    template.resourceCountIs('AWS::Budgets::Budget', 0);
     expect(budgets).toHaveLength(1);
-    expect(budgets[0]!.Properties).toMatchObject({
-      Budget: {
-        BudgetName: 'McpOAuth-monthly-cost',
-        BudgetType: 'COST',
-        TimeUnit: 'MONTHLY',
-        BudgetLimit: { Amount: 10, Unit: 'USD' },
+    expect(create).toMatchObject({
+      service: 'Budgets',
+      action: 'CreateBudget',
+      region: { 'Fn::If': [expect.any(String), 'cn-northwest-1', 'us-east-1'] },
+      parameters: {
+        AccountId: { Ref: 'AWS::AccountId' },
+        Budget: {
+          BudgetName: expect.stringMatching(/^McpOAuth-monthly-cost-[0-9a-f]{8}$/),
+          BudgetType: 'COST',
+          TimeUnit: 'MONTHLY',
+          BudgetLimit: { Amount: '10', Unit: 'USD' },
+        },
+        NotificationsWithSubscribers: [notification('ACTUAL', 80), notification('FORECASTED', 100)],
       },
-      NotificationsWithSubscribers: [notification('ACTUAL', 80), notification('FORECASTED', 100)],
+      physicalResourceId: { id: create.parameters.Budget.BudgetName },
     });
-    expect(budgets[0]!.DependsOn).toEqual([logicalId(template, 'AWS::SNS::TopicPolicy', 'Alarms')]);
+    expect(budgets[0]!.DependsOn).toContain(logicalId(template, 'AWS::SNS::TopicPolicy', 'Alarms'));
+  });
+
+  it('creates the budget through the Budgets endpoint of the partition, from any region, and none where Budgets does not exist', () => {
+    // Act
+    const [budget] = Object.values(template.findResources('Custom::CostBudget') as Resources);
+    const conditions = template.toJSON().Conditions;
+
+    // Assess
+    expect(conditions[budget!.Condition]).toEqual({
+      'Fn::Or': [
+        { 'Fn::Equals': [{ Ref: 'AWS::Partition' }, 'aws'] },
+        { 'Fn::Equals': [{ Ref: 'AWS::Partition' }, 'aws-cn'] },
+      ],
+    });
+    const region = customResourceCall(budget!, 'Create').region['Fn::If'];
+    expect(conditions[region[0]]).toEqual({ 'Fn::Equals': [{ Ref: 'AWS::Partition' }, 'aws-cn'] });
+  });
+
+  it('replaces the budget under a new name when its definition changes, and deletes the old one by name', () => {
+    // Prepare
+    const nameOf = (t: Template) =>
+      customResourceCall(Object.values(t.findResources('Custom::CostBudget') as Resources)[0]!, 'Create')
+        .parameters.Budget.BudgetName;
+
+    // Act
+    const other = synth({ monthlyBudgetUsd: 20 }, { bundle: false }).template;
+    const [budget] = Object.values(template.findResources('Custom::CostBudget') as Resources);
+
+    // Assess
+    expect(nameOf(other)).not.toEqual(nameOf(template));
+    expect(nameOf(synth({}, { bundle: false }).template)).toEqual(nameOf(template));
+    expect(customResourceCall(budget!, 'Update')).toMatchObject({
+      action: 'CreateBudget',
+      ignoreErrorCodesMatching: 'DuplicateRecordException',
+    });
+    expect(customResourceCall(budget!, 'Delete')).toMatchObject({
+      action: 'DeleteBudget',
+      parameters: { BudgetName: 'PHYSICAL:RESOURCEID:' },
+      ignoreErrorCodesMatching: 'NotFoundException',
+    });
   });
 });
 

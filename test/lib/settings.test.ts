@@ -5,7 +5,14 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_SETTINGS, resolveSettings, SettingsError } from '../../lib/settings.js';
 import { applyStage, loadStage, STAGES_DIR } from '../../lib/stages.js';
-import { logicalId, rolePermissions, synth, type Resources } from './synth.js';
+import {
+  customResourceCall,
+  logicalId,
+  rolePermissions,
+  serviceFunctions,
+  synth,
+  type Resources,
+} from './synth.js';
 
 function oauthEnvironment(template: Template): Record<string, any> {
   const functions = template.findResources('AWS::Lambda::Function') as Resources;
@@ -345,7 +352,7 @@ describe('the stack under other settings', () => {
       ],
     });
     template.hasResourceProperties('AWS::ApiGatewayV2::ApiMapping', { Stage: Match.anyValue() });
-    const functions = Object.values(template.findResources('AWS::Lambda::Function') as Resources);
+    const functions = Object.values(serviceFunctions(template));
     const issuers = functions.map((f) => f.Properties!.Environment.Variables.ISSUER).filter(Boolean);
     expect(issuers).toEqual(['https://mcp.example.com', 'https://mcp.example.com']);
     expect(template.toJSON().Outputs.McpUrl.Value).toBe('https://mcp.example.com/mcp');
@@ -591,7 +598,7 @@ describe('the stack under other settings', () => {
     const { template } = synth({}, { bundle: false, context: { monthlyBudgetUsd: '0' } });
 
     // Assess
-    template.resourceCountIs('AWS::Budgets::Budget', 0);
+    template.resourceCountIs('Custom::CostBudget', 0);
     expect(JSON.stringify(template.findResources('AWS::SNS::TopicPolicy'))).not.toContain(
       'budgets.amazonaws.com',
     );
@@ -602,8 +609,10 @@ describe('the stack under other settings', () => {
     const { template } = synth({ monthlyBudgetUsd: 250 }, { bundle: false });
 
     // Assess
-    template.hasResourceProperties('AWS::Budgets::Budget', {
-      Budget: Match.objectLike({ BudgetLimit: { Amount: 250, Unit: 'USD' } }),
+    const [budget] = Object.values(template.findResources('Custom::CostBudget') as Resources);
+    expect(customResourceCall(budget!, 'Create').parameters.Budget.BudgetLimit).toEqual({
+      Amount: '250',
+      Unit: 'USD',
     });
   });
 
@@ -650,7 +659,7 @@ describe('the stack under other settings', () => {
     const { template } = synth({ tracing: true }, { bundle: false });
 
     // Assess
-    const functions = Object.values(template.findResources('AWS::Lambda::Function') as Resources);
+    const functions = Object.values(serviceFunctions(template));
     expect(functions).toHaveLength(3);
     for (const fn of functions) expect(fn.Properties!.TracingConfig).toEqual({ Mode: 'Active' });
     const oauthRole = logicalId(template, 'AWS::IAM::Role', 'OAuthRole');

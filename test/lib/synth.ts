@@ -61,3 +61,29 @@ export function rolePermissions(template: Template, roleId: string): string[] {
 
 export const ref = (id: string) => JSON.stringify({ Ref: id });
 export const arnOf = (id: string) => JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] });
+
+/**
+ * The SDK call an `AwsCustomResource` makes on `event` (`Create`, `Update`, `Delete`), parsed:
+ * the template holds it as an `Fn::Join` of JSON text and intrinsics, and each intrinsic that
+ * stands for a whole JSON string comes back as itself (`{ Ref: ... }`).
+ */
+export function customResourceCall(resource: { Properties?: Record<string, any> }, event: string): any {
+  const value = resource.Properties?.[event];
+  if (typeof value === 'string') return JSON.parse(value);
+  const parts: unknown[] = value['Fn::Join'][1];
+  const intrinsics: unknown[] = [];
+  const text = parts
+    .map((part) => (typeof part === 'string' ? part : `@@${intrinsics.push(part) - 1}@@`))
+    .join('');
+  return JSON.parse(text, (_key, v) =>
+    typeof v === 'string' && /^@@\d+@@$/.test(v) ? intrinsics[Number(v.slice(2, -2))] : v,
+  );
+}
+
+/** The stack's own functions (oauth, mcp, rotate-keys), without the budget's deploy-time provider. */
+export function serviceFunctions(template: Template): Resources {
+  const all = template.findResources('AWS::Lambda::Function') as Resources;
+  return Object.fromEntries(
+    Object.entries(all).filter(([, fn]) => fn.Properties?.Environment?.Variables?.POWERTOOLS_SERVICE_NAME),
+  );
+}
