@@ -23,6 +23,7 @@ import { InitialAccessToken } from './constructs/initial-access-token.js';
 import { SafeRollout } from './constructs/safe-rollout.js';
 import { SigningKeys } from './constructs/signing-keys.js';
 import { dynamoDbEndpoint } from './endpoints.js';
+import { requireStackAccount, requireStackRegion } from './region-checks.js';
 import { Storage } from './constructs/storage.js';
 import { UpstreamUserPool } from './constructs/user-pool.js';
 import { DEV_STAGE, hasExternalUpstream, resolveSettings, type DeploymentSettings } from './settings.js';
@@ -150,6 +151,7 @@ export class McpOAuthStack extends Stack {
     // depends on the function, not on its environment, so there is no cycle).
     let upstream: Upstream;
     if (hasExternalUpstream(settings)) {
+      this.requireUpstreamSecretBeside(settings.upstreamClientSecretArn!);
       upstream = {
         issuer: settings.upstreamIssuer!,
         clientId: settings.upstreamClientId!,
@@ -361,6 +363,21 @@ export class McpOAuthStack extends Stack {
       });
     }
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName });
+  }
+
+  /**
+   * The oauth function reads the upstream client secret with its own role, from its own region's
+   * Secrets Manager endpoint: a secret in another region is not found there, and one in another
+   * account would need a key policy and a resource policy this stack does not write. Both fail
+   * only when the first user logs in, so they fail the synth (or the deployment, before any
+   * change, for an environment-agnostic stack) instead.
+   */
+  private requireUpstreamSecretBeside(secretArn: string): void {
+    const [, , , region, account] = secretArn.split(':');
+    const reason = (where: string) =>
+      `upstreamClientSecretArn is in ${where}, and the oauth function reads it from the stack's own`;
+    requireStackRegion(this, 'UpstreamSecretRegion', region!, `${reason(region!)} region`);
+    requireStackAccount(this, 'UpstreamSecretAccount', account!, `${reason(`account ${account}`)} account`);
   }
 
   /** The DNS record a custom domain needs: an alias (or CNAME) to `target` in zone `hostedZoneId`. */

@@ -1,8 +1,8 @@
 /**
- * Checks that need the stack's region. A stack deployed from a stage file knows its region at
- * synthesis, and a wrong one fails `cdk synth` with the reason; an environment-agnostic stack
- * learns it only at deployment, so the same check becomes a CloudFormation rule, which fails the
- * deployment before any resource is created or changed.
+ * Checks that need the stack's region or account. A stack deployed from a stage file knows both
+ * at synthesis, and a wrong one fails `cdk synth` with the reason; an environment-agnostic stack
+ * learns them only at deployment, so the same check becomes a CloudFormation rule, which fails
+ * the deployment before any resource is created or changed.
  */
 import { Aws, CfnRule, Fn, Stack, Token } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
@@ -22,6 +22,25 @@ export function requireStackRegion(scope: Construct, id: string, region: string,
       {
         assert: Fn.conditionEquals(Aws.REGION, region),
         assertDescription: `${reason}: deploy this stack to ${region}`,
+      },
+    ],
+  });
+}
+
+/** Requires the stack to be deployed to `account`, as `requireStackRegion` does for a region. */
+export function requireStackAccount(scope: Construct, id: string, account: string, reason: string): void {
+  const stack = Stack.of(scope);
+  if (!Token.isUnresolved(stack.account)) {
+    if (stack.account !== account) {
+      throw new SettingsError(`${reason}, but the stack deploys to account ${stack.account}`);
+    }
+    return;
+  }
+  new CfnRule(stack, id, {
+    assertions: [
+      {
+        assert: Fn.conditionEquals(Aws.ACCOUNT_ID, account),
+        assertDescription: `${reason}: deploy this stack to account ${account}`,
       },
     ],
   });
