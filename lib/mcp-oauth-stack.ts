@@ -140,6 +140,8 @@ export class McpOAuthStack extends Stack {
       this.edge = new Edge(this, 'Edge', {
         originDomainName: this.api.executeApiDomain,
         originSecretRevision: settings.originSecretRevision,
+        logRetentionDays: settings.logRetentionDays,
+        logRemovalPolicy: removalPolicy,
         ...(customDomain ? { customDomain } : {}),
       });
     }
@@ -352,6 +354,11 @@ export class McpOAuthStack extends Stack {
       }
       new CfnOutput(this, 'DistributionId', { value: this.edge.distribution.distributionId });
       new CfnOutput(this, 'WebAclArn', { value: this.edge.webAcl.attrArn });
+      new CfnOutput(this, 'WafLogGroupName', {
+        value: this.edge.wafLogs.logGroupName,
+        description:
+          'Every request the web ACL saw, with its client IP (aws logs tail <this> --region us-east-1)',
+      });
       new CfnOutput(this, 'OriginSecretArn', { value: this.edge.originSecret.secretArn });
     }
     if (this.canary) {

@@ -3,7 +3,8 @@
 #   scripts/test-api.sh http://localhost:3000
 #   scripts/test-api.sh https://abc123.execute-api.eu-west-1.amazonaws.com
 # Set INITIAL_ACCESS_TOKEN when the server's registration policy is "token".
-# Registers a throwaway client and deletes it at the end. Needs curl and node.
+# Registers two throwaway clients (a machine client, and a loopback one as VS Code registers) and
+# deletes them at the end. Needs curl and node.
 set -euo pipefail
 
 BASE_URL="${1:-${BASE_URL:-http://localhost:3000}}"
@@ -88,6 +89,42 @@ else
   echo "- tools/call add skipped: the server lists no add tool"
 fi
 
+# A loopback client, as VS Code, Claude Code and mcp-remote register (doc/operations.md, "CloudFront
+# and AWS WAF"): its URL with an IPv4 host rides in the registration body, /authorize's query and
+# /token's body, which a WAF blocking URL inclusion in those places would answer 403.
+LOOPBACK_REDIRECT="http://127.0.0.1:33418/callback"
+blocked() { [ "$1" = 403 ] && echo " (a 403 not from this server: does a WAF block URLs with an IPv4 host?)"; true; }
+status=$(request POST /register -H 'Content-Type: application/json' "${auth[@]}" \
+  -d "{\"client_name\":\"smoke test loopback\",\"redirect_uris\":[\"$LOOPBACK_REDIRECT\"],\"token_endpoint_auth_method\":\"none\",\"grant_types\":[\"authorization_code\",\"refresh_token\"],\"response_types\":[\"code\"],\"application_type\":\"native\"}")
+LOOPBACK_ID=""
+if [ "$status" = 403 ] && [ "$(field b.error 2>/dev/null || true)" = access_denied ]; then
+  echo "- loopback client checks skipped: interactive registration is closed on this server"
+else
+  [ "$status" = 201 ] || fail "registration with the redirect URI $LOOPBACK_REDIRECT: HTTP $status$(blocked "$status")"
+  LOOPBACK_ID=$(field b.client_id)
+  LOOPBACK_TOKEN=$(field b.registration_access_token)
+  ok "registered loopback client $LOOPBACK_ID ($LOOPBACK_REDIRECT)"
+
+  # Another port, as a client gets when its usual one is busy: loopback matches on any port.
+  AUTHORIZE_REDIRECT="http://127.0.0.1:54321/callback"
+  status=$(request GET /authorize -G --data-urlencode response_type=code --data-urlencode "client_id=$LOOPBACK_ID" \
+    --data-urlencode "redirect_uri=$AUTHORIZE_REDIRECT" --data-urlencode code_challenge_method=S256 \
+    --data-urlencode code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM --data-urlencode state=smoke \
+    --data-urlencode "resource=$BASE_URL/mcp")
+  [ "$status" = 302 ] || fail "/authorize with $AUTHORIZE_REDIRECT: HTTP $status$(blocked "$status")"
+  case "$(header location)" in
+    "$AUTHORIZE_REDIRECT"*) fail "/authorize sent the browser back to the client: $(header location)" ;;
+  esac
+  ok "/authorize with $AUTHORIZE_REDIRECT sends the browser to log in"
+
+  status=$(request POST /token --data-urlencode grant_type=authorization_code --data-urlencode code=not-a-code \
+    --data-urlencode "redirect_uri=$AUTHORIZE_REDIRECT" --data-urlencode "client_id=$LOOPBACK_ID" \
+    --data-urlencode code_verifier=dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk)
+  [ "$status" = 400 ] && [ "$(field b.error)" = invalid_grant ] ||
+    fail "/token with $AUTHORIZE_REDIRECT and an unknown code: HTTP $status, expected 400 invalid_grant$(blocked "$status")"
+  ok "/token with a loopback redirect_uri reaches the server (invalid_grant for an unknown code)"
+fi
+
 status=$(request GET "/clients/$CLIENT_ID" -H "Authorization: Bearer $REGISTRATION_TOKEN")
 [ "$status" = 200 ] || fail "client read: HTTP $status"
 ok "client configuration endpoint reads the registration"
@@ -97,5 +134,10 @@ status=$(request DELETE "/clients/$CLIENT_ID" -H "Authorization: Bearer $REGISTR
 status=$(request POST /token -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials)
 [ "$status" = 401 ] || fail "deleted client still got HTTP $status from /token"
 ok "deleted the client; it can no longer get tokens"
+
+if [ -n "$LOOPBACK_ID" ]; then
+  status=$(request DELETE "/clients/$LOOPBACK_ID" -H "Authorization: Bearer $LOOPBACK_TOKEN")
+  [ "$status" = 204 ] || fail "loopback client delete: HTTP $status"
+fi
 
 echo "$passed passed, 0 failed"

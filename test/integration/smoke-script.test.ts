@@ -18,7 +18,10 @@ afterAll(() => server.close());
 it('passes every step of the walkthrough against the local server', async () => {
   const { stdout } = await run('bash', ['scripts/test-api.sh', server.issuer], { timeout: 60_000 });
   expect(stdout).toContain('tools/call add(2, 3) = 5');
-  expect(stdout).toMatch(/^10 passed, 0 failed$/m);
+  expect(stdout).toContain('registered loopback client');
+  expect(stdout).toContain('/authorize with http://127.0.0.1:54321/callback sends the browser to log in');
+  expect(stdout).toContain('/token with a loopback redirect_uri reaches the server');
+  expect(stdout).toMatch(/^13 passed, 0 failed$/m);
 });
 
 it('fails when the server is not what it claims to be', async () => {
@@ -45,7 +48,7 @@ it.each([
       // Assess
       expect(stdout).toContain('tools/list: reverse_text, whoami, purge_cache');
       expect(stdout).toContain('tools/call add skipped');
-      expect(stdout).toMatch(/^9 passed, 0 failed$/m);
+      expect(stdout).toMatch(/^12 passed, 0 failed$/m);
     } finally {
       await sdkServer.close();
     }
