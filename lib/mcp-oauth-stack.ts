@@ -369,6 +369,13 @@ export class McpOAuthStack extends Stack {
           'Where the canary client goes: {"client_id","client_secret"} (scripts/deploy.sh puts it there)',
       });
     }
+    if (this.budget) {
+      new CfnOutput(this, 'BudgetName', {
+        value: this.budget.budgetName,
+        description: 'The AWS Budgets cost budget (aws budgets describe-budget --budget-name <this>)',
+        condition: this.budget.condition,
+      });
+    }
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName });
   }
 
