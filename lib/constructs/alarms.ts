@@ -24,6 +24,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as synthetics from 'aws-cdk-lib/aws-synthetics';
 import { Construct } from 'constructs';
+import { businessMetricsNamespace } from './dashboard.js';
 
 export interface AlarmsProps {
   /** Every function, by name: each gets an errors and a throttles alarm. */
@@ -109,7 +110,7 @@ export class Alarms extends Construct {
     const latencyFilter = new logs.MetricFilter(this, 'McpLatencyFilter', {
       logGroup: props.accessLogs,
       filterPattern: logs.FilterPattern.stringValue(LATENCY_FILTER_FIELDS.routeKey, '=', 'POST /mcp'),
-      metricNamespace: `McpOAuth/${Aws.STACK_NAME}`,
+      metricNamespace: businessMetricsNamespace(Stack.of(this).stackName),
       metricName: 'McpResponseLatency',
       metricValue: LATENCY_FILTER_FIELDS.latency,
       unit: cloudwatch.Unit.MILLISECONDS,
