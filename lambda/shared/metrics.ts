@@ -25,6 +25,8 @@ export const METRIC_DIMENSIONS = {
   ClientsRegistered: null,
   ToolCalls: 'tool',
   Refusals: 'reason',
+  /** Answers with a 5xx status, by the function version that gave them (`lambda-adapter.ts`). */
+  ServerErrors: 'version',
 } as const;
 
 export type MetricName = keyof typeof METRIC_DIMENSIONS;

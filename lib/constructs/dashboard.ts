@@ -44,6 +44,12 @@ export const BUSINESS_METRICS = [
   { name: 'ClientsRegistered', services: ['oauth'], title: 'Clients registered' },
   { name: 'ToolCalls', services: ['mcp'], dimension: 'tool', title: 'Tool calls, by tool' },
   { name: 'Refusals', services: ['oauth', 'mcp'], dimension: 'reason', title: 'Refusals, by reason' },
+  {
+    name: 'ServerErrors',
+    services: ['oauth', 'mcp'],
+    dimension: 'version',
+    title: 'Answers with a 5xx status, by function version',
+  },
 ] as const satisfies readonly {
   name: string;
   services: readonly ('oauth' | 'mcp')[];
@@ -140,7 +146,8 @@ export class Dashboard extends Construct {
           }),
         ],
         BUSINESS_METRICS.slice(0, 3).map((metric) => this.businessGraph(metric)),
-        BUSINESS_METRICS.slice(3).map((metric) => this.businessGraph(metric)),
+        BUSINESS_METRICS.slice(3, 6).map((metric) => this.businessGraph(metric)),
+        BUSINESS_METRICS.slice(6).map((metric) => this.businessGraph(metric)),
         ...(props.canary
           ? [
               [
