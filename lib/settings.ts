@@ -180,7 +180,8 @@ export interface DeploymentSettings {
   readonly alarmTopicArn?: string;
   /**
    * Lambda aliases (`live`) for the oauth and mcp functions, shifted by CodeDeploy 10 % for
-   * 5 minutes and rolled back when an alarm fires. The API routes then call the aliases.
+   * 10 minutes and rolled back when an alarm on the new version fires. The API routes then call
+   * the aliases.
    */
   readonly safeRollouts: boolean;
 }

@@ -2,7 +2,9 @@
  * The alarms an operator needs and nothing more: any function error or throttle, the API's 5xx
  * rate, the p99 latency of `POST /mcp`, and the synthetic canary when there is one. All notify
  * one SNS topic (and `alarmTopicArn`, an existing topic, when given); an email subscription is
- * optional in the dev stage and required, or the existing topic, in every other.
+ * optional in the dev stage and required, or the existing topic, in every other. With safe
+ * rollouts, alarms on each new function version (`newVersionAlarms`) decide CodeDeploy's
+ * rollbacks and notify no one.
  *
  * The `/mcp` latency comes from the API access log (a metric filter on `routeKey`), because
  * API Gateway's own per-route metrics cost money per route and per metric whether or not we
@@ -45,6 +47,12 @@ export interface AlarmsProps {
 export const LATENCY_FILTER_FIELDS = { routeKey: '$.routeKey', latency: '$.responseLatency' } as const;
 
 const PERIOD = Duration.minutes(5);
+/**
+ * The period of the alarms a safe rollout watches: CodeDeploy gives a new version 10 minutes
+ * (`ROLLOUT_DEPLOYMENT_CONFIG` in safe-rollout.ts), and a 1-minute datapoint is judged about
+ * 2 to 3 minutes after its minute ends.
+ */
+export const ROLLOUT_PERIOD = Duration.minutes(1);
 /** Below this many requests in a period, a 5xx rate says more about luck than about health. */
 export const MIN_REQUESTS_FOR_ERROR_RATE = 20;
 export const SERVER_ERROR_RATE_THRESHOLD = 0.05;
@@ -130,6 +138,78 @@ export class Alarms extends Construct {
   }
 
   /**
+   * The alarms that decide whether a new version of `fn` stays while CodeDeploy shifts traffic to
+   * it: each watches only that version (`version`, the function's current version, so the alarm
+   * follows every deployment) over 1-minute periods, and fires on
+   *
+   * - `<name>-new-version-5xx`: one answer with a 5xx status in a minute (`ServerErrors`, which the
+   *   function counts itself: an error it answers, even a bare 500, is not a failed invocation);
+   * - `<name>-new-version-errors`: one failed invocation (crash, timeout) of that version, from
+   *   Lambda's `Errors` by `ExecutedVersion` behind the alias `aliasName`;
+   * - with `durationP99Ms`, `<name>-new-version-duration-p99`: that version's p99 duration above
+   *   it in 2 of 3 minutes.
+   *
+   * They notify no one: a single 5xx is reason enough to roll a new version back, not to page;
+   * the API's 5xx rate alarm pages for lasting trouble. A rollback shows as a failed stack update.
+   */
+  newVersionAlarms(
+    name: string,
+    options: {
+      fn: lambda.IFunction;
+      version: lambda.IVersion;
+      aliasName: string;
+      durationP99Ms?: number;
+    },
+  ): cloudwatch.Alarm[] {
+    const { fn, version, aliasName } = options;
+    const executedVersion = {
+      FunctionName: fn.functionName,
+      Resource: `${fn.functionName}:${aliasName}`,
+      ExecutedVersion: version.version,
+    };
+    const alarms = [
+      this.add(`${name}-new-version-5xx`, {
+        metric: new cloudwatch.Metric({
+          namespace: businessMetricsNamespace(Stack.of(this).stackName),
+          metricName: 'ServerErrors',
+          dimensionsMap: { service: name, version: version.version },
+          period: ROLLOUT_PERIOD,
+          statistic: 'Sum',
+        }),
+        threshold: 1,
+        notify: false,
+        description: `The ${name} function's newest version answered a 5xx in the last minute (safe rollout).`,
+      }),
+      this.add(`${name}-new-version-errors`, {
+        metric: fn.metricErrors({ dimensionsMap: executedVersion, period: ROLLOUT_PERIOD, statistic: 'Sum' }),
+        threshold: 1,
+        notify: false,
+        description: `An invocation of the ${name} function's newest version failed in the last minute (safe rollout).`,
+      }),
+    ];
+    if (options.durationP99Ms !== undefined) {
+      alarms.push(
+        this.add(`${name}-new-version-duration-p99`, {
+          metric: fn.metricDuration({
+            dimensionsMap: executedVersion,
+            period: ROLLOUT_PERIOD,
+            statistic: 'p99',
+          }),
+          threshold: options.durationP99Ms,
+          evaluationPeriods: 3,
+          datapointsToAlarm: 2,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          notify: false,
+          description:
+            `The p99 duration of the ${name} function's newest version was above ${options.durationP99Ms} ms ` +
+            'in 2 of the last 3 minutes (safe rollout).',
+        }),
+      );
+    }
+    return alarms;
+  }
+
+  /**
    * Sends the events `eventPattern` matches to the topic, as one line of text that says what
    * happened and where to look. Only this rule may publish them (`aws:SourceArn`).
    */
@@ -186,8 +266,11 @@ export class Alarms extends Construct {
       threshold: number;
       description: string;
       evaluationPeriods?: number;
+      datapointsToAlarm?: number;
       comparisonOperator?: cloudwatch.ComparisonOperator;
       treatMissingData?: cloudwatch.TreatMissingData;
+      /** False for alarms that only a deployment reads (`newVersionAlarms`). */
+      notify?: boolean;
     },
   ): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this, name, {
@@ -195,6 +278,7 @@ export class Alarms extends Construct {
       metric: options.metric,
       threshold: options.threshold,
       evaluationPeriods: options.evaluationPeriods ?? 1,
+      ...(options.datapointsToAlarm ? { datapointsToAlarm: options.datapointsToAlarm } : {}),
       comparisonOperator:
         options.comparisonOperator ?? cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       // No traffic is not a failure (the canary's alarm is the exception).
@@ -202,7 +286,7 @@ export class Alarms extends Construct {
       alarmDescription: options.description,
     });
     for (const topic of [this.topic, this.extraTopic]) {
-      if (!topic) continue;
+      if (!topic || options.notify === false) continue;
       alarm.addAlarmAction(new actions.SnsAction(topic));
       alarm.addOkAction(new actions.SnsAction(topic));
     }
