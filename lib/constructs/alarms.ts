@@ -240,9 +240,12 @@ export class Alarms extends Construct {
   }
 
   /**
-   * Alarms when the canary fails a run, and when it stops reporting: a canary that does not run
-   * checks nothing, so missing data breaches. The period spans two runs, so one late run is not an
-   * absence, and the lowest `SuccessPercent` in it is what counts.
+   * Alarms when the canary fails a run (the lowest `SuccessPercent` over two runs below 100), and
+   * when it stops reporting. Silence is not a breach (missing data is `missing`): a breach would
+   * fire on every fresh deployment, before the canary's first run reports. Instead the alarm
+   * notifies on INSUFFICIENT_DATA too, which it enters only after it has seen data: a canary that
+   * reported and then went quiet for two intervals. A new alarm starts in INSUFFICIENT_DATA, so
+   * that is no transition and notifies no one.
    */
   alarmOnCanary(canary: synthetics.Canary, intervalMinutes: number): cloudwatch.Alarm {
     return this.add('canary', {
@@ -252,10 +255,11 @@ export class Alarms extends Construct {
       }),
       threshold: 100,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      treatMissingData: cloudwatch.TreatMissingData.MISSING,
+      notifyOnInsufficientData: true,
       description:
-        `The synthetic canary failed a run (metadata, token or tools/call), or has not reported for ` +
-        `${2 * intervalMinutes} minutes. See "Synthetic canary" in doc/operations.md.`,
+        `ALARM: the synthetic canary failed a run (metadata, token or tools/call). INSUFFICIENT_DATA: it ` +
+        `has not reported for ${2 * intervalMinutes} minutes. See "Synthetic canary" in doc/operations.md.`,
     });
   }
 
@@ -271,6 +275,8 @@ export class Alarms extends Construct {
       treatMissingData?: cloudwatch.TreatMissingData;
       /** False for alarms that only a deployment reads (`newVersionAlarms`). */
       notify?: boolean;
+      /** Also notify when the alarm goes to INSUFFICIENT_DATA (`alarmOnCanary`). */
+      notifyOnInsufficientData?: boolean;
     },
   ): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this, name, {
@@ -281,7 +287,7 @@ export class Alarms extends Construct {
       ...(options.datapointsToAlarm ? { datapointsToAlarm: options.datapointsToAlarm } : {}),
       comparisonOperator:
         options.comparisonOperator ?? cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      // No traffic is not a failure (the canary's alarm is the exception).
+      // No traffic is not a failure (the canary's alarm watches silence its own way).
       treatMissingData: options.treatMissingData ?? cloudwatch.TreatMissingData.NOT_BREACHING,
       alarmDescription: options.description,
     });
@@ -289,6 +295,7 @@ export class Alarms extends Construct {
       if (!topic || options.notify === false) continue;
       alarm.addAlarmAction(new actions.SnsAction(topic));
       alarm.addOkAction(new actions.SnsAction(topic));
+      if (options.notifyOnInsufficientData) alarm.addInsufficientDataAction(new actions.SnsAction(topic));
     }
     this.alarms.push(alarm);
     this.byName[name] = alarm;
