@@ -104,6 +104,8 @@ export class McpOAuthStack extends Stack {
       description: 'OAuth 2.1 authorization server: discovery, registration, client management, token',
       memorySize: settings.oauthMemorySize,
       timeout: HTTP_FUNCTION_TIMEOUT,
+      // Optional: capacity a flood of /mcp calls cannot take (none by default, see settings.ts).
+      reservedConcurrency: settings.oauthReservedConcurrency,
       removalPolicy,
     });
     this.mcp = new ServiceFunction(this, 'Mcp', {
@@ -112,6 +114,7 @@ export class McpOAuthStack extends Stack {
       description: 'MCP resource server (stateless Streamable HTTP) and its protected resource metadata',
       memorySize: settings.mcpMemorySize,
       timeout: HTTP_FUNCTION_TIMEOUT,
+      reservedConcurrency: settings.mcpReservedConcurrency,
       removalPolicy,
     });
 

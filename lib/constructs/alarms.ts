@@ -96,7 +96,7 @@ export class Alarms extends Construct {
       this.add(`${name}-throttles`, {
         metric: fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }),
         threshold: 1,
-        description: `The ${name} function was throttled: the account's concurrency limit is reached.`,
+        description: `The ${name} function was throttled: the account's concurrency limit, or the function's reserved concurrency, is reached.`,
       });
     }
 

@@ -29,6 +29,8 @@ export interface ServiceFunctionProps {
   /** In MB; chosen per function by measurement, see doc/performance.md. */
   readonly memorySize: number;
   readonly timeout: Duration;
+  /** Lambda reserved concurrency; absent or 0 for none (0 would stop the function in Lambda). */
+  readonly reservedConcurrency?: number;
   readonly environment?: Record<string, string>;
   readonly logRetentionDays: number;
   readonly removalPolicy: RemovalPolicy;
@@ -81,6 +83,7 @@ export class ServiceFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize,
       timeout: props.timeout,
+      ...(props.reservedConcurrency ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
       role: this.role,
       logGroup: this.logGroup,
       tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
