@@ -20,7 +20,7 @@ import { Dashboard } from './constructs/dashboard.js';
 import { CLOUDFRONT_HOSTED_ZONE_ID, Edge } from './constructs/edge.js';
 import { HTTP_FUNCTION_TIMEOUT, ServiceFunction } from './constructs/function.js';
 import { InitialAccessToken } from './constructs/initial-access-token.js';
-import { SafeRollout } from './constructs/safe-rollout.js';
+import { LIVE_ALIAS, SafeRollout } from './constructs/safe-rollout.js';
 import { SigningKeys } from './constructs/signing-keys.js';
 import { dynamoDbEndpoint } from './endpoints.js';
 import { requireStackAccount, requireStackRegion } from './region-checks.js';
@@ -105,6 +105,8 @@ export class McpOAuthStack extends Stack {
       description: 'OAuth 2.1 authorization server: discovery, registration, client management, token',
       memorySize: settings.oauthMemorySize,
       timeout: HTTP_FUNCTION_TIMEOUT,
+      // Optional: capacity a flood of /mcp calls cannot take (none by default, see settings.ts).
+      reservedConcurrency: settings.oauthReservedConcurrency,
       removalPolicy,
     });
     this.mcp = new ServiceFunction(this, 'Mcp', {
@@ -113,6 +115,7 @@ export class McpOAuthStack extends Stack {
       description: 'MCP resource server (stateless Streamable HTTP) and its protected resource metadata',
       memorySize: settings.mcpMemorySize,
       timeout: HTTP_FUNCTION_TIMEOUT,
+      reservedConcurrency: settings.mcpReservedConcurrency,
       removalPolicy,
     });
 
@@ -283,14 +286,23 @@ export class McpOAuthStack extends Stack {
       this.alarms.alarmOnCanary(this.canary.canary, settings.canaryIntervalMinutes);
     }
     if (this.rollout) {
-      // A new version that errs, or makes the API fail or /mcp slow, is rolled back.
-      const { byName } = this.alarms;
-      this.rollout.rollBackOn('oauth', [byName['oauth-errors']!, byName['api-5xx-rate']!]);
-      this.rollout.rollBackOn('mcp', [
-        byName['mcp-errors']!,
-        byName['api-5xx-rate']!,
-        byName['mcp-latency-p99']!,
-      ]);
+      // A new version that answers a 5xx, fails an invocation, or (mcp) runs slow is rolled back.
+      // Only alarms on the new version decide: the API-wide ones need 10 to 15 minutes and count
+      // every version, so they would judge the old version or a dependency, and too late.
+      for (const [name, fn] of [
+        ['oauth', this.oauth.fn],
+        ['mcp', this.mcp.fn],
+      ] as const) {
+        this.rollout.rollBackOn(
+          name,
+          this.alarms.newVersionAlarms(name, {
+            fn,
+            version: fn.currentVersion,
+            aliasName: LIVE_ALIAS,
+            ...(name === 'mcp' ? { durationP99Ms: settings.mcpLatencyP99AlarmMs } : {}),
+          }),
+        );
+      }
     }
     this.dashboard = new Dashboard(this, 'Dashboard', {
       httpApi: this.api.httpApi,

@@ -123,6 +123,22 @@ export interface DeploymentSettings {
   readonly mcpMemorySize: number;
   /** Memory of the `oauth` function, in MB (see doc/performance.md). */
   readonly oauthMemorySize: number;
+  /**
+   * Concurrent executions reserved for the `oauth` function, so that a flood of `/mcp` calls
+   * cannot take the account's whole concurrency and leave token and login requests throttled.
+   * `0`: none reserved (the default). Lambda keeps at least 100 of an account's concurrency
+   * unreserved, so any reservation fails the deployment in an account whose limit is below
+   * 100 + the reservations (new accounts may have a limit of 10); check
+   * `aws lambda get-account-settings` first (doc/operations.md, "Reserved concurrency").
+   */
+  readonly oauthReservedConcurrency: number;
+  /**
+   * The most concurrent executions the `mcp` function may use (Lambda reserved concurrency, which
+   * is a cap as well as a reservation): what is left of the account's concurrency stays for the
+   * oauth and rotation functions and everything else in the account. `0`: no cap (the default);
+   * the same account limit applies as for `oauthReservedConcurrency`.
+   */
+  readonly mcpReservedConcurrency: number;
   /** Retention of function logs and API access logs, in days. */
   readonly logRetentionDays: number;
   /**
@@ -180,7 +196,8 @@ export interface DeploymentSettings {
   readonly alarmTopicArn?: string;
   /**
    * Lambda aliases (`live`) for the oauth and mcp functions, shifted by CodeDeploy 10 % for
-   * 5 minutes and rolled back when an alarm fires. The API routes then call the aliases.
+   * 10 minutes and rolled back when an alarm on the new version fires. The API routes then call
+   * the aliases.
    */
   readonly safeRollouts: boolean;
 }
@@ -208,6 +225,10 @@ export const DEFAULT_SETTINGS: DeploymentSettings = {
   signingKeyRotationDays: 30,
   mcpMemorySize: 1024,
   oauthMemorySize: 1024,
+  // None by default: a new account's limit can be 10, and Lambda refuses any reservation that
+  // leaves fewer than 100 unreserved.
+  oauthReservedConcurrency: 0,
+  mcpReservedConcurrency: 0,
   logRetentionDays: 30,
   throttleRateLimit: 200,
   throttleBurstLimit: 400,
@@ -534,6 +555,9 @@ const PARSERS: { [K in keyof DeploymentSettings]-?: Parser<NonNullable<Deploymen
   signingKeyRotationDays: integer(1, 365),
   mcpMemorySize: integer(128, 10_240),
   oauthMemorySize: integer(128, 10_240),
+  // 0 means none; Lambda checks the account's own limit at deployment.
+  oauthReservedConcurrency: integer(0, 10_000),
+  mcpReservedConcurrency: integer(0, 10_000),
   logRetentionDays: retention,
   throttleRateLimit: integer(1, 10_000),
   throttleBurstLimit: integer(1, 5_000),

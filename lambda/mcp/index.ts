@@ -38,6 +38,8 @@ const app = lambdaHandler(
   logger,
   // Behind CloudFront (cloudFrontWaf), requests without its origin secret are answered 403.
   originSecretSourceFromEnvironment(process.env),
+  // Every 5xx answer, counted by version for the safe-rollout alarms.
+  metrics,
 );
 
 export const handler = middy(app)

@@ -87,6 +87,8 @@ const app = lambdaHandler(
   logger,
   // Behind CloudFront (cloudFrontWaf), requests without its origin secret are answered 403.
   originSecret ? { load: () => readSecretString(originSecret) } : undefined,
+  // Every 5xx answer, counted by version for the safe-rollout alarms.
+  metrics,
 );
 
 export const handler = middy(app)

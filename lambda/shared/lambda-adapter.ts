@@ -7,6 +7,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { PlainRequest, type HttpRequest, type HttpResponse } from './http-message.js';
 import type { Logger } from './logger.js';
+import type { BusinessMetrics } from './metrics.js';
 import { withOriginSecret, type OriginSecretSource } from './origin-secret.js';
 
 /** An app; on Lambda it also gets the invocation's context (the mcp app bounds tools by its remaining time). */
@@ -71,14 +72,23 @@ export async function toResult(response: HttpResponse): Promise<APIGatewayProxyS
  * last line, so that even a bug answers a bare 500 without internals. With `originSecret` (the
  * stack puts CloudFront in front), a request without CloudFront's origin secret is answered 403
  * before `handler` sees it (`origin-secret.ts`).
+ *
+ * With `metrics`, every 5xx answer, whether a handler returned it or this catch did, is counted as
+ * `ServerErrors` of the version that answered (`AWS_LAMBDA_FUNCTION_VERSION`: the number the
+ * `live` alias runs, or `$LATEST`). An error answered is not a failed invocation, so Lambda's
+ * `Errors` never sees it; this count is what the safe-rollout alarms watch
+ * (lib/constructs/safe-rollout.ts). It is flushed with the invocation's other business metrics by
+ * `logMetrics`, which runs after this handler returns, as it always does.
  */
 export function lambdaHandler(
   handler: FetchHandler,
   logger?: Logger,
   originSecret?: OriginSecretSource,
+  metrics?: BusinessMetrics,
 ): LambdaHttpHandler {
   const checked = withOriginSecret(handler, originSecret, logger);
-  return async (event, context) => {
+  const version = process.env.AWS_LAMBDA_FUNCTION_VERSION || 'unknown';
+  const answer = async (event: APIGatewayProxyEventV2, context?: Context) => {
     try {
       return await toResult(await checked(toRequest(event), context));
     } catch (error) {
@@ -89,5 +99,10 @@ export function lambdaHandler(
         body: JSON.stringify({ error: 'server_error' }),
       };
     }
+  };
+  return async (event, context) => {
+    const result = await answer(event, context);
+    if ((result.statusCode ?? 200) >= 500) metrics?.count('ServerErrors', version);
+    return result;
   };
 }

@@ -2,15 +2,19 @@
  * The functions' business metrics, published as CloudWatch embedded metric format (EMF) lines in
  * their logs by Powertools' `Metrics`, flushed once per invocation by its `logMetrics` middleware.
  *
- * The names, the namespace and each metric's one dimension besides `service` are the agreement
- * with the dashboard (`BUSINESS_METRICS` in lib/constructs/dashboard.ts, and doc/operations.md):
- * its `SEARCH` matches exactly the keys `service` plus that dimension, so every metric is
- * published with exactly those. `test/lambda/shared/metrics.test.ts` keeps the two lists equal.
+ * The names and each metric's one dimension besides `service` are the agreement with the
+ * dashboard (`BUSINESS_METRICS` in lib/constructs/dashboard.ts, and doc/operations.md): its
+ * `SEARCH` matches exactly the keys `service` plus that dimension, so every metric is published
+ * with exactly those. `test/lambda/shared/metrics.test.ts` keeps the two lists equal. The
+ * namespace is the stack's (`POWERTOOLS_METRICS_NAMESPACE`).
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Logger } from './logger.js';
 
-/** The namespace the dashboard reads; `POWERTOOLS_METRICS_NAMESPACE` (set by the stack) wins. */
+/**
+ * The namespace without a stack (local mode, tests). Deployed, `POWERTOOLS_METRICS_NAMESPACE`
+ * wins: the stack sets it to its own `McpOAuth/<stack name>`, which its dashboard and alarms read.
+ */
 export const BUSINESS_METRICS_NAMESPACE = 'McpOAuth';
 
 /** Each business metric and its dimension besides `service`, or null for none. */
@@ -21,6 +25,8 @@ export const METRIC_DIMENSIONS = {
   ClientsRegistered: null,
   ToolCalls: 'tool',
   Refusals: 'reason',
+  /** Answers with a 5xx status, by the function version that gave them (`lambda-adapter.ts`). */
+  ServerErrors: 'version',
 } as const;
 
 export type MetricName = keyof typeof METRIC_DIMENSIONS;

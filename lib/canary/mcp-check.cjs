@@ -8,19 +8,29 @@
  *    there once after deployment, doc/operations.md) gets a token with `client_credentials`;
  * 3. `tools/call` of `add` on `/mcp` with that token returns 2 + 3 = 5.
  *
- * Without a client in the secret the run fails, unless `REQUIRE_CLIENT` is `false` (registration
- * closed, so no client can exist): it then checks that `/mcp` answers 401 with its
- * `resource_metadata` challenge instead of steps 2 and 3.
+ * Without a client in the secret, it checks that `/mcp` answers 401 with its `resource_metadata`
+ * challenge instead of steps 2 and 3, and passes: always when `REQUIRE_CLIENT` is `false`
+ * (registration closed, so no client can exist), and otherwise while the secret's `{}` placeholder
+ * is younger than `CLIENT_GRACE_MS`. The stack starts the canary as soon as it creates it, and
+ * `scripts/deploy.sh` registers the client only once the deployment is done: a fresh deployment
+ * must not page anyone for that. Past the grace the run fails, so a client nobody registered is
+ * still reported.
  *
  * CommonJS, because the Synthetics Node.js runtimes load the handler with `require`.
  */
 'use strict';
 
 const TIMEOUT_MS = 10_000;
+/** How long after the stack created the canary's client secret a run may go without the client. */
+const CLIENT_GRACE_MS = 60 * 60_000;
 const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
 /** Runs the steps against `issuer`; resolves to a one-line summary, rejects with the failed step. */
-async function check({ issuer, readClient, requireClient, fetch, log = () => {} }) {
+/**
+ * `readClient` resolves to the client, or to `{ placeholderSince }` (when the secret's `{}` was
+ * written) while there is none.
+ */
+async function check({ issuer, readClient, requireClient, fetch, log = () => {}, now = Date.now }) {
   const metadata = await step('metadata', async () => {
     const response = await fetch(`${issuer}/.well-known/oauth-authorization-server`, request('GET'));
     const body = await expectJson(response, 200);
@@ -31,9 +41,11 @@ async function check({ issuer, readClient, requireClient, fetch, log = () => {} 
   });
   log(`metadata: issuer ${metadata.issuer}`);
 
-  const client = await step('client', readClient);
+  const read = await step('client', readClient);
+  const client = read && typeof read.client_id === 'string' ? read : undefined;
   if (!client) {
-    if (requireClient) {
+    const waitedMs = read && read.placeholderSince ? now() - read.placeholderSince.getTime() : Infinity;
+    if (requireClient && waitedMs > CLIENT_GRACE_MS) {
       throw new Error(
         'step client: the canary client secret holds no client_id and client_secret yet; register one and put it ' +
           'there (doc/operations.md, "Synthetic canary")',
@@ -47,7 +59,10 @@ async function check({ issuer, readClient, requireClient, fetch, log = () => {} 
         throw new Error('401 without resource_metadata in WWW-Authenticate');
       }
     });
-    return 'metadata and the 401 challenge answered (no canary client: registration is closed)';
+    return requireClient
+      ? `metadata and the 401 challenge answered (no canary client yet, ${Math.round(waitedMs / 60_000)} minutes ` +
+          'after the stack created its secret)'
+      : 'metadata and the 401 challenge answered (no canary client: registration is closed)';
   }
 
   const accessToken = await step('token', async () => {
@@ -121,18 +136,24 @@ async function expectJson(response, status) {
   }
 }
 
-/** The canary client from its secret, or undefined while it holds the `{}` placeholder. */
+/**
+ * The canary client from its secret, or, while it holds the `{}` placeholder, when that was
+ * written (`CreatedDate` of the version read: the stack's creation of the secret).
+ */
 async function readClientFromSecret(secretId) {
   const { SecretsManagerClient, GetSecretValueCommand } = require('@aws-sdk/client-secrets-manager');
-  const { SecretString } = await new SecretsManagerClient({}).send(
+  const { SecretString, CreatedDate } = await new SecretsManagerClient({}).send(
     new GetSecretValueCommand({ SecretId: secretId }),
   );
   const value = JSON.parse(SecretString || '{}');
-  if (typeof value.client_id !== 'string' || typeof value.client_secret !== 'string') return undefined;
+  if (typeof value.client_id !== 'string' || typeof value.client_secret !== 'string') {
+    return { placeholderSince: CreatedDate instanceof Date ? CreatedDate : undefined };
+  }
   return { client_id: value.client_id, client_secret: value.client_secret };
 }
 
 exports.check = check;
+exports.CLIENT_GRACE_MS = CLIENT_GRACE_MS;
 exports.handler = async () =>
   check({
     issuer: process.env.ISSUER,

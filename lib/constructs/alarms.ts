@@ -2,7 +2,9 @@
  * The alarms an operator needs and nothing more: any function error or throttle, the API's 5xx
  * rate, the p99 latency of `POST /mcp`, and the synthetic canary when there is one. All notify
  * one SNS topic (and `alarmTopicArn`, an existing topic, when given); an email subscription is
- * optional in the dev stage and required, or the existing topic, in every other.
+ * optional in the dev stage and required, or the existing topic, in every other. With safe
+ * rollouts, alarms on each new function version (`newVersionAlarms`) decide CodeDeploy's
+ * rollbacks and notify no one.
  *
  * The `/mcp` latency comes from the API access log (a metric filter on `routeKey`), because
  * API Gateway's own per-route metrics cost money per route and per metric whether or not we
@@ -24,6 +26,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as synthetics from 'aws-cdk-lib/aws-synthetics';
 import { Construct } from 'constructs';
+import { businessMetricsNamespace } from './dashboard.js';
 
 export interface AlarmsProps {
   /** Every function, by name: each gets an errors and a throttles alarm. */
@@ -44,6 +47,12 @@ export interface AlarmsProps {
 export const LATENCY_FILTER_FIELDS = { routeKey: '$.routeKey', latency: '$.responseLatency' } as const;
 
 const PERIOD = Duration.minutes(5);
+/**
+ * The period of the alarms a safe rollout watches: CodeDeploy gives a new version 10 minutes
+ * (`ROLLOUT_DEPLOYMENT_CONFIG` in safe-rollout.ts), and a 1-minute datapoint is judged about
+ * 2 to 3 minutes after its minute ends.
+ */
+export const ROLLOUT_PERIOD = Duration.minutes(1);
 /** Below this many requests in a period, a 5xx rate says more about luck than about health. */
 export const MIN_REQUESTS_FOR_ERROR_RATE = 20;
 export const SERVER_ERROR_RATE_THRESHOLD = 0.05;
@@ -87,7 +96,7 @@ export class Alarms extends Construct {
       this.add(`${name}-throttles`, {
         metric: fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }),
         threshold: 1,
-        description: `The ${name} function was throttled: the account's concurrency limit is reached.`,
+        description: `The ${name} function was throttled: the account's concurrency limit, or the function's reserved concurrency, is reached.`,
       });
     }
 
@@ -109,7 +118,7 @@ export class Alarms extends Construct {
     const latencyFilter = new logs.MetricFilter(this, 'McpLatencyFilter', {
       logGroup: props.accessLogs,
       filterPattern: logs.FilterPattern.stringValue(LATENCY_FILTER_FIELDS.routeKey, '=', 'POST /mcp'),
-      metricNamespace: `McpOAuth/${Aws.STACK_NAME}`,
+      metricNamespace: businessMetricsNamespace(Stack.of(this).stackName),
       metricName: 'McpResponseLatency',
       metricValue: LATENCY_FILTER_FIELDS.latency,
       unit: cloudwatch.Unit.MILLISECONDS,
@@ -126,6 +135,78 @@ export class Alarms extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       description: `POST /mcp p99 latency above ${props.mcpLatencyP99AlarmMs} ms for 15 minutes.`,
     });
+  }
+
+  /**
+   * The alarms that decide whether a new version of `fn` stays while CodeDeploy shifts traffic to
+   * it: each watches only that version (`version`, the function's current version, so the alarm
+   * follows every deployment) over 1-minute periods, and fires on
+   *
+   * - `<name>-new-version-5xx`: one answer with a 5xx status in a minute (`ServerErrors`, which the
+   *   function counts itself: an error it answers, even a bare 500, is not a failed invocation);
+   * - `<name>-new-version-errors`: one failed invocation (crash, timeout) of that version, from
+   *   Lambda's `Errors` by `ExecutedVersion` behind the alias `aliasName`;
+   * - with `durationP99Ms`, `<name>-new-version-duration-p99`: that version's p99 duration above
+   *   it in 2 of 3 minutes.
+   *
+   * They notify no one: a single 5xx is reason enough to roll a new version back, not to page;
+   * the API's 5xx rate alarm pages for lasting trouble. A rollback shows as a failed stack update.
+   */
+  newVersionAlarms(
+    name: string,
+    options: {
+      fn: lambda.IFunction;
+      version: lambda.IVersion;
+      aliasName: string;
+      durationP99Ms?: number;
+    },
+  ): cloudwatch.Alarm[] {
+    const { fn, version, aliasName } = options;
+    const executedVersion = {
+      FunctionName: fn.functionName,
+      Resource: `${fn.functionName}:${aliasName}`,
+      ExecutedVersion: version.version,
+    };
+    const alarms = [
+      this.add(`${name}-new-version-5xx`, {
+        metric: new cloudwatch.Metric({
+          namespace: businessMetricsNamespace(Stack.of(this).stackName),
+          metricName: 'ServerErrors',
+          dimensionsMap: { service: name, version: version.version },
+          period: ROLLOUT_PERIOD,
+          statistic: 'Sum',
+        }),
+        threshold: 1,
+        notify: false,
+        description: `The ${name} function's newest version answered a 5xx in the last minute (safe rollout).`,
+      }),
+      this.add(`${name}-new-version-errors`, {
+        metric: fn.metricErrors({ dimensionsMap: executedVersion, period: ROLLOUT_PERIOD, statistic: 'Sum' }),
+        threshold: 1,
+        notify: false,
+        description: `An invocation of the ${name} function's newest version failed in the last minute (safe rollout).`,
+      }),
+    ];
+    if (options.durationP99Ms !== undefined) {
+      alarms.push(
+        this.add(`${name}-new-version-duration-p99`, {
+          metric: fn.metricDuration({
+            dimensionsMap: executedVersion,
+            period: ROLLOUT_PERIOD,
+            statistic: 'p99',
+          }),
+          threshold: options.durationP99Ms,
+          evaluationPeriods: 3,
+          datapointsToAlarm: 2,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          notify: false,
+          description:
+            `The p99 duration of the ${name} function's newest version was above ${options.durationP99Ms} ms ` +
+            'in 2 of the last 3 minutes (safe rollout).',
+        }),
+      );
+    }
+    return alarms;
   }
 
   /**
@@ -159,9 +240,12 @@ export class Alarms extends Construct {
   }
 
   /**
-   * Alarms when the canary fails a run, and when it stops reporting: a canary that does not run
-   * checks nothing, so missing data breaches. The period spans two runs, so one late run is not an
-   * absence, and the lowest `SuccessPercent` in it is what counts.
+   * Alarms when the canary fails a run (the lowest `SuccessPercent` over two runs below 100), and
+   * when it stops reporting. Silence is not a breach (missing data is `missing`): a breach would
+   * fire on every fresh deployment, before the canary's first run reports. Instead the alarm
+   * notifies on INSUFFICIENT_DATA too, which it enters only after it has seen data: a canary that
+   * reported and then went quiet for two intervals. A new alarm starts in INSUFFICIENT_DATA, so
+   * that is no transition and notifies no one.
    */
   alarmOnCanary(canary: synthetics.Canary, intervalMinutes: number): cloudwatch.Alarm {
     return this.add('canary', {
@@ -171,10 +255,11 @@ export class Alarms extends Construct {
       }),
       threshold: 100,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      treatMissingData: cloudwatch.TreatMissingData.MISSING,
+      notifyOnInsufficientData: true,
       description:
-        `The synthetic canary failed a run (metadata, token or tools/call), or has not reported for ` +
-        `${2 * intervalMinutes} minutes. See "Synthetic canary" in doc/operations.md.`,
+        `ALARM: the synthetic canary failed a run (metadata, token or tools/call). INSUFFICIENT_DATA: it ` +
+        `has not reported for ${2 * intervalMinutes} minutes. See "Synthetic canary" in doc/operations.md.`,
     });
   }
 
@@ -185,8 +270,13 @@ export class Alarms extends Construct {
       threshold: number;
       description: string;
       evaluationPeriods?: number;
+      datapointsToAlarm?: number;
       comparisonOperator?: cloudwatch.ComparisonOperator;
       treatMissingData?: cloudwatch.TreatMissingData;
+      /** False for alarms that only a deployment reads (`newVersionAlarms`). */
+      notify?: boolean;
+      /** Also notify when the alarm goes to INSUFFICIENT_DATA (`alarmOnCanary`). */
+      notifyOnInsufficientData?: boolean;
     },
   ): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this, name, {
@@ -194,16 +284,18 @@ export class Alarms extends Construct {
       metric: options.metric,
       threshold: options.threshold,
       evaluationPeriods: options.evaluationPeriods ?? 1,
+      ...(options.datapointsToAlarm ? { datapointsToAlarm: options.datapointsToAlarm } : {}),
       comparisonOperator:
         options.comparisonOperator ?? cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      // No traffic is not a failure (the canary's alarm is the exception).
+      // No traffic is not a failure (the canary's alarm watches silence its own way).
       treatMissingData: options.treatMissingData ?? cloudwatch.TreatMissingData.NOT_BREACHING,
       alarmDescription: options.description,
     });
     for (const topic of [this.topic, this.extraTopic]) {
-      if (!topic) continue;
+      if (!topic || options.notify === false) continue;
       alarm.addAlarmAction(new actions.SnsAction(topic));
       alarm.addOkAction(new actions.SnsAction(topic));
+      if (options.notifyOnInsufficientData) alarm.addInsufficientDataAction(new actions.SnsAction(topic));
     }
     this.alarms.push(alarm);
     this.byName[name] = alarm;

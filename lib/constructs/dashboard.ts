@@ -1,7 +1,8 @@
 /**
  * One CloudWatch dashboard, named after the stack: the API's latency (p50, p99) and 4xx/5xx, each
  * function's errors, throttles and duration, the alarms' states, the canary, and the business
- * metrics the functions publish in namespace `McpOAuth` (`BUSINESS_METRICS`).
+ * metrics the functions publish in the stack's own namespace `McpOAuth/<stack name>`
+ * (`BUSINESS_METRICS`).
  *
  * The business metrics are graphed with `SEARCH`, so a graph shows every value of its dimension
  * (each grant type, each tool) without listing them here, and stays empty until the functions
@@ -15,8 +16,15 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as synthetics from 'aws-cdk-lib/aws-synthetics';
 import { Construct } from 'constructs';
 
-/** Where the functions publish their business metrics. */
-export const BUSINESS_METRICS_NAMESPACE = 'McpOAuth';
+/**
+ * Where a stack's functions publish their business metrics: a namespace per stack, so two stacks
+ * in one account and region (two stages) never count into each other's graphs and alarms. The
+ * access log latency metric (`Alarms`) lives here too. The stack gives it to the functions as
+ * `POWERTOOLS_METRICS_NAMESPACE` (`ServiceFunction`).
+ */
+export function businessMetricsNamespace(stackName: string): string {
+  return `McpOAuth/${stackName}`;
+}
 
 /**
  * Every business metric: its name, the function that publishes it (Powertools Metrics' `service`
@@ -36,6 +44,12 @@ export const BUSINESS_METRICS = [
   { name: 'ClientsRegistered', services: ['oauth'], title: 'Clients registered' },
   { name: 'ToolCalls', services: ['mcp'], dimension: 'tool', title: 'Tool calls, by tool' },
   { name: 'Refusals', services: ['oauth', 'mcp'], dimension: 'reason', title: 'Refusals, by reason' },
+  {
+    name: 'ServerErrors',
+    services: ['oauth', 'mcp'],
+    dimension: 'version',
+    title: 'Answers with a 5xx status, by function version',
+  },
 ] as const satisfies readonly {
   name: string;
   services: readonly ('oauth' | 'mcp')[];
@@ -43,13 +57,18 @@ export const BUSINESS_METRICS = [
   title: string;
 }[];
 
-/** The `SEARCH` expression that graphs one business metric, summed per period. */
+/**
+ * The `SEARCH` expression that graphs one business metric of `namespace`, summed per period. The
+ * namespace is in double quotes, as `SEARCH` wants names with characters other than letters and
+ * digits: it holds a `/`, and stack names may hold `-`.
+ */
 export function businessMetricSearch(
   metric: (typeof BUSINESS_METRICS)[number],
+  namespace: string,
   periodSeconds: number,
 ): string {
   const schema = ['service', ...('dimension' in metric ? [metric.dimension] : [])].join(',');
-  return `SEARCH('{${BUSINESS_METRICS_NAMESPACE},${schema}} MetricName="${metric.name}"', 'Sum', ${periodSeconds})`;
+  return `SEARCH('{"${namespace}",${schema}} MetricName="${metric.name}"', 'Sum', ${periodSeconds})`;
 }
 
 export interface DashboardProps {
@@ -89,7 +108,7 @@ export class Dashboard extends Construct {
             markdown:
               `# ${Stack.of(this).stackName}\n` +
               'API and functions from AWS metrics; business metrics from the functions (namespace ' +
-              `\`${BUSINESS_METRICS_NAMESPACE}\`, doc/operations.md "Dashboard").`,
+              `\`${businessMetricsNamespace(Stack.of(this).stackName)}\`, doc/operations.md "Dashboard").`,
             width: 24,
             height: 2,
           }),
@@ -127,7 +146,8 @@ export class Dashboard extends Construct {
           }),
         ],
         BUSINESS_METRICS.slice(0, 3).map((metric) => this.businessGraph(metric)),
-        BUSINESS_METRICS.slice(3).map((metric) => this.businessGraph(metric)),
+        BUSINESS_METRICS.slice(3, 6).map((metric) => this.businessGraph(metric)),
+        BUSINESS_METRICS.slice(6).map((metric) => this.businessGraph(metric)),
         ...(props.canary
           ? [
               [
@@ -149,7 +169,11 @@ export class Dashboard extends Construct {
       title: `${metric.title} (${metric.name})`,
       left: [
         new cloudwatch.MathExpression({
-          expression: businessMetricSearch(metric, PERIOD.toSeconds()),
+          expression: businessMetricSearch(
+            metric,
+            businessMetricsNamespace(Stack.of(this).stackName),
+            PERIOD.toSeconds(),
+          ),
           usingMetrics: {},
           label: metric.name,
           period: PERIOD,

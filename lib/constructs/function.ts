@@ -4,7 +4,7 @@
  * empty, so each grant in the stack is visible and nothing comes from a managed policy.
  */
 import { join } from 'node:path';
-import { Duration, Validations, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Stack, Validations, type RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -18,7 +18,7 @@ import {
   PROJECT_ROOT,
   type DeployedFunction,
 } from '../bundling.js';
-import { BUSINESS_METRICS_NAMESPACE } from './dashboard.js';
+import { businessMetricsNamespace } from './dashboard.js';
 
 /** The Lambda runtime; `NODE_TARGET` in `lib/bundling.ts` must match it. */
 export const RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -29,6 +29,8 @@ export interface ServiceFunctionProps {
   /** In MB; chosen per function by measurement, see doc/performance.md. */
   readonly memorySize: number;
   readonly timeout: Duration;
+  /** Lambda reserved concurrency; absent or 0 for none (0 would stop the function in Lambda). */
+  readonly reservedConcurrency?: number;
   readonly environment?: Record<string, string>;
   readonly logRetentionDays: number;
   readonly removalPolicy: RemovalPolicy;
@@ -81,6 +83,7 @@ export class ServiceFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize,
       timeout: props.timeout,
+      ...(props.reservedConcurrency ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
       role: this.role,
       logGroup: this.logGroup,
       tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
@@ -90,10 +93,10 @@ export class ServiceFunction extends Construct {
         // Mapped stack traces where start-up time allows them (see NODE_OPTIONS in bundling.ts).
         ...(NODE_OPTIONS[props.name] && { NODE_OPTIONS: NODE_OPTIONS[props.name] }),
         // Powertools' own settings: the service name the function's Logger and Metrics also pass
-        // in code (`oauth`, `mcp`, `rotate-keys`), and the namespace of the business metrics,
-        // which lambda/shared/metrics.ts reads.
+        // in code (`oauth`, `mcp`, `rotate-keys`), and the stack's own namespace of the business
+        // metrics, which lambda/shared/metrics.ts reads.
         POWERTOOLS_SERVICE_NAME: props.name,
-        POWERTOOLS_METRICS_NAMESPACE: BUSINESS_METRICS_NAMESPACE,
+        POWERTOOLS_METRICS_NAMESPACE: businessMetricsNamespace(Stack.of(this).stackName),
         ...props.environment,
       },
     });

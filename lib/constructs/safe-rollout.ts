@@ -1,8 +1,8 @@
 /**
  * Safe rollouts, when `safeRollouts` is on: each HTTP function gets an alias `live` that the API
- * routes call, and a CodeDeploy deployment group that moves the alias to a new version 10 % at a
- * time for 5 minutes (`Canary10Percent5Minutes`), then all at once, and moves it back when one of
- * the function's alarms fires during that time.
+ * routes call, and a CodeDeploy deployment group that sends 10 % of its invocations to a new
+ * version for 10 minutes (`ROLLOUT_DEPLOYMENT_CONFIG`), then all of them, and moves the alias
+ * back when one of the alarms on that new version (`Alarms.newVersionAlarms`) fires meanwhile.
  *
  * The CodeDeploy role is written out rather than AWS's `AWSCodeDeployRoleForLambdaLimited`, which
  * lets CodeDeploy update any alias of any function in the account: here it reads and moves these
@@ -17,6 +17,16 @@ import { Construct } from 'constructs';
 
 /** The alias the API calls. */
 export const LIVE_ALIAS = 'live';
+
+/**
+ * 10 % of the traffic to the new version for 10 minutes, then all of it. Not 5 minutes: the
+ * alarms judge 1-minute datapoints, which typically land a minute or two after their minute ends
+ * (Lambda's metrics, and the functions' own EMF lines through CloudWatch Logs) and are evaluated
+ * once a minute, so a 5-minute canary would leave its last 2 to 3 minutes unjudged when
+ * CodeDeploy shifts the rest, and the duration alarm (2 of 3 minutes) next to nothing. With 10
+ * minutes about the first 7 are judged, for 5 minutes more per changed function and deployment.
+ */
+export const ROLLOUT_DEPLOYMENT_CONFIG = codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_10MINUTES;
 
 export type RolledOutFunction = 'oauth' | 'mcp';
 
@@ -70,7 +80,7 @@ export class SafeRollout extends Construct {
         // The construct adds AWSCodeDeployRoleForLambdaLimited to any role it is given; this view
         // of the role ignores that, so the role keeps only the statements written here.
         role: this.role.withoutPolicyUpdates(),
-        deploymentConfig: codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
+        deploymentConfig: ROLLOUT_DEPLOYMENT_CONFIG,
         autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
       });
       // The role's policy must exist before CodeDeploy acts with it.
@@ -82,8 +92,16 @@ export class SafeRollout extends Construct {
     this.groups = groups as Record<RolledOutFunction, codedeploy.LambdaDeploymentGroup>;
   }
 
-  /** Rolls a function's deployment back when any of `alarms` fires while its traffic shifts. */
+  /**
+   * Rolls a function's deployment back when any of `alarms` fires while its traffic shifts. The
+   * alias waits for the alarms: CloudFormation starts CodeDeploy by updating the alias, so an
+   * alarm that names the new version must be updated first. No cycle: the alarms name the
+   * function and its version, never the alias or the group.
+   */
   rollBackOn(name: RolledOutFunction, alarms: readonly cloudwatch.IAlarm[]): void {
-    for (const alarm of alarms) this.groups[name].addAlarm(alarm);
+    for (const alarm of alarms) {
+      this.groups[name].addAlarm(alarm);
+      this.aliases[name].node.addDependency(alarm);
+    }
   }
 }

@@ -311,7 +311,7 @@ const RUNTIME = {
   ...LAMBDA_RUNTIME_ENV,
   LOG_LEVEL: 'debug',
   POWERTOOLS_LOGGER_LOG_EVENT: 'true',
-  POWERTOOLS_METRICS_NAMESPACE: 'McpOAuth',
+  POWERTOOLS_METRICS_NAMESPACE: 'McpOAuth/McpOAuth',
   // What Lambda sets in an on-demand environment; Powertools reports `cold_start` only with it.
   AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
 };
@@ -500,7 +500,7 @@ describe('the deployed bundles, invoked with a Lambda context', () => {
       Object.entries(invocations).map(([name, i]) => [name, split(i).metrics]),
     );
     const line = (dimensions: string[], values: Record<string, unknown>) => ({
-      namespace: 'McpOAuth',
+      namespace: 'McpOAuth/McpOAuth',
       dimensions: [dimensions],
       values,
     });

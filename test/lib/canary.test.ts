@@ -5,15 +5,19 @@ import { logicalId, ref, rolePermissions, synth, type Resources } from './synth.
 
 type CheckOptions = {
   issuer: string;
-  readClient: () => Promise<{ client_id: string; client_secret: string } | undefined>;
+  readClient: () => Promise<
+    { client_id: string; client_secret: string } | { placeholderSince?: Date } | undefined
+  >;
   requireClient: boolean;
+  now?: () => number;
   fetch: (
     url: string,
     init: { method: string; headers: Record<string, string>; body?: string },
   ) => Promise<Response>;
 };
-const { check } = createRequire(import.meta.url)('../../lib/canary/mcp-check.cjs') as {
+const { check, CLIENT_GRACE_MS } = createRequire(import.meta.url)('../../lib/canary/mcp-check.cjs') as {
   check: (options: CheckOptions) => Promise<string>;
+  CLIENT_GRACE_MS: number;
 };
 
 let template: Template;
@@ -64,13 +68,15 @@ describe('the canary', () => {
     expect(Object.keys(none.toJSON().Outputs)).not.toContain('CanaryClientSecretArn');
   });
 
-  it('alarms on a failed run and on silence: the lowest success over two intervals below 100, missing data breaching', () => {
+  it('alarms on a failed run (the lowest success over two intervals below 100), and notifies when the canary goes silent, not before its first run', () => {
     // Act
     const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm') as Resources).find(
       (a) => a.Properties!.AlarmName === 'McpOAuth-canary',
     )!;
+    const topic = { Ref: logicalId(template, 'AWS::SNS::Topic', 'Alarms') };
 
-    // Assess
+    // Assess: missing data is not a breach (a new alarm would fire before the first run reports);
+    // going from OK or ALARM to INSUFFICIENT_DATA is what a canary that stopped looks like.
     expect(alarm.Properties).toMatchObject({
       Namespace: 'CloudWatchSynthetics',
       MetricName: 'SuccessPercent',
@@ -82,8 +88,10 @@ describe('the canary', () => {
       EvaluationPeriods: 1,
       ComparisonOperator: 'LessThanThreshold',
       Threshold: 100,
-      TreatMissingData: 'breaching',
-      AlarmActions: [{ Ref: logicalId(template, 'AWS::SNS::Topic', 'Alarms') }],
+      TreatMissingData: 'missing',
+      AlarmActions: [topic],
+      OKActions: [topic],
+      InsufficientDataActions: [topic],
     });
   });
 
@@ -300,17 +308,73 @@ describe('the check it runs (lib/canary/mcp-check.cjs)', () => {
     await expect(run).rejects.toThrow(message);
   });
 
-  it('fails, pointing at the documentation, while the canary client has not been put in its secret', async () => {
+  it('passes with the 401 challenge instead of a tool call within the first hour of the placeholder, while deploy.sh has not registered the client yet', async () => {
+    // Prepare: the stack created the secret ({}) 20 minutes ago
+    const { calls, fetch } = server();
+    const now = Date.parse('2026-11-22T10:20:00Z');
+    const placeholderSince = new Date('2026-11-22T10:00:00Z');
+
+    // Act
+    const summary = await check({
+      issuer: ISSUER,
+      readClient: async () => ({ placeholderSince }),
+      requireClient: true,
+      fetch,
+      now: () => now,
+    });
+
+    // Assess
+    expect(summary).toBe(
+      'metadata and the 401 challenge answered (no canary client yet, 20 minutes after the stack created its secret)',
+    );
+    expect(calls.map((c) => c.url)).toEqual([
+      `${ISSUER}/.well-known/oauth-authorization-server`,
+      `${ISSUER}/mcp`,
+    ]);
+  });
+
+  it.each<[string, { placeholderSince?: Date } | undefined]>([
+    [
+      'an hour after the stack created its secret',
+      { placeholderSince: new Date(Date.parse('2026-11-22T10:20:00Z') - CLIENT_GRACE_MS - 1000) },
+    ],
+    ['when the time it was created is unknown', undefined],
+  ])('fails, pointing at the documentation, with no canary client %s', async (_, read) => {
     // Prepare
     const { fetch } = server();
 
     // Act
-    const run = check({ issuer: ISSUER, readClient: async () => undefined, requireClient: true, fetch });
+    const run = check({
+      issuer: ISSUER,
+      readClient: async () => read,
+      requireClient: true,
+      fetch,
+      now: () => Date.parse('2026-11-22T10:20:00Z'),
+    });
 
     // Assess
+    expect(CLIENT_GRACE_MS).toBe(60 * 60_000);
     await expect(run).rejects.toThrow(
       'step client: the canary client secret holds no client_id and client_secret yet',
     );
+  });
+
+  it('still fails a broken /mcp within the first hour', async () => {
+    // Prepare: /mcp answers 500 where it should challenge
+    const { fetch } = server();
+    const unauthenticated = async (url: string, init: Parameters<typeof fetch>[1]) =>
+      url === `${ISSUER}/mcp` ? new Response('', { status: 500 }) : fetch(url, init);
+
+    // Act
+    const run = check({
+      issuer: ISSUER,
+      readClient: async () => ({ placeholderSince: new Date() }),
+      requireClient: true,
+      fetch: unauthenticated,
+    });
+
+    // Assess
+    await expect(run).rejects.toThrow('step challenge: /mcp without a token answered 500, expected 401');
   });
 
   it('checks the 401 challenge of /mcp instead of a tool call when registration is closed', async () => {

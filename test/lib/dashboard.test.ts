@@ -1,5 +1,5 @@
 import type { Template } from 'aws-cdk-lib/assertions';
-import { BUSINESS_METRICS, BUSINESS_METRICS_NAMESPACE } from '../../lib/constructs/dashboard.js';
+import { BUSINESS_METRICS } from '../../lib/constructs/dashboard.js';
 import { logicalId, synth, type Resources } from './synth.js';
 
 interface Widget {
@@ -82,22 +82,37 @@ describe('the dashboard', () => {
     );
   });
 
-  it('graphs every agreed business metric of namespace McpOAuth by its agreed dimension, with SEARCH', () => {
+  it("graphs every agreed business metric of the stack's own namespace by its agreed dimension, with SEARCH", () => {
     // Act
     const expressions = BUSINESS_METRICS.map(
       (m) => (lines(`${m.title} (${m.name})`)[0]![0] as { expression: string }).expression,
     );
 
-    // Assess
-    expect(BUSINESS_METRICS_NAMESPACE).toBe('McpOAuth');
+    // Assess: the namespace the functions get as POWERTOOLS_METRICS_NAMESPACE (stack McpOAuth)
     expect(expressions).toEqual([
-      `SEARCH('{McpOAuth,service,grant_type} MetricName="TokensIssued"', 'Sum', 300)`,
-      `SEARCH('{McpOAuth,service} MetricName="LoginsCompleted"', 'Sum', 300)`,
-      `SEARCH('{McpOAuth,service} MetricName="LoginsRefused"', 'Sum', 300)`,
-      `SEARCH('{McpOAuth,service} MetricName="ClientsRegistered"', 'Sum', 300)`,
-      `SEARCH('{McpOAuth,service,tool} MetricName="ToolCalls"', 'Sum', 300)`,
-      `SEARCH('{McpOAuth,service,reason} MetricName="Refusals"', 'Sum', 300)`,
+      `SEARCH('{"McpOAuth/McpOAuth",service,grant_type} MetricName="TokensIssued"', 'Sum', 300)`,
+      `SEARCH('{"McpOAuth/McpOAuth",service} MetricName="LoginsCompleted"', 'Sum', 300)`,
+      `SEARCH('{"McpOAuth/McpOAuth",service} MetricName="LoginsRefused"', 'Sum', 300)`,
+      `SEARCH('{"McpOAuth/McpOAuth",service} MetricName="ClientsRegistered"', 'Sum', 300)`,
+      `SEARCH('{"McpOAuth/McpOAuth",service,tool} MetricName="ToolCalls"', 'Sum', 300)`,
+      `SEARCH('{"McpOAuth/McpOAuth",service,reason} MetricName="Refusals"', 'Sum', 300)`,
+      `SEARCH('{"McpOAuth/McpOAuth",service,version} MetricName="ServerErrors"', 'Sum', 300)`,
     ]);
+  });
+
+  it("reads only its own stack's business metrics, so two stacks in one account stay apart", () => {
+    // Act
+    const other = dashboardWidgets(
+      synth({ canaryIntervalMinutes: 15, stackName: 'McpOAuth-staging' }, { bundle: false }).template,
+    );
+    const searches = other
+      .flatMap((w) => w.properties.metrics ?? [])
+      .map((line) => (line[0] as { expression?: string }).expression)
+      .filter((e): e is string => e !== undefined);
+
+    // Assess
+    expect(searches).toHaveLength(BUSINESS_METRICS.length);
+    for (const search of searches) expect(search).toContain('{"McpOAuth/McpOAuth-staging",');
   });
 
   it("shows every alarm's state and the canary's success", () => {

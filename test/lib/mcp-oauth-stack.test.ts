@@ -4,7 +4,6 @@ import { ROUTES } from '../../lambda/shared/routes.js';
 import { TABLE_SCHEMA } from '../../lambda/shared/table.js';
 import { LATENCY_FILTER_FIELDS } from '../../lib/constructs/alarms.js';
 import { ACCESS_LOG_FORMAT } from '../../lib/constructs/api.js';
-import { BUSINESS_METRICS_NAMESPACE } from '../../lib/constructs/dashboard.js';
 import { ITEM_ACTIONS } from '../../lib/constructs/storage.js';
 import { McpOAuthStack } from '../../lib/mcp-oauth-stack.js';
 import {
@@ -465,7 +464,7 @@ describe('functions', () => {
     ]);
   });
 
-  it("gives each function Powertools' service name and the business metrics' namespace the dashboard reads", () => {
+  it("gives each function Powertools' service name and the stack's own business metrics namespace", () => {
     // Act
     const functions = template.findResources('AWS::Lambda::Function') as Resources;
     const powertools = (key: keyof typeof ids) => {
@@ -473,11 +472,11 @@ describe('functions', () => {
       return [variables.POWERTOOLS_SERVICE_NAME, variables.POWERTOOLS_METRICS_NAMESPACE];
     };
 
-    // Assess: the names the functions' loggers and metrics use (lib/constructs/dashboard.ts)
-    expect(powertools('oauth')).toEqual(['oauth', BUSINESS_METRICS_NAMESPACE]);
-    expect(powertools('mcp')).toEqual(['mcp', BUSINESS_METRICS_NAMESPACE]);
-    expect(powertools('rotate')).toEqual(['rotate-keys', BUSINESS_METRICS_NAMESPACE]);
-    expect(BUSINESS_METRICS_NAMESPACE).toBe('McpOAuth');
+    // Assess: the names the functions' loggers and metrics use, in the stack's own namespace
+    // (McpOAuth/<stack name>, which lib/constructs/dashboard.ts and the alarms read)
+    expect(powertools('oauth')).toEqual(['oauth', 'McpOAuth/McpOAuth']);
+    expect(powertools('mcp')).toEqual(['mcp', 'McpOAuth/McpOAuth']);
+    expect(powertools('rotate')).toEqual(['rotate-keys', 'McpOAuth/McpOAuth']);
   });
 
   it('sizes the functions: 1024 MB each, 10 s for the HTTP functions and 60 s for rotation', () => {
@@ -552,7 +551,7 @@ describe('functions', () => {
       ALLOWED_ORIGINS: '',
       LOG_LEVEL: 'info',
       POWERTOOLS_SERVICE_NAME: 'oauth',
-      POWERTOOLS_METRICS_NAMESPACE: 'McpOAuth',
+      POWERTOOLS_METRICS_NAMESPACE: 'McpOAuth/McpOAuth',
     });
     expect(mcpEnv).toEqual({
       ISSUER: issuer,
@@ -568,7 +567,7 @@ describe('functions', () => {
       RESOURCE_NAME: 'MCP server',
       LOG_LEVEL: 'info',
       POWERTOOLS_SERVICE_NAME: 'mcp',
-      POWERTOOLS_METRICS_NAMESPACE: 'McpOAuth',
+      POWERTOOLS_METRICS_NAMESPACE: 'McpOAuth/McpOAuth',
     });
   });
 });
@@ -1029,6 +1028,8 @@ describe('alarms', () => {
       FilterPattern: '{ $.routeKey = "POST /mcp" }',
       MetricTransformations: [
         Match.objectLike({
+          // The stack's own namespace, where its functions' business metrics are too.
+          MetricNamespace: 'McpOAuth/McpOAuth',
           MetricName: 'McpResponseLatency',
           MetricValue: '$.responseLatency',
           Unit: 'Milliseconds',

@@ -15,6 +15,14 @@ beforeAll(() => {
   ids = { oauth: idsOf('OAuth', 'oauth'), mcp: idsOf('Mcp', 'mcp') };
 });
 
+/** The logical id of the function version the live alias points at (and its alarms watch). */
+const currentVersionId = (name: 'oauth' | 'mcp') =>
+  logicalId(
+    template,
+    'AWS::Lambda::Version',
+    name === 'oauth' ? 'OAuthFunctionCurrentVersion' : 'McpFunctionCurrentVersion',
+  );
+
 const alarmRef = (name: string) => ({
   Name: { Ref: logicalId(template, 'AWS::CloudWatch::Alarm', `Alarms${name}`) },
 });
@@ -35,7 +43,7 @@ describe('safe rollouts', () => {
     });
   });
 
-  it('shifts 10 % for 5 minutes, and rolls back on failure, on a stop and on an alarm', () => {
+  it('shifts 10 % for 10 minutes, and rolls back on failure, on a stop and on an alarm', () => {
     // Act
     const groups = Object.values(template.findResources('AWS::CodeDeploy::DeploymentGroup') as Resources);
 
@@ -43,7 +51,7 @@ describe('safe rollouts', () => {
     expect(groups).toHaveLength(2);
     for (const group of groups) {
       expect(group.Properties).toMatchObject({
-        DeploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',
+        DeploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent10Minutes',
         DeploymentStyle: { DeploymentType: 'BLUE_GREEN', DeploymentOption: 'WITH_TRAFFIC_CONTROL' },
         AutoRollbackConfiguration: {
           Enabled: true,
@@ -54,19 +62,108 @@ describe('safe rollouts', () => {
     }
   });
 
-  it("rolls a function back on its own errors and the API's 5xx rate, and the mcp function also on /mcp latency", () => {
+  it("rolls a function back on its new version's alarms only: 5xx answers and failed invocations, and for mcp its duration", () => {
     // Act
     const alarmsOf = (name: 'oauth' | 'mcp') =>
       (template.findResources('AWS::CodeDeploy::DeploymentGroup') as Resources)[ids[name].group]!.Properties!
         .AlarmConfiguration.Alarms;
 
     // Assess
-    expect(alarmsOf('oauth')).toEqual([alarmRef('oautherrors'), alarmRef('api5xxrate')]);
+    expect(alarmsOf('oauth')).toEqual([alarmRef('oauthnewversion5xx'), alarmRef('oauthnewversionerrors')]);
     expect(alarmsOf('mcp')).toEqual([
-      alarmRef('mcperrors'),
-      alarmRef('api5xxrate'),
-      alarmRef('mcplatencyp99'),
+      alarmRef('mcpnewversion5xx'),
+      alarmRef('mcpnewversionerrors'),
+      alarmRef('mcpnewversiondurationp99'),
     ]);
+  });
+
+  describe.each(['oauth', 'mcp'] as const)('the alarms on the new version of %s', (name) => {
+    const alarm = (suffix: string) =>
+      (template.findResources('AWS::CloudWatch::Alarm') as Resources)[
+        logicalId(template, 'AWS::CloudWatch::Alarm', `Alarms${name}newversion${suffix}`)
+      ]!.Properties!;
+    const currentVersion = () => ({ 'Fn::GetAtt': [currentVersionId(name), 'Version'] });
+
+    it("fire on one 5xx answer in a minute, counted by the function under its version's number", () => {
+      // Assess: what the adapter publishes (ServerErrors by service and version), in the stack's namespace
+      expect(alarm('5xx')).toMatchObject({
+        Namespace: 'McpOAuth/McpOAuth',
+        MetricName: 'ServerErrors',
+        Dimensions: [
+          { Name: 'service', Value: name },
+          { Name: 'version', Value: currentVersion() },
+        ],
+        Statistic: 'Sum',
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    });
+
+    it('fire on one failed invocation of that version in a minute, behind the live alias', () => {
+      // Assess
+      expect(alarm('errors')).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: [
+          { Name: 'ExecutedVersion', Value: currentVersion() },
+          { Name: 'FunctionName', Value: { Ref: ids[name].fn } },
+          { Name: 'Resource', Value: { 'Fn::Join': ['', [{ Ref: ids[name].fn }, `:${LIVE_ALIAS}`]] } },
+        ],
+        Statistic: 'Sum',
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        TreatMissingData: 'notBreaching',
+      });
+    });
+
+    it('notify no one (a rollback shows as a failed stack update), and are in place before the alias moves', () => {
+      // Act
+      const alias = (template.findResources('AWS::Lambda::Alias') as Resources)[ids[name].alias]!;
+      const group = (template.findResources('AWS::CodeDeploy::DeploymentGroup') as Resources)[
+        ids[name].group
+      ]!;
+      const watched = group.Properties!.AlarmConfiguration.Alarms.map(
+        (a: { Name: { Ref: string } }) => a.Name.Ref,
+      );
+
+      // Assess
+      for (const id of watched) {
+        const properties = (template.findResources('AWS::CloudWatch::Alarm') as Resources)[id]!.Properties!;
+        expect(properties.AlarmActions).toBeUndefined();
+        expect(properties.OKActions).toBeUndefined();
+      }
+      expect([...alias.DependsOn].sort()).toEqual([...watched].sort());
+    });
+  });
+
+  it("fires the mcp duration alarm when the new version's p99 is above mcpLatencyP99AlarmMs in 2 of 3 minutes", () => {
+    // Act
+    const { template: slow } = synth({ safeRollouts: true, mcpLatencyP99AlarmMs: 800 }, { bundle: false });
+    const alarm = (slow.findResources('AWS::CloudWatch::Alarm') as Resources)[
+      logicalId(slow, 'AWS::CloudWatch::Alarm', 'Alarmsmcpnewversiondurationp99')
+    ]!;
+
+    // Assess
+    expect(alarm.Properties).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Duration',
+      ExtendedStatistic: 'p99',
+      Dimensions: expect.arrayContaining([
+        {
+          Name: 'ExecutedVersion',
+          Value: { 'Fn::GetAtt': [expect.stringMatching(/^McpFunctionCurrentVersion/), 'Version'] },
+        },
+      ]),
+      Period: 60,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+      Threshold: 800,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
   });
 
   it('routes the API to the aliases, and lets API Gateway invoke only them', () => {

@@ -59,6 +59,9 @@ describe('resolveSettings', () => {
       monthlyBudgetUsd: 10,
       project: 'mcp-oauth',
       stage: 'dev',
+      // None reserved: a new account's limit may be 10, below the 100 Lambda keeps unreserved.
+      oauthReservedConcurrency: 0,
+      mcpReservedConcurrency: 0,
     });
     expect(settings.upstreamIssuer).toBeUndefined();
     expect(settings.cognitoDomainPrefix).toBeUndefined();
@@ -181,6 +184,14 @@ describe('resolveSettings', () => {
     ],
     [{ logRetentionDays: '10' }, '"logRetentionDays" must be one of 1, 3, 5, 7, 14, 30'],
     [{ removalPolicy: 'snapshot' }, '"removalPolicy" must be one of retain, destroy, got "snapshot"'],
+    [
+      { oauthReservedConcurrency: '-1' },
+      '"oauthReservedConcurrency" must be an integer from 0 to 10000, got "-1"',
+    ],
+    [
+      { mcpReservedConcurrency: '2.5' },
+      '"mcpReservedConcurrency" must be an integer from 0 to 10000, got "2.5"',
+    ],
     [{ alarmEmail: 'ops' }, '"alarmEmail" must be an email address'],
     [
       { trustedIssuers: '[{"issuer":"http://insecure.example.com"}]' },
@@ -477,6 +488,26 @@ describe('the stack under other settings', () => {
       MemorySize: 512,
       TracingConfig: Match.absent(),
     });
+  });
+
+  it('reserves concurrency for the oauth function and caps the mcp function as configured, and reserves none by default', () => {
+    // Act
+    const { template } = synth(
+      { oauthReservedConcurrency: 20, mcpReservedConcurrency: 200 },
+      { bundle: false },
+    );
+    const { template: plain } = synth({}, { bundle: false });
+    const reserved = (t: typeof template) =>
+      Object.fromEntries(
+        Object.values(t.findResources('AWS::Lambda::Function') as Resources).map((f) => [
+          f.Properties!.Environment.Variables.POWERTOOLS_SERVICE_NAME,
+          f.Properties!.ReservedConcurrentExecutions,
+        ]),
+      );
+
+    // Assess: 0 means none, never ReservedConcurrentExecutions 0 (which stops a function)
+    expect(reserved(template)).toEqual({ oauth: 20, mcp: 200, 'rotate-keys': undefined });
+    expect(reserved(plain)).toEqual({ oauth: undefined, mcp: undefined, 'rotate-keys': undefined });
   });
 
   it('creates no user pool when another OpenID provider is configured, and points the oauth function at it', () => {

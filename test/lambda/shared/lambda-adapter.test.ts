@@ -1,5 +1,9 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { jest } from '@jest/globals';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { lambdaHandler, toRequest, toResult } from '../../../lambda/shared/lambda-adapter.js';
+import { createBusinessMetrics } from '../../../lambda/shared/metrics.js';
 
 /** An event shaped like what API Gateway HTTP API sends with payload format 2.0. */
 function apiGatewayEvent(overrides: Partial<APIGatewayProxyEventV2> = {}): APIGatewayProxyEventV2 {
@@ -176,5 +180,87 @@ describe('lambdaHandler', () => {
     expect(result.statusCode).toBe(500);
     expect(result.body).toBe('{"error":"server_error"}');
     expect(lines.join()).toContain('secret detail');
+  });
+});
+
+describe('lambdaHandler with business metrics: the per-version count of 5xx answers', () => {
+  const env = { ...process.env };
+  afterEach(() => {
+    process.env = { ...env };
+  });
+
+  /**
+   * One invocation as Lambda runs it (middy with Powertools' `logMetrics`, as the entries do) of
+   * an app that answers `answer`: the EMF lines it writes, as (dimensions, values).
+   */
+  async function emfLinesOf(answer: () => Promise<Response>) {
+    process.env.AWS_LAMBDA_FUNCTION_VERSION = '7';
+    process.env.POWERTOOLS_METRICS_NAMESPACE = 'McpOAuth/McpOAuth';
+    const metrics = createBusinessMetrics('mcp');
+    const handler = middy(lambdaHandler(answer, undefined, undefined, metrics)).use(logMetrics(metrics));
+    const written: string[] = [];
+    const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    let statusCode: number | undefined;
+    try {
+      statusCode = (await handler(apiGatewayEvent(), {} as Context)).statusCode;
+    } finally {
+      out.mockRestore();
+    }
+    const lines = written
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, any>)
+      .filter((l) => '_aws' in l)
+      .map((l) => {
+        const [directive] = l._aws.CloudWatchMetrics;
+        return {
+          namespace: directive.Namespace,
+          dimensions: directive.Dimensions,
+          values: { service: l.service, version: l.version, ServerErrors: l.ServerErrors },
+        };
+      });
+    return { statusCode, lines };
+  }
+
+  it.each([500, 502, 503])(
+    'counts a %s the handler answered without throwing, under the version that answered',
+    async (status) => {
+      // Act
+      const { statusCode, lines } = await emfLinesOf(async () => new Response('', { status }));
+
+      // Assess
+      expect(statusCode).toBe(status);
+      expect(lines).toEqual([
+        {
+          namespace: 'McpOAuth/McpOAuth',
+          dimensions: [['service', 'version']],
+          values: { service: 'mcp', version: '7', ServerErrors: 1 },
+        },
+      ]);
+    },
+  );
+
+  it('counts the bare 500 it answers when the handler throws', async () => {
+    // Act
+    const { statusCode, lines } = await emfLinesOf(async () => {
+      throw new Error('a bug');
+    });
+
+    // Assess
+    expect(statusCode).toBe(500);
+    expect(lines.map((l) => l.values)).toEqual([{ service: 'mcp', version: '7', ServerErrors: 1 }]);
+  });
+
+  it.each([200, 400, 401, 404, 429])('counts nothing for a %s', async (status) => {
+    // Act
+    const { statusCode, lines } = await emfLinesOf(async () => new Response('', { status }));
+
+    // Assess
+    expect(statusCode).toBe(status);
+    expect(lines).toEqual([]);
   });
 });
