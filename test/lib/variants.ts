@@ -82,6 +82,8 @@ export const VARIANTS: readonly Variant[] = [
       cognitoMachineClient: true,
       tracing: true,
       removalPolicy: 'destroy',
+      oauthReservedConcurrency: 20,
+      mcpReservedConcurrency: 200,
       trustedIssuers: [
         {
           issuer: 'https://issuer.example.com',
