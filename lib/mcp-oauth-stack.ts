@@ -240,8 +240,14 @@ export class McpOAuthStack extends Stack {
         resourceArns: [upstream.clientSecretArn],
       });
     }
+    // The mcp function reads the markers and the public keys with one Query of the table's
+    // mcp-reads index; the SSM parameter and the earlier list only on a stack upgraded from the
+    // earlier layout, until its next rotation publishes the keys to the table.
+    this.storage.grantMcpReads(this.mcp.fn);
     this.signingKeys.grantReadPublicKeys(this.mcp.fn);
     this.storage.grantRevocationListRead(this.mcp.fn);
+    this.signingKeys.rotation.fn.addEnvironment('TABLE_NAME', this.storage.table.tableName);
+    this.storage.grantKeyPublication(this.signingKeys.rotation.fn);
     if (this.edge) this.requireOriginSecret(this.edge);
 
     this.alarms = new Alarms(this, 'Alarms', {

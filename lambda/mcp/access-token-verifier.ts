@@ -23,6 +23,7 @@ import {
   type JWTVerifyOptions,
 } from 'jose';
 import type { KeyObject } from 'node:crypto';
+import { ISSUED_AT_MS_CLAIM, issuedAtMs } from '../shared/revocations.js';
 import type { VerificationKeys } from '../shared/signing-keys.js';
 import type { Caller } from './caller.js';
 import { RemoteJwks, type RemoteJwksOptions } from './issuer-keys.js';
@@ -210,7 +211,9 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       clientId: stringClaim(payload, 'client_id'),
       scopes: scopesOf(payload),
       expiresAt,
-      // What revocation names (lambda/mcp/revocation-list.ts): the token, and a user's login.
+      // What revocation compares (lambda/mcp/revocation-list.ts): when it was issued, the token,
+      // and a user's login.
+      issuedAtMs: issuedAtMs(payload.iat!, payload[ISSUED_AT_MS_CLAIM]),
       ...(optionalString(payload.jti) && { tokenId: optionalString(payload.jti) }),
       ...(optionalString(payload.sid) && { grantId: optionalString(payload.sid) }),
     });

@@ -13,6 +13,8 @@ export interface Caller {
   scopes: string[];
   /** Token expiry, epoch seconds. */
   expiresAt: number;
+  /** When this server issued the token (epoch milliseconds), which revocation markers compare. */
+  issuedAtMs?: number;
   /** This server's tokens: the `jti`, and for a user's login the grant family (`sid`), which revocation names. */
   tokenId?: string;
   grantId?: string;

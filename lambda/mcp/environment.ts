@@ -1,22 +1,26 @@
 /**
  * What the mcp function's execution environment reads from AWS, started before anything else in
- * the bundle is evaluated: the public key set (SSM) and the revocation list (DynamoDB). The entry
- * (`index.ts`) imports this module first, so the two signed requests are on the network while the
- * rest of the function (the protocol's schemas, the tools, Powertools' middlewares) is being
- * evaluated, instead of after it: their round trips overlap the init work rather than follow it.
+ * the bundle is evaluated: the public key set and the revocation markers, with one `Query` of the
+ * table's `mcp-reads` index (`mcp-table-reader.ts`). The entry (`index.ts`) imports this module
+ * first, so the signed request is on the network while the rest of the function (the protocol's
+ * schemas, the tools, Powertools' middlewares) is being evaluated, instead of after it: its round
+ * trip overlaps the init work rather than follows it. On a stack upgraded from the earlier layout,
+ * until its next rotation, the SSM parameter and the earlier list are read too (`table-sources.ts`).
  *
  * Signing is asynchronous (the SDK's signer hashes through promises), and neither promise jobs nor
  * socket events run while a module is being evaluated: the top-level `await` below waits until
- * both requests are signed and written out (bounded), and evaluation continues while they are
+ * the request is signed and written out (bounded), and evaluation continues while it is
  * answered. doc/performance.md has the figures.
  */
 import { loadConfig } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
 import { CachedPublicKeys } from '../shared/signing-keys.js';
 import { requestsWritten } from './aws-json-request.js';
-import { DynamoDbRevocationSource, dynamoDbOptionsFromEnvironment } from './dynamodb-revocation-source.js';
+import { LegacyRevocationReader } from './legacy-revocation-reader.js';
+import { dynamoDbOptionsFromEnvironment, McpTableReader } from './mcp-table-reader.js';
 import { RevocationList } from './revocation-list.js';
 import { ssmOptionsFromEnvironment, SsmPublicKeySource } from './ssm-public-key-source.js';
+import { TablePublicKeySource, TableRevocationSource } from './table-sources.js';
 
 /**
  * The longest init waits for the reads' requests to be written out: enough for a connection and
@@ -30,7 +34,13 @@ const LONGEST_ACCESS_TOKEN_TTL_SECONDS = 86_400;
 export const logger = createLogger('mcp');
 export const config = loadConfig(process.env);
 
-export const keys = new CachedPublicKeys(new SsmPublicKeySource(ssmOptionsFromEnvironment(process.env)));
+const tableOptions = dynamoDbOptionsFromEnvironment(process.env);
+const table = new McpTableReader(tableOptions);
+// The SSM parameter, for a stack upgraded from the earlier layout until its next rotation.
+const ssm = process.env.PUBLIC_KEYS_PARAMETER_NAME
+  ? new SsmPublicKeySource(ssmOptionsFromEnvironment(process.env))
+  : undefined;
+export const keys = new CachedPublicKeys(new TablePublicKeySource(table, ssm));
 
 // Tokens may live no longer than the oauth function issues them for. Where this function is not
 // told that lifetime, it takes the longest the settings allow (ACCESS_TOKEN_TTL_SECONDS is at
@@ -40,8 +50,11 @@ export const maxTokenLifetimeSeconds = process.env.ACCESS_TOKEN_TTL_SECONDS
   : LONGEST_ACCESS_TOKEN_TTL_SECONDS;
 
 export const revocations = new RevocationList({
-  source: new DynamoDbRevocationSource(dynamoDbOptionsFromEnvironment(process.env)),
-  maxTokenLifetimeSeconds,
+  source: new TableRevocationSource({
+    reader: table,
+    legacy: new LegacyRevocationReader(tableOptions),
+    maxTokenLifetimeSeconds,
+  }),
   maxAgeSeconds: config.revocationMaxAgeSeconds,
   refreshSeconds: config.revocationRefreshSeconds,
   onReadFailure: (error) => logger.warn('revocation list not read', { error }),
@@ -53,7 +66,7 @@ keys
   .catch((error: unknown) => logger.warn('signing keys not loaded at start; will retry', { error }));
 revocations.prime().catch(() => {});
 
-// Let the two requests be signed and written out before the rest of the bundle is evaluated; an
+// Let the request be signed and written out before the rest of the bundle is evaluated; an
 // unreachable service must not hold init, so the wait is bounded (the reads go on regardless).
 let bound: NodeJS.Timeout | undefined;
 await Promise.race([

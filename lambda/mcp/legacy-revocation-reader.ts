@@ -1,36 +1,16 @@
 /**
- * Reads the revocation list's items with one SigV4-signed `BatchGetItem`
- * (`lambda/mcp/aws-json-request.ts`). The mcp function's role may read only the list's keys
- * (`dynamodb:LeadingKeys` `revoked#*`), never a client or a grant.
+ * Reads the earlier revocation list's items (hourly buckets of entries that ended at a time;
+ * `LEGACY_REVOCATION` in `lambda/shared/revocations.ts`) with SigV4-signed `BatchGetItem`s, only
+ * while a stack upgraded from that layout has not yet published its keys to the table: the
+ * rotation that first does so carries those entries over as markers
+ * (`lambda/rotate-keys/legacy-revocations.ts`), and from then on nothing reads these items. The
+ * mcp function's role may read only the list's keys (`dynamodb:LeadingKeys` `revoked#*`).
  */
-import { ConfigError } from '../shared/config.js';
 import { TABLE_SCHEMA } from '../shared/table.js';
-import {
-  callAwsJson,
-  credentialsFromEnvironment,
-  regionFromEnvironment,
-  type SignedReadOptions,
-} from './aws-json-request.js';
-import type { RevocationSource } from './revocation-list.js';
+import { callAwsJson, type SignedReadOptions } from './aws-json-request.js';
 
-export interface DynamoDbRevocationSourceOptions extends SignedReadOptions {
+export interface LegacyRevocationReaderOptions extends SignedReadOptions {
   tableName: string;
-}
-
-/** `TABLE_NAME` and `DYNAMODB_ENDPOINT` from the stack, the region and credentials from Lambda. */
-export function dynamoDbOptionsFromEnvironment(
-  env: Record<string, string | undefined>,
-): DynamoDbRevocationSourceOptions {
-  const tableName = env.TABLE_NAME;
-  if (!tableName) throw new ConfigError('TABLE_NAME is required');
-  const endpoint = env.DYNAMODB_ENDPOINT;
-  if (!endpoint) throw new ConfigError('DYNAMODB_ENDPOINT is required');
-  return {
-    tableName,
-    endpoint,
-    region: regionFromEnvironment(env),
-    credentials: credentialsFromEnvironment(env),
-  };
 }
 
 type AttributeValue = { S?: string; N?: string };
@@ -50,8 +30,8 @@ const MAX_ATTEMPTS = 3;
  */
 export const BATCH_GET_ITEM_MAX_KEYS = 100;
 
-export class DynamoDbRevocationSource implements RevocationSource {
-  constructor(private readonly options: DynamoDbRevocationSourceOptions) {}
+export class LegacyRevocationReader {
+  constructor(private readonly options: LegacyRevocationReaderOptions) {}
 
   /** Every entry of the items `itemKeys` name, read in requests of at most 100 keys, in parallel. */
   async load(itemKeys: string[]): Promise<Map<string, number>> {

@@ -1,23 +1,20 @@
 /**
- * `/mcp`'s copy of the revocation list (`lambda/shared/revocations.ts`): tokens of a deleted
- * client, of a revoked grant family, or revoked one by one are refused once this copy is
- * refreshed. The copy lives as long as the execution environment and is re-read at most once per
- * `refreshSeconds` (60 s), by the one request that finds it stale, so a warm request checks it in
- * memory. When a read fails, the last copy answers until it is `maxAgeSeconds` old (5 minutes);
- * after that `/mcp` answers 503 rather than trust a list that old, so a revocation takes effect
- * within `maxAgeSeconds` whatever happens, and normally within `refreshSeconds`.
+ * `/mcp`'s copy of the revocation markers (`lambda/shared/revocations.ts`): a token of this server
+ * is refused when it was issued at or before the marker of its client, of its grant family, of
+ * its user (a user's token), or of itself (entries carried over from the earlier list). The copy
+ * lives as long as the execution environment and is re-read at most once per `refreshSeconds`
+ * (60 s), by the one request that finds it stale, so a warm request checks it in memory. When a
+ * read fails, the last copy answers until it is `maxAgeSeconds` old (5 minutes); after that
+ * `/mcp` answers 503 rather than trust a copy that old, so a revocation takes effect within
+ * `maxAgeSeconds` whatever happens, and normally within `refreshSeconds`.
  */
 import { ReadBackoff } from '../shared/read-backoff.js';
-import {
-  REVOCATION_AFTER_EXPIRY_SECONDS,
-  revocationEntryName,
-  revocationItemKeys,
-  type RevokedSubject,
-} from '../shared/revocations.js';
+import { revocationKey, type RevokedSubject } from '../shared/revocations.js';
+import type { Marker } from './mcp-table-reader.js';
 
-/** Reads the list's items; answers each entry's name and end (epoch seconds). */
+/** Reads the markers: by item key, none expired at the time of the read. */
 export interface RevocationSource {
-  load(itemKeys: string[]): Promise<Map<string, number>>;
+  load(): Promise<ReadonlyMap<string, Marker>>;
 }
 
 /** Thrown when the list could not be read for longer than its bound: a 503, not a verdict on the token. */
@@ -31,8 +28,6 @@ export class RevocationListUnavailableError extends Error {
 
 export interface RevocationListOptions {
   source: RevocationSource;
-  /** The longest lifetime of this server's access tokens: how far ahead entries can end. */
-  maxTokenLifetimeSeconds: number;
   /** How often the copy is re-read. */
   refreshSeconds?: number;
   /** The oldest copy that may answer; also the bound on how late a revocation takes effect. */
@@ -42,20 +37,24 @@ export interface RevocationListOptions {
   now?: () => number;
 }
 
-/** What identifies a token of this server to the list. */
+/** What identifies a token of this server to the markers. */
 export interface TokenIdentity {
   clientId: string;
+  /** The subject: the user, for a user's token (one with a grant family). */
+  sub: string;
   /** The grant family (`sid` claim) of a user token. */
   grantId?: string;
   /** The token's `jti`. */
   tokenId?: string;
+  /** When the token was issued (epoch milliseconds; `issuedAtMs` in lambda/shared/revocations.ts). */
+  issuedAtMs?: number;
 }
 
 export const DEFAULT_REVOCATION_REFRESH_SECONDS = 60;
 export const DEFAULT_REVOCATION_MAX_AGE_SECONDS = 300;
 
 export class RevocationList {
-  private entries: Map<string, number> | undefined;
+  private entries: ReadonlyMap<string, Marker> | undefined;
   private loadedAt = 0;
   /** The read under way; `paid` once a request waits for it (see {@link prime}). */
   private loading: { done: Promise<void>; paid: boolean } | undefined;
@@ -75,7 +74,7 @@ export class RevocationList {
     this.backoff = options.backoff ?? new ReadBackoff({ now: this.now });
   }
 
-  /** How many entries the current copy holds (the soak reports it). */
+  /** How many markers the current copy holds (the soak reports it). */
   get size(): number {
     return this.entries?.size ?? 0;
   }
@@ -88,9 +87,14 @@ export class RevocationList {
     const entries = await this.current();
     const now = this.now() / 1000;
     const subjects: RevokedSubject[] = [{ client: token.clientId }];
-    if (token.grantId) subjects.push({ grant: token.grantId });
+    if (token.grantId) subjects.push({ grant: token.grantId }, { user: token.sub });
     if (token.tokenId) subjects.push({ token: token.tokenId });
-    return subjects.some((subject) => (entries.get(revocationEntryName(subject)) ?? 0) > now);
+    // A token without an issue time counts as issued before every marker.
+    const issuedAt = token.issuedAtMs ?? 0;
+    return subjects.some((subject) => {
+      const marker = entries.get(revocationKey(subject));
+      return marker !== undefined && marker.expiresAt > now && issuedAt <= marker.notBefore;
+    });
   }
 
   /**
@@ -103,11 +107,11 @@ export class RevocationList {
     await this.loading?.done;
   }
 
-  private usable(): Map<string, number> | undefined {
+  private usable(): ReadonlyMap<string, Marker> | undefined {
     return this.entries && this.now() - this.loadedAt < this.maxAgeMs ? this.entries : undefined;
   }
 
-  private async current(): Promise<Map<string, number>> {
+  private async current(): Promise<ReadonlyMap<string, Marker>> {
     if (this.entries && this.now() - this.loadedAt < this.refreshMs) return this.entries;
     let started = false;
     if (!this.loading && !this.backoff.waiting()) {
@@ -136,11 +140,8 @@ export class RevocationList {
 
   private async load(read: { paid: boolean }): Promise<void> {
     const startedAt = this.now();
-    const longest = this.options.maxTokenLifetimeSeconds + REVOCATION_AFTER_EXPIRY_SECONDS;
     try {
-      const read = await this.options.source.load(revocationItemKeys(startedAt / 1000, longest));
-      const live = new Map([...read].filter(([, until]) => until > startedAt / 1000));
-      this.entries = live;
+      this.entries = await this.options.source.load();
       this.loadedAt = startedAt;
       this.backoff.succeeded();
     } catch (error) {

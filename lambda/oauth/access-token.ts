@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { ISSUED_AT_MS_CLAIM } from '../shared/revocations.js';
 import type { SigningKeys } from '../shared/signing-keys.js';
 
 export interface AccessTokenClaims {
@@ -33,7 +34,14 @@ export async function issueAccessToken(
   const { kid, alg, key } = await keys.signingKey();
   const iat = Math.floor(now / 1000);
   const jti = randomUUID();
-  const token = await new SignJWT({ ...claims.extra, client_id: claims.clientId, scope: claims.scope })
+  // `iat` counts seconds; revocation markers (lambda/shared/revocations.ts) tell apart tokens of
+  // the same second, so the token also says the millisecond it was issued.
+  const token = await new SignJWT({
+    ...claims.extra,
+    client_id: claims.clientId,
+    scope: claims.scope,
+    [ISSUED_AT_MS_CLAIM]: Math.floor(now),
+  })
     .setProtectedHeader({ alg, typ: 'at+jwt', kid })
     .setIssuer(issuer)
     .setSubject(claims.sub)

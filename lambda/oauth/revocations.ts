@@ -1,76 +1,72 @@
 /**
- * Writes the revocation list (`lambda/shared/revocations.ts`) that `/mcp` reads, and the three
- * ways the authorization server revokes: a grant family (refresh token revoked, reused after its
- * grace window, or its authorization code replayed), a deleted client, and one access token
- * (RFC 7009). Each records the list entry first, and only then changes the grant or the client:
- * if the entry cannot be written the request fails (503) with nothing changed, and a retry does
- * it all; never a client that is gone while its tokens still work.
+ * Writes the revocation markers (`lambda/shared/revocations.ts`) that `/mcp` reads, and the ways
+ * the authorization server revokes: a grant family (refresh token revoked, reused after its grace
+ * window, or its authorization code replayed), a deleted client, one access token (RFC 7009), and
+ * every grant of one user. Each writes the marker first, and only then changes the grant or the
+ * client: if the marker cannot be written the request fails (503) with nothing changed, and a
+ * retry does it all; never a client that is gone while its tokens still work.
+ *
+ * A marker set "now" is set a few seconds ahead (`MARKER_LEAD_MS`): between the marker and the
+ * change of the grant or client that follows it, a token could still be issued, and the lead
+ * covers it.
  */
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import { TABLE_SCHEMA } from '../shared/table.js';
 import {
-  REVOCATION_AFTER_EXPIRY_SECONDS,
-  revocationEntryName,
-  revocationItemFor,
+  ISSUED_AT_MS_CLAIM,
+  issuedAtMs,
+  markerExpiresAt,
   type RevokedSubject,
 } from '../shared/revocations.js';
 import type { OAuthDeps } from './deps.js';
 
-export interface RevocationList {
-  /** Records that tokens of `subject` are refused until `until` (epoch seconds). */
-  revoke(subject: RevokedSubject, until: number): Promise<void>;
+export { DynamoRevocationList, type RevocationList } from '../shared/revocation-writer.js';
+
+/** How far ahead of now a marker is set when a subject is revoked as a whole (see above). */
+export const MARKER_LEAD_MS = 5_000;
+
+/** Sets `subject`'s marker a little ahead of now, kept until every token it covers has expired. */
+async function revokeNow(deps: OAuthDeps, subject: RevokedSubject): Promise<void> {
+  const notBefore = Math.floor(deps.now?.() ?? Date.now()) + MARKER_LEAD_MS;
+  await deps.revocations.revoke(
+    subject,
+    notBefore,
+    markerExpiresAt(notBefore, deps.config.accessTokenTtlSeconds),
+  );
 }
 
-export class DynamoRevocationList implements RevocationList {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
-  async revoke(subject: RevokedSubject, until: number): Promise<void> {
-    const name = revocationEntryName(subject);
-    const item = revocationItemFor(name, until);
-    await this.db
-      .send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [TABLE_SCHEMA.partitionKey]: item.pk },
-          // A later revocation of the same subject can only end later; keep the later end.
-          UpdateExpression: 'SET #entry = :until, #ttl = :ttl',
-          ConditionExpression: 'attribute_not_exists(#entry) OR #entry < :until',
-          ExpressionAttributeNames: { '#entry': name, '#ttl': TABLE_SCHEMA.ttlAttribute },
-          ExpressionAttributeValues: { ':until': until, ':ttl': item.expiresAt },
-        }),
-      )
-      .catch((error: unknown) => {
-        // Already recorded with a later end: nothing to do.
-        if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
-      });
-  }
-}
-
-/** When every access token issued until now has expired, as `/mcp` counts it. */
-function afterLongestAccessToken(deps: OAuthDeps): number {
-  const now = Math.floor((deps.now?.() ?? Date.now()) / 1000);
-  return now + deps.config.accessTokenTtlSeconds + REVOCATION_AFTER_EXPIRY_SECONDS;
-}
-
-/** Revokes a grant family: its refresh tokens at once, its access tokens at `/mcp` within the list's bound. */
+/** Revokes a grant family: its refresh tokens at once, its access tokens at `/mcp` within the read bound. */
 export async function revokeGrantFamily(deps: OAuthDeps, familyId: string): Promise<void> {
-  await deps.revocations.revoke({ grant: familyId }, afterLongestAccessToken(deps));
+  await revokeNow(deps, { grant: familyId });
   await deps.grants.revokeFamily(familyId);
 }
 
 /** Records that a client's access tokens stop working; the caller deletes the client after this. */
 export async function revokeClientTokens(deps: OAuthDeps, clientId: string): Promise<void> {
-  await deps.revocations.revoke({ client: clientId }, afterLongestAccessToken(deps));
+  await revokeNow(deps, { client: clientId });
+}
+
+/**
+ * Revokes everything of one user, across clients, with one write: their access tokens stop at
+ * `/mcp` within the read bound, and a refresh of a grant that began at or before the marker is
+ * refused (`isUserRevoked`).
+ */
+export async function revokeUser(deps: OAuthDeps, sub: string): Promise<void> {
+  await revokeNow(deps, { user: sub });
+}
+
+/** Whether a grant of `sub` that began at `grantCreatedAt` (epoch seconds) was revoked with its user. */
+export async function isUserRevoked(deps: OAuthDeps, sub: string, grantCreatedAt: number): Promise<boolean> {
+  const notBefore = await deps.revocations.notBefore({ user: sub }, deps.now?.() ?? Date.now());
+  return notBefore !== undefined && grantCreatedAt * 1000 <= notBefore;
 }
 
 /**
  * Revokes one access token of `clientId` (RFC 7009 §2.1): only a token this server signed, that
  * has not expired, and that was issued to that client; anything else is ignored, as the RFC asks
- * for tokens the server does not know.
+ * for tokens the server does not know. The marker is the token's own issue time, set on its grant
+ * family (a user's token) or on its client (a machine token): it and every earlier token of that
+ * family or client are refused (RFC 7009 §2.1 lets the server revoke related tokens), and
+ * revoking many tokens of one family or client keeps one marker.
  */
 export async function revokeAccessToken(deps: OAuthDeps, clientId: string, token: string): Promise<boolean> {
   const keys: JWTVerifyGetKey = async (header) => {
@@ -78,12 +74,13 @@ export async function revokeAccessToken(deps: OAuthDeps, clientId: string, token
     if (!key) throw new errors.JWKSNoMatchingKey();
     return key;
   };
-  let payload: { client_id?: unknown; jti?: unknown; exp?: number };
+  let payload: { client_id?: unknown; sid?: unknown; iat?: number; exp?: number; [claim: string]: unknown };
   try {
     ({ payload } = await jwtVerify(token, keys, {
       issuer: deps.config.issuer,
       typ: 'at+jwt',
       algorithms: ['RS256'],
+      requiredClaims: ['iat', 'exp'],
       currentDate: new Date(deps.now?.() ?? Date.now()),
     }));
   } catch (error) {
@@ -91,8 +88,14 @@ export async function revokeAccessToken(deps: OAuthDeps, clientId: string, token
     if (error instanceof errors.JOSEError) return false;
     throw error;
   }
-  if (payload.client_id !== clientId || typeof payload.jti !== 'string' || payload.exp === undefined)
-    return false;
-  await deps.revocations.revoke({ token: payload.jti }, payload.exp + REVOCATION_AFTER_EXPIRY_SECONDS);
+  if (payload.client_id !== clientId || payload.iat === undefined || payload.exp === undefined) return false;
+  const subject: RevokedSubject =
+    typeof payload.sid === 'string' && payload.sid ? { grant: payload.sid } : { client: clientId };
+  const notBefore = issuedAtMs(payload.iat, payload[ISSUED_AT_MS_CLAIM]);
+  await deps.revocations.revoke(
+    subject,
+    notBefore,
+    markerExpiresAt(notBefore, deps.config.accessTokenTtlSeconds),
+  );
   return true;
 }

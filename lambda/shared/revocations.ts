@@ -1,69 +1,105 @@
 /**
- * The revocation list: what the oauth function has revoked whose access tokens may still be
- * alive, kept in the table so that `/mcp`, which verifies tokens without a database call per
- * request, can refuse them within a bounded time (`doc/threat-model.md`, "Revocation").
+ * Revocation state: what the oauth function has revoked whose access tokens may still be alive,
+ * kept in the table so that `/mcp`, which verifies tokens without a database call per request,
+ * can refuse them within a bounded time (`doc/threat-model.md`, "Revocation").
  *
- * An entry names a deleted client (`client#<client_id>`), a revoked grant family
- * (`grant#<family id>`, the `sid` claim of user tokens) or one access token (`token#<jti>`), and
- * holds the epoch second after which no token it covers can be alive. Entries are attributes of
- * a few items, bucketed by that second: an item lives until its bucket ends (the table's TTL
- * removes it), so nothing ever prunes a list, and a reader fetches only the buckets that can hold
- * a live entry: a handful of keys in one `BatchGetItem` (up to 104 for a day's tokens, read as
- * two requests: `BATCH_GET_ITEM_MAX_KEYS`). Each bucket is split over
- * {@link REVOCATION_SHARDS} items so that a burst of revocations stays far below DynamoDB's
- * 400 KB item limit (about 6,000 entries per item).
+ * A revocation is a **not-before marker** on a subject: a client (deleted, or one of its machine
+ * tokens revoked), a grant family (revoked, replayed, or one of its access tokens revoked) or a
+ * user (every grant of theirs). A token of this server is refused when it was issued at or before
+ * the marker of its client, of its grant family or (for a user's token) of its user, to the
+ * millisecond (`ISSUED_AT_MS_CLAIM`). Each subject
+ * is one small item of its own (`revoked#<kind>#<id>`), written with one conditional update that
+ * only ever moves the marker later: revoking the same subject again costs one write of a few
+ * hundred bytes and adds nothing, and the number of items is the number of subjects revoked in
+ * the last token lifetime, never the number of requests (doc/architecture.md, "Revocation").
+ *
+ * The items, and the public key set the rotation publishes (`PUBLIC_KEYS_ITEM_KEY`), carry the
+ * two attributes of a sparse global secondary index (`MCP_READ_INDEX`): one partition, sorted by
+ * when each item last changed. The mcp function reads everything it needs with one `Query` of
+ * that partition at start, then only what changed since its last read; its role may query that
+ * index and read nothing else of the table.
  */
 
-/** Width of a bucket, in seconds. */
-export const REVOCATION_BUCKET_SECONDS = 3600;
-/** Items per bucket. */
-export const REVOCATION_SHARDS = 4;
 /**
- * How long after a token's expiry its entry stays: `/mcp` tolerates 60 s of clock difference on
+ * The private claim of this server's access tokens that says when, to the millisecond, the token
+ * was issued (`iat` counts seconds): a client that revokes its token and gets the next one in the
+ * same second must not find the new one refused.
+ */
+export const ISSUED_AT_MS_CLAIM = 'iat_ms';
+
+/**
+ * When a token was issued, in epoch milliseconds: its `iat_ms` when it agrees with `iat`, and
+ * otherwise (a token issued before the claim existed) the last millisecond of its `iat`, so that a
+ * marker set in that second refuses it.
+ */
+export function issuedAtMs(iat: number, iatMs: unknown): number {
+  if (typeof iatMs === 'number' && Number.isInteger(iatMs) && Math.floor(iatMs / 1000) === iat) return iatMs;
+  return iat * 1000 + 999;
+}
+
+/** The key prefix of the markers. */
+export const REVOCATION_KEY_PREFIX = 'revoked#';
+
+/** The item holding the public key set for the mcp function, written by the rotation. */
+export const PUBLIC_KEYS_ITEM_KEY = 'published#public-keys';
+
+/** The sparse index the mcp function reads: markers and the public key set, by change time. */
+export const MCP_READ_INDEX = {
+  name: 'mcp-reads',
+  /** Partition key attribute (string): the same value on every item of the index. */
+  partitionKey: 'mcpRead',
+  /** Sort key attribute (number): when the item last changed, epoch milliseconds. */
+  sortKey: 'changedAt',
+  /** The one partition's value. */
+  partition: 'mcp',
+  /** The attributes the index carries besides the keys (`pk`, the two above). */
+  projected: ['notBefore', 'jwks', 'expiresAt'],
+} as const;
+
+/**
+ * How long after a token's expiry its marker stays: `/mcp` tolerates 60 s of clock difference on
  * `exp`, and the rest covers clock differences between the two functions.
  */
 export const REVOCATION_AFTER_EXPIRY_SECONDS = 120;
-/** The key prefix of the list's items; the mcp function's role may read these keys and no other. */
-export const REVOCATION_KEY_PREFIX = 'revoked#';
 
-export type RevokedSubject = { client: string } | { grant: string } | { token: string };
+/**
+ * A revoked subject. `token` names one access token by its `jti`; it is never written by the
+ * oauth function (a revoked access token marks its grant family or client instead) and exists
+ * only for entries carried over from the earlier list (`lambda/rotate-keys/legacy-revocations.ts`).
+ */
+export type RevokedSubject = { client: string } | { grant: string } | { user: string } | { token: string };
 
-/** The attribute name of an entry. */
-export function revocationEntryName(subject: RevokedSubject): string {
-  if ('client' in subject) return `client#${subject.client}`;
-  if ('grant' in subject) return `grant#${subject.grant}`;
-  return `token#${subject.token}`;
-}
-
-/** A small stable hash (FNV-1a), to spread a bucket's entries over its shards. */
-function shardOf(name: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) {
-    hash ^= name.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % REVOCATION_SHARDS;
-}
-
-/** The item an entry that ends at `until` (epoch seconds) is written to, and when that item expires. */
-export function revocationItemFor(name: string, until: number): { pk: string; expiresAt: number } {
-  const bucket = Math.floor(until / REVOCATION_BUCKET_SECONDS);
-  return {
-    pk: `${REVOCATION_KEY_PREFIX}${bucket}#${shardOf(name)}`,
-    expiresAt: (bucket + 1) * REVOCATION_BUCKET_SECONDS,
-  };
+/** The item key of a subject's marker. */
+export function revocationKey(subject: RevokedSubject): string {
+  if ('client' in subject) return `${REVOCATION_KEY_PREFIX}client#${subject.client}`;
+  if ('grant' in subject) return `${REVOCATION_KEY_PREFIX}grant#${subject.grant}`;
+  if ('user' in subject) return `${REVOCATION_KEY_PREFIX}user#${subject.user}`;
+  return `${REVOCATION_KEY_PREFIX}token#${subject.token}`;
 }
 
 /**
- * The keys of every item that can hold an entry alive at `now` (epoch seconds), when no entry
- * ends later than `longestSeconds` after it was written.
+ * When a marker set at `notBeforeMs` (epoch milliseconds) can be forgotten, in epoch seconds: every
+ * token it covers was issued at or before it and so has expired, with the margin above (the
+ * table's TTL deletes the item then; readers ignore it from then on).
  */
-export function revocationItemKeys(now: number, longestSeconds: number): string[] {
-  const first = Math.floor(now / REVOCATION_BUCKET_SECONDS);
-  const last = Math.floor((now + longestSeconds) / REVOCATION_BUCKET_SECONDS);
+export function markerExpiresAt(notBeforeMs: number, longestTokenSeconds: number): number {
+  return Math.ceil(notBeforeMs / 1000) + longestTokenSeconds + REVOCATION_AFTER_EXPIRY_SECONDS;
+}
+
+/**
+ * The earlier list's layout, read only to carry its entries over once: hourly buckets of four
+ * items (`revoked#<bucket>#<shard>`), each entry an attribute `client#…`, `grant#…` or `token#…`
+ * holding the epoch second until which it refused tokens.
+ */
+export const LEGACY_REVOCATION = { bucketSeconds: 3600, shards: 4 } as const;
+
+/** The keys of every item of the earlier list that can hold an entry alive at `now`. */
+export function legacyRevocationItemKeys(now: number, longestSeconds: number): string[] {
+  const first = Math.floor(now / LEGACY_REVOCATION.bucketSeconds);
+  const last = Math.floor((now + longestSeconds) / LEGACY_REVOCATION.bucketSeconds);
   const keys: string[] = [];
   for (let bucket = first; bucket <= last; bucket++) {
-    for (let shard = 0; shard < REVOCATION_SHARDS; shard++)
+    for (let shard = 0; shard < LEGACY_REVOCATION.shards; shard++)
       keys.push(`${REVOCATION_KEY_PREFIX}${bucket}#${shard}`);
   }
   return keys;

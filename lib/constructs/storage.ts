@@ -7,7 +7,11 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { REVOCATION_KEY_PREFIX } from '../../lambda/shared/revocations.js';
+import {
+  MCP_READ_INDEX,
+  PUBLIC_KEYS_ITEM_KEY,
+  REVOCATION_KEY_PREFIX,
+} from '../../lambda/shared/revocations.js';
 import { TABLE_SCHEMA } from '../../lambda/shared/table.js';
 
 export interface StorageProps {
@@ -44,11 +48,53 @@ export class Storage extends Construct {
       deletionProtection: props.removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy: props.removalPolicy,
     });
+    // Sparse: only the revocation markers and the published public keys carry its keys, so the
+    // mcp function, which may query this index only, reads nothing else of the table. Adding it to
+    // a deployed table is one in-place update (CloudFormation adds one index per update).
+    this.table.addGlobalSecondaryIndex({
+      indexName: MCP_READ_INDEX.name,
+      partitionKey: { name: MCP_READ_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: MCP_READ_INDEX.sortKey, type: dynamodb.AttributeType.NUMBER },
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: [...MCP_READ_INDEX.projected],
+    });
   }
 
   /**
-   * Lets a function read the revocation list (`lambda/shared/revocations.ts`) and nothing else of
-   * the table: `BatchGetItem` on keys that start with its prefix.
+   * Lets a function read the markers and the public keys with `Query` on the `mcp-reads` index,
+   * and nothing else of the table.
+   */
+  grantMcpReads(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:Query'],
+      resourceArns: [`${this.table.tableArn}/index/${MCP_READ_INDEX.name}`],
+    });
+  }
+
+  /**
+   * Lets the rotation publish the public keys to their item, and carry the earlier revocation list
+   * over to markers once (`lambda/rotate-keys/legacy-revocations.ts`): single items under those
+   * keys only.
+   */
+  grantKeyPublication(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem'],
+      resourceArns: [this.table.tableArn],
+      conditions: {
+        'ForAllValues:StringLike': {
+          'dynamodb:LeadingKeys': [PUBLIC_KEYS_ITEM_KEY, `${REVOCATION_KEY_PREFIX}*`],
+        },
+      },
+    });
+  }
+
+  /**
+   * Lets a function read the earlier revocation list (`LEGACY_REVOCATION` in
+   * `lambda/shared/revocations.ts`) and nothing else of the table: `BatchGetItem` on keys that
+   * start with its prefix. The mcp function needs it only on a stack upgraded from that layout,
+   * until its next rotation.
    */
   grantRevocationListRead(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({

@@ -4,10 +4,31 @@
  * folder, or in memory for throwaway runs.
  */
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  UpdateTableCommand,
+  type GlobalSecondaryIndex,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
+import { MCP_READ_INDEX } from '../../lambda/shared/revocations.js';
 import { TABLE_SCHEMA } from '../../lambda/shared/table.js';
+
+/** The `mcp-reads` index, as the stack creates it (`lib/constructs/storage.ts`). */
+const MCP_READ_GSI: GlobalSecondaryIndex = {
+  IndexName: MCP_READ_INDEX.name,
+  KeySchema: [
+    { AttributeName: MCP_READ_INDEX.partitionKey, KeyType: 'HASH' },
+    { AttributeName: MCP_READ_INDEX.sortKey, KeyType: 'RANGE' },
+  ],
+  Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...MCP_READ_INDEX.projected] },
+};
+const MCP_READ_ATTRIBUTES = [
+  { AttributeName: MCP_READ_INDEX.partitionKey, AttributeType: 'S' as const },
+  { AttributeName: MCP_READ_INDEX.sortKey, AttributeType: 'N' as const },
+];
 
 export interface LocalDynamo {
   endpoint: string;
@@ -46,25 +67,46 @@ export async function startLocalDynamo(options: { path?: string; tableName: stri
 }
 
 async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  let indexes: string[] | undefined;
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return;
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    indexes = (Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName!);
   } catch (error) {
     if ((error as Error).name !== 'ResourceNotFoundException') throw error;
   }
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: TABLE_SCHEMA.partitionKey, AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: TABLE_SCHEMA.partitionKey, KeyType: 'HASH' }],
-    }),
-  );
+  if (indexes === undefined) {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: TABLE_SCHEMA.partitionKey, AttributeType: 'S' },
+          ...MCP_READ_ATTRIBUTES,
+        ],
+        KeySchema: [{ AttributeName: TABLE_SCHEMA.partitionKey, KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [MCP_READ_GSI],
+      }),
+    );
+  } else if (!indexes.includes(MCP_READ_INDEX.name)) {
+    // A data folder from before the index: added as a deployed table gets it (one more index).
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: MCP_READ_ATTRIBUTES,
+        GlobalSecondaryIndexUpdates: [{ Create: MCP_READ_GSI }],
+      }),
+    );
+  } else {
+    return;
+  }
   // dynalite answers CreateTable while the table is still CREATING, and refuses reads of it
   // (ResourceNotFoundException) until a timer marks it ACTIVE: wait for that, as DynamoDB users do.
   for (let attempt = 0; ; attempt++) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if (Table?.TableStatus === 'ACTIVE') return;
+    const indexActive = (Table?.GlobalSecondaryIndexes ?? []).every(
+      (index) => index.IndexStatus === 'ACTIVE',
+    );
+    if (Table?.TableStatus === 'ACTIVE' && indexActive) return;
     if (attempt === 200) throw new Error(`table ${tableName} is still ${Table?.TableStatus}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

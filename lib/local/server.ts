@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createMcpApp } from '../../lambda/mcp/app.js';
-import { DynamoDbRevocationSource } from '../../lambda/mcp/dynamodb-revocation-source.js';
+import { McpTableReader } from '../../lambda/mcp/mcp-table-reader.js';
+import { TablePublicKeySource, TableRevocationSource } from '../../lambda/mcp/table-sources.js';
 import { RevocationList } from '../../lambda/mcp/revocation-list.js';
 import type { SdkServerFront } from '../../lambda/mcp/sdk-server.js';
 import { SDK_SERVER } from '../../lambda/mcp/served-server.js';
@@ -18,6 +19,8 @@ import { ClientResolver } from '../../lambda/oauth/client-resolver.js';
 import { DynamoClientStore } from '../../lambda/oauth/client-store.js';
 import { DynamoGrantStore } from '../../lambda/oauth/grant-store.js';
 import { DynamoRevocationList } from '../../lambda/oauth/revocations.js';
+import { TablePublisher } from '../../lambda/rotate-keys/public-key-publisher.js';
+import { toPublicKeySet } from '../../lambda/shared/key-set.js';
 import { OpenIdProvider } from '../../lambda/oauth/identity-provider.js';
 import { StaticInitialAccessToken } from '../../lambda/oauth/initial-access-token.js';
 import { DynamoMetadataDocumentCache } from '../../lambda/oauth/metadata-document-cache.js';
@@ -273,7 +276,18 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       allowHttpLoopback: env.CIMD_ALLOW_HTTP_LOOPBACK === '1',
     },
   });
-  const mcpKeys = new CachedPublicKeys(new DerivedPublicKeySource(keySource));
+  // The deployed mcp function's one read, against the embedded engine (which takes any
+  // credentials): the keys are published into the table at start, as the rotation does.
+  const mcpTable = new McpTableReader({
+    tableName: TABLE_NAME,
+    endpoint: dynamo.endpoint,
+    region: 'local',
+    credentials: () => ({ accessKeyId: 'local', secretAccessKey: 'local' }),
+  });
+  await publishLocalKeys(keySource, new TablePublisher(dynamo.documentClient, TABLE_NAME));
+  const mcpKeys = new CachedPublicKeys(
+    new TablePublicKeySource(mcpTable, new DerivedPublicKeySource(keySource)),
+  );
   handlers.oauth = lambdaHandler(
     createOAuthApp({
       config,
@@ -297,15 +311,11 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   );
   const mcpLogger = createLogger('mcp', { level: logLevel });
   const mcpServer = options.mcpServer ?? SDK_SERVER ?? 'built-in';
-  // The deployed function's reader, against the embedded engine (which takes any credentials).
   const revocations = new RevocationList({
-    source: new DynamoDbRevocationSource({
-      tableName: TABLE_NAME,
-      endpoint: dynamo.endpoint,
-      region: 'local',
-      credentials: () => ({ accessKeyId: 'local', secretAccessKey: 'local' }),
+    source: new TableRevocationSource({
+      reader: mcpTable,
+      maxTokenLifetimeSeconds: config.accessTokenTtlSeconds,
     }),
-    maxTokenLifetimeSeconds: config.accessTokenTtlSeconds,
     maxAgeSeconds: config.revocationMaxAgeSeconds,
     refreshSeconds: config.revocationRefreshSeconds,
     onReadFailure: (error) => mcpLogger.warn('revocation list not read', { error }),
@@ -346,4 +356,19 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       await releaseDataDir();
     },
   };
+}
+
+/**
+ * Publishes the local key set's public half to the table, as the rotation does when deployed. A
+ * key file that cannot be read is left to the oauth function's own error; the mcp function then
+ * derives the keys from the file as before.
+ */
+async function publishLocalKeys(source: SigningKeySource, publisher: TablePublisher): Promise<void> {
+  let set;
+  try {
+    set = await source.load();
+  } catch {
+    return;
+  }
+  await publisher.publish(toPublicKeySet(set));
 }

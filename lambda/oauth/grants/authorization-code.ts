@@ -6,13 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { sha256 } from '../../shared/crypto.js';
-import { isIssuedToken } from '../authorization-response.js';
+import { isIssuedToken, LOGIN_TTL_SECONDS } from '../authorization-response.js';
 import { InvalidGrantError, InvalidRequestError } from '../errors.js';
 import type { AuthorizationCode } from '../grant-store.js';
 import { resolveAudience } from '../token-request.js';
 import type { GrantContext, GrantHandler } from './grant.js';
 import { issueUserTokens } from './user-tokens.js';
-import { revokeGrantFamily } from '../revocations.js';
+import { isUserRevoked, revokeGrantFamily } from '../revocations.js';
 
 /** RFC 7636 §4.1: 43 to 128 unreserved characters. */
 const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
@@ -60,6 +60,10 @@ export const authorizationCodeGrant: GrantHandler = async (context) => {
     return new InvalidGrantError('the code is invalid or expired');
   };
   if (stored.used) throw await replay();
+  // A user revoked after the login and before the redemption gets no tokens from it.
+  if (await isUserRevoked(deps, stored.identity.sub, stored.expiresAt - LOGIN_TTL_SECONDS)) {
+    throw new InvalidGrantError('the code is invalid or expired');
+  }
   const grant = {
     familyId: stored.familyId,
     familyExpiresAt: stored.familyExpiresAt,

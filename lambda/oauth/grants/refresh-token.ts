@@ -12,7 +12,7 @@ import { InvalidGrantError, InvalidRequestError, InvalidTargetError } from '../e
 import { narrowScope, resolveAudience } from '../token-request.js';
 import type { GrantHandler } from './grant.js';
 import { issueUserTokens } from './user-tokens.js';
-import { revokeGrantFamily } from '../revocations.js';
+import { isUserRevoked, revokeGrantFamily } from '../revocations.js';
 
 const DAY = 86_400;
 
@@ -28,6 +28,8 @@ export const refreshTokenGrant: GrantHandler = async (context) => {
   if (!stored || stored.clientId !== client.clientId) throw invalid();
   const family = await deps.grants.getFamily(stored.familyId, now);
   if (!family || family.revoked) throw invalid();
+  // Every grant of a user revoked at once (revokeUser) ends here too, before anything is spent.
+  if (await isUserRevoked(deps, family.identity.sub, family.createdAt)) throw invalid();
 
   // Narrowing is checked before rotation, so a refused request does not spend the token.
   // Within the grant, and within what the client is registered for now (RFC 7592 may narrow it).

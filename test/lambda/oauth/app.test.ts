@@ -50,7 +50,7 @@ function setup(keySet: Parameters<typeof rotateSigningKeySet>[0] | 'generate' = 
     clients,
     clientResolver: new ClientResolver(clients),
     grants: unusedGrants,
-    revocations: { revoke: async () => {} },
+    revocations: { revoke: async () => {}, notBefore: async () => undefined },
     keys,
     logger: createLogger('oauth', { write: (l) => lines.push(l) }),
   });
