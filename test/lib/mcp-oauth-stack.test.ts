@@ -1,6 +1,7 @@
 import { App, CfnResource, TagManager } from 'aws-cdk-lib';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { ROUTES } from '../../lambda/shared/routes.js';
+import { MCP_READ_INDEX } from '../../lambda/shared/revocations.js';
 import { TABLE_SCHEMA } from '../../lambda/shared/table.js';
 import { LATENCY_FILTER_FIELDS } from '../../lib/constructs/alarms.js';
 import { ACCESS_LOG_FORMAT } from '../../lib/constructs/api.js';
@@ -138,7 +139,7 @@ const logWrite = (logsId: string) =>
   ['logs:CreateLogStream', 'logs:PutLogEvents'].map((a) => `Allow ${a} ${arnOf(logsId)}`);
 
 describe('least privilege', () => {
-  it('lets the mcp function write its logs, read the public signing keys and the revocation list, and nothing else', () => {
+  it('lets the mcp function write its logs, query the mcp-reads index, read the public key parameter and the earlier list, and nothing else', () => {
     // Act
     const permissions = rolePermissions(template, ids.mcp.role);
 
@@ -146,6 +147,7 @@ describe('least privilege', () => {
     expect(permissions).toEqual(
       [
         ...logWrite(ids.mcp.logs),
+        `Allow dynamodb:Query ${JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/mcp-reads']] })}`,
         `Allow ssm:GetParameter ${parameterArn()}`,
         `Allow dynamodb:BatchGetItem ${arnOf(tableId)}`,
       ].sort(),
@@ -153,7 +155,7 @@ describe('least privilege', () => {
     expect(permissions.filter((p) => p.includes('secretsmanager:'))).toEqual([]);
   });
 
-  it('lets the mcp function read only the revocation list of the table: keys starting "revoked#"', () => {
+  it('lets the mcp function read only the sparse mcp-reads index, and of the table only the earlier list\'s keys starting "revoked#"', () => {
     // Prepare
     const mcpPolicies = Object.values(template.findResources('AWS::IAM::Policy') as Resources).filter((p) =>
       JSON.stringify(p.Properties?.Roles).includes(ids.mcp.role),
@@ -164,8 +166,13 @@ describe('least privilege', () => {
       .flatMap((p) => p.Properties!.PolicyDocument.Statement as any[])
       .filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
 
-    // Assess
+    // Assess: the index holds only markers and the public keys (see 'storage' below).
     expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:Query',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/mcp-reads']] },
+      },
       {
         Effect: 'Allow',
         Action: 'dynamodb:BatchGetItem',
@@ -220,14 +227,28 @@ describe('least privilege', () => {
     ]);
   });
 
-  it('lets the rotation function rotate its own secret and publish to its own parameter only', () => {
+  it('lets the rotation function rotate its own secret and publish to its own parameter and table items only', () => {
     // Act
     const permissions = rolePermissions(template, ids.rotate.role);
+    const tableStatements = Object.values(template.findResources('AWS::IAM::Policy') as Resources)
+      .filter((p) => JSON.stringify(p.Properties?.Roles).includes(ids.rotate.role))
+      .flatMap((p) => p.Properties!.PolicyDocument.Statement as any[])
+      .filter((st) => [st.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
 
     // Assess
+    expect(tableStatements).toEqual([
+      expect.objectContaining({
+        Condition: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['published#public-keys', 'revoked#*'] },
+        },
+      }),
+    ]);
     expect(permissions).toEqual(
       [
         ...logWrite(ids.rotate.logs),
+        ...['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].map(
+          (a) => `Allow ${a} ${arnOf(tableId)}`,
+        ),
         ...[
           'secretsmanager:DescribeSecret',
           'secretsmanager:GetSecretValue',
@@ -577,13 +598,37 @@ describe('storage', () => {
     // Assess
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [{ AttributeName: TABLE_SCHEMA.partitionKey, KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: TABLE_SCHEMA.partitionKey, AttributeType: 'S' }],
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: TABLE_SCHEMA.partitionKey, AttributeType: 'S' },
+      ]),
       BillingMode: 'PAY_PER_REQUEST',
       SSESpecification: { SSEEnabled: true },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       TimeToLiveSpecification: { AttributeName: TABLE_SCHEMA.ttlAttribute, Enabled: true },
       DeletionProtectionEnabled: true,
     });
+  });
+
+  it('has one sparse index, mcp-reads, keyed as the mcp function queries it and carrying only what it reads', () => {
+    // Act
+    const [table] = Object.values(template.findResources('AWS::DynamoDB::Table') as Resources);
+
+    // Assess
+    expect(table!.Properties!.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: MCP_READ_INDEX.name,
+        KeySchema: [
+          { AttributeName: MCP_READ_INDEX.partitionKey, KeyType: 'HASH' },
+          { AttributeName: MCP_READ_INDEX.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...MCP_READ_INDEX.projected] },
+      },
+    ]);
+    expect(table!.Properties!.AttributeDefinitions).toEqual([
+      { AttributeName: TABLE_SCHEMA.partitionKey, AttributeType: 'S' },
+      { AttributeName: MCP_READ_INDEX.partitionKey, AttributeType: 'S' },
+      { AttributeName: MCP_READ_INDEX.sortKey, AttributeType: 'N' },
+    ]);
   });
 
   it('retains the table when the stack is deleted or the table replaced', () => {
