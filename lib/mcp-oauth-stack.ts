@@ -337,6 +337,10 @@ export class McpOAuthStack extends Stack {
       description:
         'The public keys the rotation publishes for the mcp function (aws ssm get-parameter --name <this>)',
     });
+    new CfnOutput(this, 'TableName', {
+      value: this.storage.table.tableName,
+      description: 'The one DynamoDB table (clients, grants, revocation markers, the published public keys)',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     if (this.initialAccessToken) {
       new CfnOutput(this, 'InitialAccessTokenSecretArn', {

@@ -146,25 +146,32 @@ if [ -z "$DOMAIN_TARGET" ]; then
   [ "$code" = 200 ] || echo "Not yet: check the rotate-keys function's log group, and see doc/operations.md." >&2
 fi
 
-# The mcp function reads only the public keys each rotation publishes to an SSM parameter. When
-# that parameter is new on a stack whose keys already existed (an upgrade), or CloudFormation
-# wrote its placeholder back (its properties changed), it stays empty until the next rotation,
-# while the JWKS has keys: rotate once now rather than leave /mcp answering 503.
+# The mcp function reads the public keys each rotation publishes into the table (beside the
+# revocation markers; an mcp function of the earlier layout reads the SSM parameter). On a stack
+# whose keys already existed (an upgrade), or when CloudFormation wrote the parameter's
+# placeholder back, they stay unpublished until the next rotation while the JWKS has keys: rotate
+# once now, so /mcp reads keys and markers with one request from the start. The first such
+# rotation also carries the earlier revocation list over to markers.
 PUBLIC_KEYS="$(output PublicSigningKeysParameter)"
-if [ "$code" = 200 ] && [ -n "$PUBLIC_KEYS" ]; then
+TABLE="$(output TableName)"
+if [ "$code" = 200 ] && [ -n "$PUBLIC_KEYS" ] && [ -n "$TABLE" ]; then
   published() {
-    aws ssm get-parameter --name "$PUBLIC_KEYS" --region "$REGION" --query Parameter.Value --output text || true
+    local parameter item
+    parameter="$(aws ssm get-parameter --name "$PUBLIC_KEYS" --region "$REGION" --query Parameter.Value --output text || true)"
+    item="$(aws dynamodb get-item --table-name "$TABLE" --region "$REGION" --consistent-read \
+      --key '{"pk":{"S":"published#public-keys"}}' --projection-expression pk --output text || true)"
+    [ "$parameter" != '{"keys":[]}' ] && [ -n "$item" ]
   }
-  if [ "$(published)" = '{"keys":[]}' ]; then
-    echo -n "The public key parameter is empty although the JWKS has keys; rotating once to publish them"
+  if ! published; then
+    echo -n "The public keys are not yet in the table or the parameter although the JWKS has keys; rotating once to publish them"
     aws secretsmanager rotate-secret --secret-id "$(output SigningKeysSecretArn)" --region "$REGION" >/dev/null \
       || echo " (rotate-secret failed; see doc/operations.md)" >&2
     for _ in $(seq 1 30); do
-      [ "$(published)" != '{"keys":[]}' ] && break
+      published && break
       echo -n "."
       sleep 4
     done
-    [ "$(published)" != '{"keys":[]}' ] && echo " published" \
+    published && echo " published" \
       || echo " not yet: check the rotate-keys function's log group, and see doc/operations.md." >&2
   fi
 fi

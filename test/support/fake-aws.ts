@@ -2,8 +2,9 @@
  * Loopback stand-ins for the two key stores the deployed bundles read (used by the bundle test
  * and the benchmark): Secrets Manager's
  * `GetSecretValue` (the private key set, for the oauth function) and Systems Manager's
- * `GetParameter` (the public key set the rotation publishes, for the mcp function); and
- * DynamoDB's `BatchGetItem` answering an empty revocation list, for the benchmark's mcp function. Each call is
+ * `GetParameter` (the public key set as an mcp function of the earlier layout reads it); and
+ * DynamoDB's `Query` of the `mcp-reads` index answering the public key item and no revocation
+ * marker (and `BatchGetItem` answering an empty earlier list), for the benchmark's mcp function. Each call is
  * recorded with the service its SigV4 credential scope names, so a test can tell who read what.
  * `faults` makes both misbehave as the services do (throttle, fail, hang, drop the connection).
  */
@@ -11,6 +12,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serializeSigningKeySet, toPublicKeySet, type SigningKeySet } from '../../lambda/shared/key-set.js';
 import { serializePublicKeySet } from '../../lambda/shared/public-key-set.js';
+import { MCP_READ_INDEX, PUBLIC_KEYS_ITEM_KEY } from '../../lambda/shared/revocations.js';
+import { TABLE_SCHEMA } from '../../lambda/shared/table.js';
 import { faultSwitch, type FaultSwitch } from './faults.js';
 
 export interface FakeAwsCall {
@@ -33,6 +36,23 @@ const ERRORS = {
   secretsmanager: { throttle: 'ThrottlingException', fail: 'InternalServiceError' },
   ssm: { throttle: 'ThrottlingException', fail: 'InternalServerError' },
 };
+
+/**
+ * A `Query` answer of the `mcp-reads` index: the public key item, and no revocation marker; a read
+ * of what changed since (a later one) finds nothing.
+ */
+function keysQuery(body: string, jwks: string): string {
+  const since = (JSON.parse(body) as { KeyConditionExpression?: string }).KeyConditionExpression?.includes(
+    '>',
+  );
+  const item = {
+    [TABLE_SCHEMA.partitionKey]: { S: PUBLIC_KEYS_ITEM_KEY },
+    jwks: { S: jwks },
+    [MCP_READ_INDEX.partitionKey]: { S: MCP_READ_INDEX.partition },
+    [MCP_READ_INDEX.sortKey]: { N: '1' },
+  };
+  return JSON.stringify({ Items: since ? [] : [item], Count: since ? 0 : 1, ScannedCount: since ? 0 : 1 });
+}
 
 /** A `BatchGetItem` answer that finds none of the keys asked for: an empty revocation list. */
 function emptyBatch(body: string): string {
@@ -71,6 +91,8 @@ export async function startFakeAws(set: SigningKeySet, options: FakeAwsOptions =
       else if (req.method !== 'POST') res.writeHead(404).end();
       else if (target === 'secretsmanager.GetSecretValue') json(secret);
       else if (target === 'AmazonSSM.GetParameter') json(parameter);
+      else if (target === 'DynamoDB_20120810.Query')
+        json(keysQuery(Buffer.concat(chunks).toString('utf8'), jwks));
       else if (target === 'DynamoDB_20120810.BatchGetItem')
         json(emptyBatch(Buffer.concat(chunks).toString('utf8')));
       else res.writeHead(400).end(JSON.stringify({ __type: 'UnknownOperationException' }));
