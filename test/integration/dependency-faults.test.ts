@@ -14,7 +14,10 @@ import { build } from 'esbuild';
 import { BUNDLE_FILE, buildOptions } from '../../lib/bundling.js';
 import { buildBuiltInMcpBundle } from '../support/built-in-server.js';
 import { startLocalDynamo, type LocalDynamo } from '../../lib/local/dynamodb.js';
-import { rotateSigningKeySet } from '../../lambda/shared/key-set.js';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { TablePublisher } from '../../lambda/rotate-keys/public-key-publisher.js';
+import { rotateSigningKeySet, toPublicKeySet, type SigningKeySet } from '../../lambda/shared/key-set.js';
+import { PUBLIC_KEYS_ITEM_KEY } from '../../lambda/shared/revocations.js';
 import {
   addToolCallEvent,
   apiGatewayEvent,
@@ -35,6 +38,7 @@ let outdir: string;
 let dynamo: LocalDynamo;
 let proxy: DynamoFaultProxy;
 let aws: FakeAws;
+let keySet: SigningKeySet;
 
 beforeAll(async () => {
   outdir = mkdtempSync(join(tmpdir(), 'mcp-faults-'));
@@ -44,7 +48,8 @@ beforeAll(async () => {
   ]);
   dynamo = await startLocalDynamo({ tableName: TABLE });
   proxy = await startDynamoFaultProxy(dynamo.endpoint);
-  aws = await startFakeAws(await rotateSigningKeySet({}));
+  keySet = await rotateSigningKeySet({});
+  aws = await startFakeAws(keySet);
 }, 60_000);
 
 afterEach(() => {
@@ -326,3 +331,80 @@ describe('the mcp bundle when the revocation list cannot be read', () => {
     30_000,
   );
 });
+
+describe('the mcp bundle once the keys are in the table', () => {
+  /** Publishes the keys as the rotation does; the tests above run as an upgraded stack, without. */
+  async function publishKeys(): Promise<void> {
+    await new TablePublisher(dynamo.documentClient, TABLE).publish(toPublicKeySet(keySet));
+  }
+  afterEach(async () => {
+    await dynamo.documentClient.send(
+      new DeleteCommand({ TableName: TABLE, Key: { pk: PUBLIC_KEYS_ITEM_KEY } }),
+    );
+  });
+
+  it('reads the public keys and the revocation markers with one Query at start, and nothing of SSM or the earlier list', async () => {
+    // Prepare
+    const accessToken = await machineAccessToken();
+    await publishKeys();
+    const ssmReads = () => aws.calls.filter((c) => c.target === 'AmazonSSM.GetParameter').length;
+    const [queries, batches, ssm] = [count('Query'), count('BatchGetItem'), ssmReads()];
+
+    // Act
+    const mcp = await startMcp();
+    try {
+      await sleep(300);
+      const atStart = count('Query') - queries;
+      const served = await mcp.invoke(toolCall(accessToken));
+
+      // Assess
+      expect(atStart).toBe(1);
+      expect(count('Query') - queries).toBe(1);
+      expect(count('BatchGetItem') - batches).toBe(0);
+      expect(ssmReads() - ssm).toBe(0);
+      expect(served.result.statusCode).toBe(200);
+      expect(JSON.parse(served.result.body!).result.structuredContent).toEqual({ sum: 42 });
+    } finally {
+      await mcp.close();
+    }
+  }, 30_000);
+
+  it.each(['throttle', 'fail', 'drop'] as FaultKind[])(
+    'answers 503 with JSON-RPC -32603 while the Query answers %s, and serves once it recovers',
+    async (fault) => {
+      // Prepare: the mcp function starts while its one read fails
+      const accessToken = await machineAccessToken();
+      await publishKeys();
+      proxy.faults.set(fault, { targets: ['Query'] });
+      const mcp = await startMcp();
+      const call = toolCall(accessToken);
+      try {
+        await sleep(300);
+
+        // Act
+        const refused = await mcp.invoke(call);
+        proxy.faults.set(undefined);
+        await sleep(2_100);
+        const served = await mcp.invoke(call);
+
+        // Assess
+        expect(refused.result.statusCode).toBe(503);
+        expect(refused.result.headers['retry-after']).toBe('5');
+        expect(JSON.parse(refused.result.body!)).toMatchObject({ error: { code: -32603 } });
+        expect(refused.logs.filter((l) => !('_aws' in l)).map((l) => l.message)).toContain(
+          'access token cannot be verified',
+        );
+        expect(served.result.statusCode).toBe(200);
+        expect(JSON.parse(served.result.body!).result.structuredContent).toEqual({ sum: 42 });
+      } finally {
+        await mcp.close();
+      }
+    },
+    30_000,
+  );
+});
+
+/** How many calls of `operation` reached the DynamoDB stand-in so far. */
+function count(operation: string): number {
+  return proxy.calls.filter((c) => c === operation).length;
+}
