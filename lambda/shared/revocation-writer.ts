@@ -18,10 +18,15 @@ export interface RevocationList {
 }
 
 export class DynamoRevocationList implements RevocationList {
+  /**
+   * `onConsumedCapacity`, when given, receives the write capacity units each revocation consumed
+   * (DynamoDB's `ConsumedCapacity`, the table's and the index's); the capacity tests read it.
+   */
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly clock: () => number = Date.now,
+    private readonly onConsumedCapacity?: (units: number) => void,
   ) {}
 
   async revoke(subject: RevokedSubject, notBefore: number, expiresAt: number): Promise<void> {
@@ -29,6 +34,7 @@ export class DynamoRevocationList implements RevocationList {
       .send(
         new UpdateCommand({
           TableName: this.tableName,
+          ...(this.onConsumedCapacity && { ReturnConsumedCapacity: 'TOTAL' }),
           Key: { [TABLE_SCHEMA.partitionKey]: revocationKey(subject) },
           // One item of a few hundred bytes per subject: the same write costs the same whatever
           // else is stored. The marker only moves later.
@@ -48,6 +54,7 @@ export class DynamoRevocationList implements RevocationList {
           },
         }),
       )
+      .then((output) => this.onConsumedCapacity?.(output.ConsumedCapacity?.CapacityUnits ?? Number.NaN))
       .catch((error: unknown) => {
         // Already set as late or later: nothing to do.
         if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
