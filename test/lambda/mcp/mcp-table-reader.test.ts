@@ -1,5 +1,6 @@
 import { PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { sendWithNodeHttp, type Send } from '../../../lambda/mcp/aws-json-request.js';
+import { LegacyRevocationReader } from '../../../lambda/mcp/legacy-revocation-reader.js';
 import { CHANGE_MARGIN_MS, McpTableReader } from '../../../lambda/mcp/mcp-table-reader.js';
 import { TablePublicKeySource, TableRevocationSource } from '../../../lambda/mcp/table-sources.js';
 import { TablePublisher } from '../../../lambda/rotate-keys/public-key-publisher.js';
@@ -267,6 +268,56 @@ describe('McpTableReader', () => {
     expect(requests.flatMap((r) => r.keys)).toEqual([revocationKey({ client: 'x' })]);
     expect([...snapshot.markers.keys()]).toEqual([revocationKey({ client: 'x' })]);
     expect(snapshot.publicKeys).toBeUndefined();
+  });
+});
+
+describe('TableRevocationSource', () => {
+  it('adds the earlier list as markers at their ends while the table holds no keys, and stops reading it once it does', async () => {
+    // Prepare: an entry of the earlier layout, in the hourly bucket of its end
+    const until = inSeconds(600);
+    await dynamo.documentClient.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: { pk: `revoked#${Math.floor(until / 3600)}#1`, 'grant#old': until },
+      }),
+    );
+    await writer().revoke({ client: 'new' }, T0, inSeconds(HOUR));
+    let legacyReads = 0;
+    const legacy = new LegacyRevocationReader({
+      tableName: TABLE,
+      endpoint: dynamo.endpoint,
+      region: 'local',
+      credentials: () => ({ accessKeyId: 'local', secretAccessKey: 'local' }),
+      send: (request, timeoutMs) => {
+        legacyReads++;
+        return sendWithNodeHttp(request, timeoutMs);
+      },
+    });
+    const source = new TableRevocationSource({
+      reader: reader(),
+      legacy,
+      maxTokenLifetimeSeconds: HOUR,
+      now: () => clock,
+    });
+
+    // Act
+    const beforeKeys = await source.load();
+    const readsBeforeKeys = legacyReads;
+    clock += 60_000;
+    await publisher().publish(keySet('k1'));
+    const afterKeys = await source.load();
+
+    // Assess
+    expect(beforeKeys).toEqual(
+      new Map([
+        [revocationKey({ client: 'new' }), { notBefore: T0, expiresAt: Math.floor(T0 / 1000) + HOUR }],
+        [revocationKey({ grant: 'old' }), { notBefore: until * 1000, expiresAt: until }],
+      ]),
+    );
+    expect(readsBeforeKeys).toBeGreaterThan(0);
+    expect(legacyReads).toBe(readsBeforeKeys);
+    // The rotation's first publish carried the entry over, so it is still refused
+    expect(afterKeys).toEqual(beforeKeys);
   });
 });
 
