@@ -6,6 +6,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SecretsManagerRotationEvent, SecretsManagerRotationEventStep } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createLocalJWKSet, importJWK, jwtVerify, SignJWT } from 'jose';
@@ -28,6 +29,7 @@ import {
   parsePublicKeySet,
   serializePublicKeySet,
 } from '../../../lambda/shared/public-key-set.js';
+import { PUBLIC_KEYS_ITEM_KEY } from '../../../lambda/shared/revocations.js';
 import { FakeParameter, PARAMETER_NAME } from './fake-parameter.js';
 import { FakeSecret, SECRET_ARN } from './fake-secret.js';
 
@@ -502,7 +504,13 @@ describe('a complete rotation', () => {
     secret.startRotation('token-1');
     const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
 
+    // The table holds no keys yet, nor entries of the earlier revocation list.
+    const table = mockClient(DynamoDBDocumentClient);
+    table.on(GetCommand).resolves({});
+    table.on(BatchGetCommand).resolves({});
+    table.on(PutCommand).resolves({});
     process.env.PUBLIC_KEYS_PARAMETER_NAME = PARAMETER_NAME;
+    process.env.TABLE_NAME = 'table';
     const { handler } = await import('../../../lambda/rotate-keys/index.js');
 
     // Act
@@ -517,6 +525,10 @@ describe('a complete rotation', () => {
     await expect(
       jwtVerify(token, createLocalJWKSet(parsePublicKeySet(parameter.value))),
     ).resolves.toBeDefined();
+    // The same set, in the table item the mcp function reads with the revocation markers.
+    const [put] = table.commandCalls(PutCommand);
+    expect(put?.args[0].input.Item).toMatchObject({ pk: PUBLIC_KEYS_ITEM_KEY, jwks: parameter.value });
+    table.restore();
   });
 
   it('never lets the signing key be missing from the published set, at any step of a rotation', async () => {
