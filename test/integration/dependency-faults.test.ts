@@ -119,6 +119,14 @@ function startMcp(): Promise<BundleProcess> {
 /** An authenticated `tools/call` of `add` (40 + 2). */
 const toolCall = (accessToken: string) => addToolCallEvent(ISSUER, accessToken);
 
+/** Every item of the table by key, as JSON. */
+async function snapshot(): Promise<Map<string, string>> {
+  const { Items = [] } = await dynamo.client.send(
+    new ScanCommand({ TableName: TABLE, ConsistentRead: true }),
+  );
+  return new Map(Items.map((item) => [item.pk!.S!, JSON.stringify(item)]));
+}
+
 async function items(): Promise<number> {
   return (await dynamo.client.send(new ScanCommand({ TableName: TABLE, Select: 'COUNT' }))).Count ?? 0;
 }
@@ -175,6 +183,48 @@ describe('the oauth bundle when DynamoDB misbehaves', () => {
       expect(await items()).toBe(before + 1);
       const token = await oauth.invoke(tokenEvent(JSON.parse(registered.result.body!)));
       expect(token.result.statusCode).toBe(200);
+    },
+    20_000,
+  );
+
+  it.each<[FaultKind, string]>([
+    ['throttle', 'throttled'],
+    ['fail', 'failed'],
+    ['drop', 'unreachable'],
+  ])(
+    'revokes a token and deletes a client only once the marker is written: while UpdateItem is told to %s, 503 and nothing changed; then both done',
+    async (kind, fault) => {
+      // Prepare
+      const client = JSON.parse((await oauth.invoke(REGISTER)).result.body!);
+      const accessToken = JSON.parse((await oauth.invoke(tokenEvent(client))).result.body!).access_token;
+      const basic = Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64');
+      const revoke = event('POST', '/revoke', new URLSearchParams({ token: accessToken }).toString(), {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${basic}`,
+      });
+      const remove = event('DELETE', `/clients/${client.client_id}`, undefined, {
+        authorization: `Bearer ${client.registration_access_token}`,
+      });
+      const before = await snapshot();
+      proxy.faults.set(kind, { targets: ['UpdateItem'] });
+
+      // Act
+      const refusedRevoke = await oauth.invoke(revoke);
+      const refusedDelete = await oauth.invoke(remove);
+      const whileRefusing = await snapshot();
+      proxy.faults.set(undefined);
+      const revoked = await oauth.invoke(revoke);
+      const deleted = await oauth.invoke(remove);
+      const after = await snapshot();
+
+      // Assess
+      expectTemporarilyUnavailable(refusedRevoke, fault);
+      expectTemporarilyUnavailable(refusedDelete, fault);
+      expect(whileRefusing).toEqual(before);
+      expect(revoked.result.statusCode).toBe(200);
+      expect(deleted.result.statusCode).toBe(204);
+      expect(after.has(`revoked#client#${client.client_id}`)).toBe(true);
+      expect(after.has(`client#${client.client_id}`)).toBe(false);
     },
     20_000,
   );
