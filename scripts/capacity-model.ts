@@ -1,7 +1,7 @@
 /**
  * A capacity model of the revocation state (`lambda/shared/revocations.ts`) in DynamoDB, built
  * from the items the code writes: the marker is taken from the UpdateItem that
- * `DynamoRevocationList.revoke` sends, and the public key item from the PutItem that
+ * `DynamoRevocationList.revoke` sends when the oauth function revokes a subject, and the public key item from the PutItem that
  * `TablePublisher.publish` sends, each captured by a stand-in client instead of sent. So a new
  * attribute, a longer key or a larger key set changes the figures (`npm run capacity`,
  * scripts/capacity.ts; doc/performance.md, "Revocation at scale").
@@ -127,21 +127,6 @@ function capturingClient(answer: (command: object) => object = () => ({})) {
     },
   } as unknown as DynamoDBDocumentClient;
   return { db, sent };
-}
-
-/** The UpdateItem input `DynamoRevocationList.revoke` sends for a marker. */
-export async function markerUpdate(
-  subject: RevokedSubject,
-  notBefore: number,
-  expiresAt: number,
-  changedAt: number,
-  tableName = 'table',
-): Promise<UpdateCommand['input']> {
-  const { db, sent } = capturingClient();
-  await new DynamoRevocationList(db, tableName, () => changedAt).revoke(subject, notBefore, expiresAt);
-  const update = sent.find((command) => command instanceof UpdateCommand);
-  if (!update) throw new Error('DynamoRevocationList.revoke sent no UpdateItem');
-  return update.input;
 }
 
 /** The item an UpdateItem of `SET #a = :a, ...` leaves, on a key that held nothing before. */
