@@ -17,7 +17,7 @@ import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } fr
 import { serializePublicKeySet } from '../lambda/shared/public-key-set.js';
 import { rotateSigningKeySet, toPublicKeySet } from '../lambda/shared/key-set.js';
 import { DynamoRevocationList } from '../lambda/shared/revocation-writer.js';
-import { MCP_READ_INDEX, type RevokedSubject } from '../lambda/shared/revocations.js';
+import { markerRelevanceMs, MCP_READ_INDEX, type RevokedSubject } from '../lambda/shared/revocations.js';
 import { TABLE_SCHEMA } from '../lambda/shared/table.js';
 import { TablePublisher } from '../lambda/rotate-keys/public-key-publisher.js';
 import type { OAuthDeps } from '../lambda/oauth/deps.js';
@@ -203,6 +203,8 @@ export interface Layout {
   markerWrite: ReturnType<typeof markerWriteCost>;
   /** How long a marker stays in the index after its write, until its `expiresAt` (seconds). */
   markerLifetimeSeconds: number;
+  /** How far back a cold start reads markers (`markerRelevanceMs`, in seconds). */
+  coldStartWindowSeconds: number;
   publicKeyBytes: number;
   publicKeyIndexBytes: number;
 }
@@ -285,7 +287,8 @@ function storedBytes(layout: Layout, markers: number): number {
 function steady(name: string, layout: Layout, inputs: ScenarioInputs, rate: number): ScenarioFigures {
   const environments = inputs.environments;
   const markers = rate * (layout.markerLifetimeSeconds + inputs.ttlDeletionLagSeconds);
-  const cold = coldStart(layout, markers);
+  // A cold start skips markers written before its window, expired ones waiting for TTL included.
+  const cold = coldStart(layout, rate * layout.coldStartWindowSeconds);
   const queriesPerSecond = environments / inputs.refreshSeconds;
   const window = rate * (inputs.refreshSeconds + inputs.changeMarginSeconds);
   const coldStartsPerSecond = environments / inputs.environmentLifetimeSeconds;
@@ -322,7 +325,9 @@ function burst(layout: Layout, inputs: ScenarioInputs, base: ScenarioFigures): S
   const coldStartsPerSecond = inputs.environments / inputs.environmentLifetimeSeconds;
   const readsAt = (t: number) =>
     queriesPerSecond * incrementalReadUnits(layout, steadyWindow + rate * Math.min(t, lookBack)) +
-    coldStartsPerSecond * coldStart(layout, base.markers + rate * t).readUnits;
+    coldStartsPerSecond *
+      coldStart(layout, inputs.steadyRevocationsPerSecond * layout.coldStartWindowSeconds + rate * t)
+        .readUnits;
   const { table, index } = layout.markerWrite.first;
   const figures = {
     name: `burst: ${rate} revocations/s for ${inputs.burstSeconds} s`,
@@ -330,7 +335,10 @@ function burst(layout: Layout, inputs: ScenarioInputs, base: ScenarioFigures): S
     indexWrites: base.indexWrites + rate * index,
     indexReads: readsAt(inputs.burstSeconds),
     markers: base.markers + burstMarkers,
-    coldStart: coldStart(layout, base.markers + burstMarkers),
+    coldStart: coldStart(
+      layout,
+      inputs.steadyRevocationsPerSecond * layout.coldStartWindowSeconds + burstMarkers,
+    ),
     usd: usd(burstMarkers * (table + index), burstReadUnits(layout, inputs)),
     usdPer: 'burst' as const,
   };
@@ -345,13 +353,13 @@ function burst(layout: Layout, inputs: ScenarioInputs, base: ScenarioFigures): S
 
 /**
  * The read units a burst adds: each warm environment reads each new marker `(refresh + margin) /
- * refresh` times on average, and every cold start until TTL deletes them reads them all.
+ * refresh` times on average, and every cold start reads them all while they can matter.
  */
 export function burstReadUnits(layout: Layout, inputs: ScenarioInputs): number {
   const burstBytes = inputs.burstRevocationsPerSecond * inputs.burstSeconds * layout.markerIndexBytes;
   const rereads = (inputs.refreshSeconds + inputs.changeMarginSeconds) / inputs.refreshSeconds;
   const warm = (inputs.environments * rereads * burstBytes) / DYNAMODB_LIMITS.readUnitBytes / 2;
-  const stay = layout.markerLifetimeSeconds + inputs.ttlDeletionLagSeconds;
+  const stay = layout.coldStartWindowSeconds;
   const cold =
     (inputs.environments / inputs.environmentLifetimeSeconds) * stay * queryCost(burstBytes).readUnits;
   return warm + cold;
@@ -359,7 +367,7 @@ export function burstReadUnits(layout: Layout, inputs: ScenarioInputs): number {
 
 /**
  * After the burst: environments that start cold (one per `environmentLifetimeSeconds` each) read
- * the whole partition, the burst's markers with it, until TTL deletes them.
+ * the burst's markers with the rest, for as long as they can matter (the first read's window).
  */
 function afterBurst(layout: Layout, inputs: ScenarioInputs, base: ScenarioFigures, peak: ScenarioFigures) {
   const cold = peak.coldStart;
@@ -367,7 +375,7 @@ function afterBurst(layout: Layout, inputs: ScenarioInputs, base: ScenarioFigure
   const incremental = base.indexReads - coldStartsPerSecond * base.coldStart.readUnits;
   const indexReads = incremental + coldStartsPerSecond * cold.readUnits;
   const figures = {
-    name: 'after the burst: cold starts read the whole partition',
+    name: "after the burst: cold starts read the burst's markers",
     tableWritesPerPartition: base.tableWritesPerPartition,
     indexWrites: base.indexWrites,
     indexReads,
@@ -455,6 +463,7 @@ export async function buildLayout(
     markerIndexBytes: itemSize(projected),
     markerWrite: markerWriteCost(largest),
     markerLifetimeSeconds: Number(largest[TABLE_SCHEMA.ttlAttribute]) - now / 1000,
+    coldStartWindowSeconds: markerRelevanceMs(accessTokenTtlSeconds) / 1000,
     publicKeyBytes: itemSize(keys),
     publicKeyIndexBytes: itemSize(keysProjected),
   };

@@ -124,11 +124,12 @@ async function main(): Promise<void> {
       `${layout.markerWrite.first.index} on the index; revoked again, later: ${layout.markerWrite.again.table} + ` +
       `${layout.markerWrite.again.index} (the index deletes the old entry and puts the new one); already as ` +
       `late: ${layout.markerWrite.conditionFailed.table} + ${layout.markerWrite.conditionFailed.index}.`,
-    `A marker stays ${integer(layout.markerLifetimeSeconds)} s, then until TTL deletes it (assumed ` +
-      `${integer(scenario.ttlDeletionLagSeconds / 3600)} h): every full read reads it until then.`,
+    `A marker matters ${integer(layout.markerLifetimeSeconds)} s, then stays until TTL deletes it (assumed ` +
+      `${integer(scenario.ttlDeletionLagSeconds / 3600)} h), paid as storage only: a cold start reads the ` +
+      `markers of the last ${integer(layout.coldStartWindowSeconds)} s and the public key item.`,
     `Reads: each of ${integer(scenario.environments)} environments queries what changed every ` +
       `${scenario.refreshSeconds} s, looking back ${scenario.refreshSeconds + scenario.changeMarginSeconds} s, and ` +
-      `reads the whole partition once per ${integer(scenario.environmentLifetimeSeconds / 60)} min (its cold start).`,
+      `reads what can matter once per ${integer(scenario.environmentLifetimeSeconds / 60)} min (its cold start).`,
     '',
     table([
       [

@@ -21,6 +21,7 @@ import { dynamoDbOptionsFromEnvironment, McpTableReader } from './mcp-table-read
 import { RevocationList } from './revocation-list.js';
 import { ssmOptionsFromEnvironment, SsmPublicKeySource } from './ssm-public-key-source.js';
 import { TablePublicKeySource, TableRevocationSource } from './table-sources.js';
+import { markerRelevanceMs } from '../shared/revocations.js';
 
 /**
  * The longest init waits for the reads' requests to be written out: enough for a connection and
@@ -35,12 +36,10 @@ export const logger = createLogger('mcp');
 export const config = loadConfig(process.env);
 
 const tableOptions = dynamoDbOptionsFromEnvironment(process.env);
-const table = new McpTableReader(tableOptions);
 // The SSM parameter, for a stack upgraded from the earlier layout until its next rotation.
 const ssm = process.env.PUBLIC_KEYS_PARAMETER_NAME
   ? new SsmPublicKeySource(ssmOptionsFromEnvironment(process.env))
   : undefined;
-export const keys = new CachedPublicKeys(new TablePublicKeySource(table, ssm));
 
 // Tokens may live no longer than the oauth function issues them for. Where this function is not
 // told that lifetime, it takes the longest the settings allow (ACCESS_TOKEN_TTL_SECONDS is at
@@ -48,6 +47,12 @@ export const keys = new CachedPublicKeys(new TablePublicKeySource(table, ssm));
 export const maxTokenLifetimeSeconds = process.env.ACCESS_TOKEN_TTL_SECONDS
   ? config.accessTokenTtlSeconds
   : LONGEST_ACCESS_TOKEN_TTL_SECONDS;
+
+const table = new McpTableReader({
+  ...tableOptions,
+  markerRelevanceMs: markerRelevanceMs(maxTokenLifetimeSeconds),
+});
+export const keys = new CachedPublicKeys(new TablePublicKeySource(table, ssm));
 
 export const revocations = new RevocationList({
   source: new TableRevocationSource({

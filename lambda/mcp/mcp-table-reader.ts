@@ -1,10 +1,10 @@
 /**
  * Everything the mcp function reads from the table, with one SigV4-signed `Query` of the sparse
  * index `MCP_READ_INDEX` (`lambda/shared/revocations.ts`): the revocation markers and the public
- * key set the rotation publishes. The first read takes the whole partition; each later one only
- * the items that changed since the previous read began (less a margin for the index's
- * propagation and the functions' clocks), so a warm environment's read stays small however many
- * markers exist. The mcp function's role may query this index only: clients, grants and codes
+ * key set the rotation publishes (whose item sorts last, so every read returns it). The first
+ * read takes the markers written recently enough to matter; each later one only the items that
+ * changed since the previous read began (less a margin for the index's propagation and the
+ * functions' clocks), so a warm environment's read stays small however many markers exist. The mcp function's role may query this index only: clients, grants and codes
  * never carry its keys, so they are not in it.
  *
  * Reads that overlap share one request, so the key cache and the revocation list, primed together
@@ -23,6 +23,11 @@ import {
 
 export interface McpTableReaderOptions extends SignedReadOptions {
   tableName: string;
+  /**
+   * How long after its write a marker can matter (`markerRelevanceMs`): the first read skips
+   * markers older than that. Without it, the first read takes the whole partition.
+   */
+  markerRelevanceMs?: number;
   /** Epoch milliseconds (tests set it); the signer keeps its own `now`. */
   clock?: () => number;
 }
@@ -74,6 +79,7 @@ interface QueryOutput {
 export class McpTableReader {
   private readonly markers = new Map<string, Marker>();
   private publicKeys: PublicKeySet | undefined;
+  private publicKeysJson: string | undefined;
   /** When the last complete read began (epoch ms); undefined until one completed. */
   private readSince: number | undefined;
   private inFlight: Promise<McpTableSnapshot> | undefined;
@@ -91,7 +97,13 @@ export class McpTableReader {
 
   private async readOnce(): Promise<McpTableSnapshot> {
     const startedAt = this.now();
-    const since = this.readSince === undefined ? undefined : this.readSince - CHANGE_MARGIN_MS;
+    const relevance = this.options.markerRelevanceMs;
+    const since =
+      this.readSince !== undefined
+        ? this.readSince - CHANGE_MARGIN_MS
+        : relevance !== undefined
+          ? startedAt - relevance
+          : undefined;
     const items: Item[] = [];
     let start: Item | undefined;
     do {
@@ -111,7 +123,10 @@ export class McpTableReader {
     const key = item[TABLE_SCHEMA.partitionKey]?.S;
     if (key === PUBLIC_KEYS_ITEM_KEY) {
       const jwks = item.jwks?.S;
-      if (jwks) this.publicKeys = parsePublicKeySet(jwks);
+      if (jwks && jwks !== this.publicKeysJson) {
+        this.publicKeys = parsePublicKeySet(jwks);
+        this.publicKeysJson = jwks;
+      }
       return;
     }
     if (!key?.startsWith(REVOCATION_KEY_PREFIX)) return;

@@ -14,15 +14,13 @@ import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import {
   ISSUED_AT_MS_CLAIM,
   issuedAtMs,
+  MARKER_LEAD_MS,
   markerExpiresAt,
   type RevokedSubject,
 } from '../shared/revocations.js';
 import type { OAuthDeps } from './deps.js';
 
 export { DynamoRevocationList, type RevocationList } from '../shared/revocation-writer.js';
-
-/** How far ahead of now a marker is set when a subject is revoked as a whole (see above). */
-export const MARKER_LEAD_MS = 5_000;
 
 /** Sets `subject`'s marker a little ahead of now, kept until every token it covers has expired. */
 async function revokeNow(deps: OAuthDeps, subject: RevokedSubject): Promise<void> {

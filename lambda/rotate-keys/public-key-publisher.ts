@@ -8,7 +8,7 @@
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { serializePublicKeySet, type PublicKeySet } from '../shared/public-key-set.js';
-import { MCP_READ_INDEX, PUBLIC_KEYS_ITEM_KEY } from '../shared/revocations.js';
+import { MCP_READ_INDEX, PUBLIC_KEYS_ITEM_KEY, PUBLIC_KEYS_SORT_VALUE } from '../shared/revocations.js';
 import { TABLE_SCHEMA } from '../shared/table.js';
 import { carryOverLegacyRevocations } from './legacy-revocations.js';
 
@@ -59,7 +59,7 @@ export class TablePublisher implements PublicKeyPublisher {
     );
     if (!existing.Item) await carryOverLegacyRevocations(this.db, this.tableName, this.clock());
     const jwks = serializePublicKeySet(set);
-    // The same set again changes nothing, and leaves the change time, so readers do not fetch it anew.
+    // The same set again changes nothing.
     if (existing.Item?.jwks === jwks) return;
     await this.db.send(
       new PutCommand({
@@ -68,7 +68,7 @@ export class TablePublisher implements PublicKeyPublisher {
           ...key,
           jwks,
           [MCP_READ_INDEX.partitionKey]: MCP_READ_INDEX.partition,
-          [MCP_READ_INDEX.sortKey]: this.clock(),
+          [MCP_READ_INDEX.sortKey]: PUBLIC_KEYS_SORT_VALUE,
         },
       }),
     );

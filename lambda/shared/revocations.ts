@@ -43,6 +43,21 @@ export const REVOCATION_KEY_PREFIX = 'revoked#';
 /** The item holding the public key set for the mcp function, written by the rotation. */
 export const PUBLIC_KEYS_ITEM_KEY = 'published#public-keys';
 
+/**
+ * The public key item's `changedAt`: later than any marker's (epoch ms, in the year 2286), so
+ * every read of the index returns it, the first (which skips markers too old to matter) and each
+ * later one (which asks for what changed since). It costs nothing a read would not: a `Query`
+ * is billed at least half a read unit, 4 KB, and the item is about 1.4 KB.
+ */
+export const PUBLIC_KEYS_SORT_VALUE = 9_999_999_999_999;
+
+/**
+ * How far ahead of now a marker is set when a subject is revoked as a whole: between the marker
+ * and the change of the grant or client that follows it, a token could still be issued, and the
+ * lead covers it.
+ */
+export const MARKER_LEAD_MS = 5_000;
+
 /** The sparse index the mcp function reads: markers and the public key set, by change time. */
 export const MCP_READ_INDEX = {
   name: 'mcp-reads',
@@ -84,6 +99,16 @@ export function revocationKey(subject: RevokedSubject): string {
  */
 export function markerExpiresAt(notBeforeMs: number, longestTokenSeconds: number): number {
   return Math.ceil(notBeforeMs / 1000) + longestTokenSeconds + REVOCATION_AFTER_EXPIRY_SECONDS;
+}
+
+/**
+ * How long after it was written (`changedAt`) a marker can still refuse a token, in milliseconds:
+ * the first read of an mcp environment skips markers written earlier, which are expired (the
+ * table's TTL deletes them up to a few days late). A marker set ahead of now ends the lead later;
+ * one set at a token's own issue time, earlier.
+ */
+export function markerRelevanceMs(longestTokenSeconds: number): number {
+  return (longestTokenSeconds + REVOCATION_AFTER_EXPIRY_SECONDS) * 1000 + MARKER_LEAD_MS + 1_000;
 }
 
 /**

@@ -21,6 +21,7 @@ import { DynamoGrantStore } from '../../lambda/oauth/grant-store.js';
 import { DynamoRevocationList } from '../../lambda/oauth/revocations.js';
 import { TablePublisher } from '../../lambda/rotate-keys/public-key-publisher.js';
 import { toPublicKeySet } from '../../lambda/shared/key-set.js';
+import { markerRelevanceMs } from '../../lambda/shared/revocations.js';
 import { OpenIdProvider } from '../../lambda/oauth/identity-provider.js';
 import { StaticInitialAccessToken } from '../../lambda/oauth/initial-access-token.js';
 import { DynamoMetadataDocumentCache } from '../../lambda/oauth/metadata-document-cache.js';
@@ -283,6 +284,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     endpoint: dynamo.endpoint,
     region: 'local',
     credentials: () => ({ accessKeyId: 'local', secretAccessKey: 'local' }),
+    markerRelevanceMs: markerRelevanceMs(config.accessTokenTtlSeconds),
   });
   await publishLocalKeys(keySource, new TablePublisher(dynamo.documentClient, TABLE_NAME));
   const mcpKeys = new CachedPublicKeys(

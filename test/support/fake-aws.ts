@@ -12,7 +12,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serializeSigningKeySet, toPublicKeySet, type SigningKeySet } from '../../lambda/shared/key-set.js';
 import { serializePublicKeySet } from '../../lambda/shared/public-key-set.js';
-import { MCP_READ_INDEX, PUBLIC_KEYS_ITEM_KEY } from '../../lambda/shared/revocations.js';
+import {
+  MCP_READ_INDEX,
+  PUBLIC_KEYS_ITEM_KEY,
+  PUBLIC_KEYS_SORT_VALUE,
+} from '../../lambda/shared/revocations.js';
 import { TABLE_SCHEMA } from '../../lambda/shared/table.js';
 import { faultSwitch, type FaultSwitch } from './faults.js';
 
@@ -38,20 +42,17 @@ const ERRORS = {
 };
 
 /**
- * A `Query` answer of the `mcp-reads` index: the public key item, and no revocation marker; a read
- * of what changed since (a later one) finds nothing.
+ * A `Query` answer of the `mcp-reads` index: the public key item, which every read returns (it
+ * sorts last), and no revocation marker.
  */
-function keysQuery(body: string, jwks: string): string {
-  const since = (JSON.parse(body) as { KeyConditionExpression?: string }).KeyConditionExpression?.includes(
-    '>',
-  );
+function keysQuery(jwks: string): string {
   const item = {
     [TABLE_SCHEMA.partitionKey]: { S: PUBLIC_KEYS_ITEM_KEY },
     jwks: { S: jwks },
     [MCP_READ_INDEX.partitionKey]: { S: MCP_READ_INDEX.partition },
-    [MCP_READ_INDEX.sortKey]: { N: '1' },
+    [MCP_READ_INDEX.sortKey]: { N: String(PUBLIC_KEYS_SORT_VALUE) },
   };
-  return JSON.stringify({ Items: since ? [] : [item], Count: since ? 0 : 1, ScannedCount: since ? 0 : 1 });
+  return JSON.stringify({ Items: [item], Count: 1, ScannedCount: 1 });
 }
 
 /** A `BatchGetItem` answer that finds none of the keys asked for: an empty revocation list. */
@@ -91,8 +92,7 @@ export async function startFakeAws(set: SigningKeySet, options: FakeAwsOptions =
       else if (req.method !== 'POST') res.writeHead(404).end();
       else if (target === 'secretsmanager.GetSecretValue') json(secret);
       else if (target === 'AmazonSSM.GetParameter') json(parameter);
-      else if (target === 'DynamoDB_20120810.Query')
-        json(keysQuery(Buffer.concat(chunks).toString('utf8'), jwks));
+      else if (target === 'DynamoDB_20120810.Query') json(keysQuery(jwks));
       else if (target === 'DynamoDB_20120810.BatchGetItem')
         json(emptyBatch(Buffer.concat(chunks).toString('utf8')));
       else res.writeHead(400).end(JSON.stringify({ __type: 'UnknownOperationException' }));

@@ -8,6 +8,8 @@ import type { PublicKeySet } from '../../../lambda/shared/public-key-set.js';
 import { DynamoRevocationList } from '../../../lambda/shared/revocation-writer.js';
 import {
   MCP_READ_INDEX,
+  markerExpiresAt,
+  markerRelevanceMs,
   PUBLIC_KEYS_ITEM_KEY,
   revocationKey,
   type RevokedSubject,
@@ -379,5 +381,45 @@ describe('DynamoRevocationList write capacity', () => {
         [MCP_READ_INDEX.sortKey]: T0 + 1_000,
       },
     ]);
+  });
+});
+
+describe('the first read of an environment', () => {
+  it('skips markers written too long ago to matter, and still reads the public keys, however old', async () => {
+    // Prepare: a marker written two hours before, one a minute before, keys published a day before
+    const longest = HOUR;
+    const write = (at: number, subject: RevokedSubject) =>
+      new DynamoRevocationList(dynamo.documentClient, TABLE, () => at).revoke(
+        subject,
+        at,
+        markerExpiresAt(at, longest),
+      );
+    await new TablePublisher(dynamo.documentClient, TABLE, () => clock - 86_400_000).publish({ keys: [] });
+    await write(clock - 2 * 3_600_000, { client: 'long-ago' });
+    await write(clock - 60_000, { client: 'recent' });
+    const { send, requests } = recorder();
+    const first = new McpTableReader({
+      tableName: TABLE,
+      endpoint: dynamo.endpoint,
+      region: 'local',
+      credentials: () => ({ accessKeyId: 'local', secretAccessKey: 'local' }),
+      clock: () => clock,
+      markerRelevanceMs: markerRelevanceMs(longest),
+      send,
+    });
+
+    // Act
+    const snapshot = await first.read();
+
+    // Assess: one request, which asked only for what can still matter
+    expect(requests).toHaveLength(1);
+    expect(requests[0]!.input.ExpressionAttributeValues[':since']).toEqual({
+      N: String(clock - markerRelevanceMs(longest)),
+    });
+    expect(requests[0]!.keys.sort()).toEqual(
+      [PUBLIC_KEYS_ITEM_KEY, revocationKey({ client: 'recent' })].sort(),
+    );
+    expect([...snapshot.markers.keys()]).toEqual([revocationKey({ client: 'recent' })]);
+    expect(snapshot.publicKeys).toEqual({ keys: [] });
   });
 });

@@ -8,6 +8,7 @@ import {
   PUBLIC_KEYS_ITEM_KEY,
   REVOCATION_KEY_PREFIX,
   revocationKey,
+  PUBLIC_KEYS_SORT_VALUE,
 } from '../../../lambda/shared/revocations.js';
 import { startLocalDynamo, type LocalDynamo } from '../../../lib/local/dynamodb.js';
 
@@ -139,7 +140,7 @@ describe('TablePublisher', () => {
     expect((await publicKeysItem())?.jwks).toBe(JSON.stringify(keySet('k2', 'k1')));
   });
 
-  it('leaves the keys item and its change time as they are when the same set is published again', async () => {
+  it('sorts the keys item after every marker, and leaves it as it is when the same set is published again', async () => {
     // Prepare
     let clock = T0;
     const publisher = new TablePublisher(dynamo.documentClient, TABLE, () => clock);
@@ -154,9 +155,11 @@ describe('TablePublisher', () => {
     await publisher.publish(keySet('k2', 'k1'));
     const rotated = await publicKeysItem();
 
-    // Assess: only a different set moves the change time
-    expect(first?.[MCP_READ_INDEX.sortKey]).toBe(T0);
+    // Assess: every read of the index returns it; only a different set rewrites it
+    expect(first?.[MCP_READ_INDEX.sortKey]).toBe(PUBLIC_KEYS_SORT_VALUE);
+    expect(PUBLIC_KEYS_SORT_VALUE).toBeGreaterThan(Date.UTC(2200, 0, 1));
     expect(again).toEqual(first);
-    expect(rotated?.[MCP_READ_INDEX.sortKey]).toBe(T0 + 120_000);
+    expect(rotated?.jwks).toBe(JSON.stringify(keySet('k2', 'k1')));
+    expect(rotated?.[MCP_READ_INDEX.sortKey]).toBe(PUBLIC_KEYS_SORT_VALUE);
   });
 });
