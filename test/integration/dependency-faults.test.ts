@@ -132,7 +132,9 @@ function expectTemporarilyUnavailable({ result, logs }: Invocation, fault: strin
   // Logged once, with its cause, and never as an unexpected failure; counted as a 5xx of this
   // version (an embedded-metric line, not a log line).
   const lines = logs.filter((l) => !('_aws' in l));
-  expect(lines.map((l) => [l.level, l.message, l.fault])).toEqual([['WARN', 'dependency unavailable', fault]]);
+  expect(lines.map((l) => [l.level, l.message, l.fault])).toEqual([
+    ['WARN', 'dependency unavailable', fault],
+  ]);
   expect(JSON.stringify(lines[0]!.error)).not.toBe('{}');
   expect(logs.filter((l) => '_aws' in l && 'ServerErrors' in l)).toHaveLength(1);
 }
