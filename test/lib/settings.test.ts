@@ -499,7 +499,7 @@ describe('the stack under other settings', () => {
     const { template: plain } = synth({}, { bundle: false });
     const reserved = (t: typeof template) =>
       Object.fromEntries(
-        Object.values(t.findResources('AWS::Lambda::Function') as Resources).map((f) => [
+        Object.values(serviceFunctions(t)).map((f) => [
           f.Properties!.Environment.Variables.POWERTOOLS_SERVICE_NAME,
           f.Properties!.ReservedConcurrentExecutions,
         ]),
