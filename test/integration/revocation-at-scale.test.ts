@@ -10,6 +10,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { LocalServer } from '../../lib/local/server.js';
+import type { OAuthDeps } from '../../lambda/oauth/deps.js';
+import { revokeUser } from '../../lambda/oauth/revocations.js';
 import { DynamoRevocationList } from '../../lambda/shared/revocation-writer.js';
 import { markerExpiresAt } from '../../lambda/shared/revocations.js';
 import {
@@ -224,6 +226,60 @@ describe('revocation with the store full of markers', () => {
       client_id: publicClient,
     });
     expect(again).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  }, 30_000);
+
+  it("revokes every grant of one user with one write: their tokens at /mcp and their refreshes, not another user's", async () => {
+    // Prepare: two logins of one user (two clients would do the same), one of another user
+    const redeem = async (username: string) => {
+      const { code, verifier } = await loginCode(publicClient, username);
+      return (
+        await token({
+          grant_type: 'authorization_code',
+          code,
+          code_verifier: verifier,
+          client_id: publicClient,
+          redirect_uri: REDIRECT_URI,
+          resource: `${issuer}/mcp`,
+        })
+      ).body;
+    };
+    const [first, second, bystander] = [
+      await redeem('scale-offboarded'),
+      await redeem('scale-offboarded'),
+      await redeem('scale-bystander'),
+    ];
+    const sub = JSON.parse(Buffer.from(first.access_token.split('.')[1], 'base64url').toString()).sub;
+    const writes = consumed.length;
+
+    // Act: what the operators' offboarding and the upstream re-check call
+    await revokeUser(
+      {
+        now: () => Date.now(),
+        config: { accessTokenTtlSeconds: 3600 },
+        revocations: writer,
+      } as unknown as OAuthDeps,
+      sub,
+    );
+
+    // Assess
+    expect(consumed.length - writes).toBe(1);
+    expect(await untilRefused(first.access_token)).toBe(401);
+    expect(await untilRefused(second.access_token)).toBe(401);
+    for (const login of [first, second]) {
+      const refreshed = await token({
+        grant_type: 'refresh_token',
+        refresh_token: login.refresh_token,
+        client_id: publicClient,
+      });
+      expect(refreshed).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    }
+    expect(await callTool(bystander.access_token)).toBe(200);
+    const bystanderRefresh = await token({
+      grant_type: 'refresh_token',
+      refresh_token: bystander.refresh_token,
+      client_id: publicClient,
+    });
+    expect(bystanderRefresh.status).toBe(200);
   }, 30_000);
 
   it('still revokes a login whose authorization code is replayed', async () => {

@@ -22,11 +22,13 @@ import { parsePublicKeySet, serializePublicKeySet } from '../../lambda/shared/pu
 import { LAMBDA_RUNTIME_ENV, startBundle, type BundleProcess } from '../support/bundle-process.js';
 import { startFakeRotationAws, type FakeRotationAws } from '../support/fake-rotation-aws.js';
 import type { FaultKind } from '../support/faults.js';
+import { startLocalDynamo, type LocalDynamo } from '../../lib/local/dynamodb.js';
 import { FakeParameter, PARAMETER_NAME } from '../lambda/rotate-keys/fake-parameter.js';
 import { FakeSecret, SECRET_ARN } from '../lambda/rotate-keys/fake-secret.js';
 
 const STEPS: SecretsManagerRotationEventStep[] = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
 const TOKEN = 'rotation-token-0001';
+const TABLE = 'McpOAuth-Table';
 
 let outdir: string;
 let aws: FakeRotationAws;
@@ -34,6 +36,7 @@ let rotation: BundleProcess;
 let initial: SigningKeySet;
 let secret: FakeSecret;
 let parameter: FakeParameter;
+let dynamo: LocalDynamo;
 
 beforeAll(async () => {
   outdir = mkdtempSync(join(tmpdir(), 'rotate-faults-'));
@@ -43,9 +46,13 @@ beforeAll(async () => {
     () => secret,
     () => parameter,
   );
+  // The table the rotation also publishes the public keys to (the embedded engine, not faulted).
+  dynamo = await startLocalDynamo({ tableName: TABLE });
   rotation = await startBundle(join(outdir, 'rotate-keys', BUNDLE_FILE), {
     ...LAMBDA_RUNTIME_ENV,
     LOG_LEVEL: 'info',
+    TABLE_NAME: TABLE,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
     SSM_ENDPOINT: aws.url,
     PUBLIC_KEYS_PARAMETER_NAME: PARAMETER_NAME,
@@ -64,6 +71,7 @@ afterEach(() => aws.faults.set(undefined));
 afterAll(async () => {
   await rotation?.close();
   await aws?.close();
+  await dynamo?.close();
   rmSync(outdir, { recursive: true, force: true });
 });
 
