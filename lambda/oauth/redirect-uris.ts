@@ -4,14 +4,22 @@
  *
  * Private-use schemes are allow-listed, not deny-listed: the browser hands them to whatever
  * program claims them (`ms-msdt:`, `search-ms:`, `intent:` and many more), so a scheme is accepted
- * only in the reverse-DNS form RFC 8252 asks for (`com.example.app:`), or when it is one of the
- * short schemes shipping MCP clients use.
+ * only in the reverse-DNS form RFC 8252 §7.1 asks for (`com.example.app:`, its first label shaped
+ * like a top-level domain), or when it is one of the short schemes shipping MCP clients use. The
+ * reverse-DNS shape alone would still let `microsoft.windows.camera:` through, so schemes that
+ * operating systems and browsers handle themselves are refused first, from the one list in
+ * `system-schemes.ts`.
  */
+import { isSystemScheme } from './system-schemes.js';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 /** Short private-use schemes of MCP clients that do not use the reverse-DNS form. */
 export const KNOWN_CLIENT_SCHEMES = new Set(['cursor:', 'vscode:', 'vscode-insiders:', 'windsurf:']);
-const REVERSE_DNS_SCHEME = /^[a-z][a-z0-9-]*(\.[a-z0-9-]+)+:$/;
+/**
+ * `tld.domain[.more]:`: the first label is letters only, or an IDNA `xn--` label, as top-level
+ * domains are (so `x-apple.…` and `ms-settings.app` are not reverse domain names).
+ */
+const REVERSE_DNS_SCHEME = /^([a-z]{2,63}|xn--[a-z0-9-]+)(\.[a-z0-9-]+)+:$/;
 const MAX_LENGTH = 2000;
 
 export function isLoopbackHttp(url: URL): boolean {
@@ -36,8 +44,12 @@ export function redirectUriProblem(uri: string): string | undefined {
   if (url.protocol === 'http:') {
     return isLoopbackHttp(url) ? undefined : 'uses http on a host that is not loopback (use https)';
   }
+  const scheme = `"${url.protocol.slice(0, -1).slice(0, 40)}"`;
+  if (isSystemScheme(url.protocol)) {
+    return `uses the scheme ${scheme}, which the operating system or browser handles itself: use https, loopback http, or a reverse-DNS private-use scheme of a domain you control`;
+  }
   if (REVERSE_DNS_SCHEME.test(url.protocol) || KNOWN_CLIENT_SCHEMES.has(url.protocol)) return undefined;
-  return `uses the scheme "${url.protocol.slice(0, -1).slice(0, 40)}": use https, loopback http, or a reverse-DNS private-use scheme such as "com.example.app"`;
+  return `uses the scheme ${scheme}: use https, loopback http, or a reverse-DNS private-use scheme such as "com.example.app"`;
 }
 
 /**

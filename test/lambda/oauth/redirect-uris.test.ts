@@ -1,4 +1,8 @@
+import fc from 'fast-check';
+import { validateClientMetadata } from '../../../lambda/oauth/client-metadata.js';
+import { InvalidRedirectUriError } from '../../../lambda/oauth/errors.js';
 import { redirectUriMatches, redirectUriProblem } from '../../../lambda/oauth/redirect-uris.js';
+import { SYSTEM_SCHEME_PREFIXES, SYSTEM_SCHEMES } from '../../../lambda/oauth/system-schemes.js';
 
 describe('redirectUriProblem', () => {
   it.each([
@@ -56,5 +60,57 @@ describe('redirectUriMatches', () => {
     expect(redirectUriMatches('http://localhost/callback', 'http://127.0.0.1:5000/callback')).toBe(false);
     expect(redirectUriMatches('http://localhost/callback', 'http://localhost:5000/other')).toBe(false);
     expect(redirectUriMatches('http://localhost/cb?a=1', 'http://localhost:5000/cb?a=2')).toBe(false);
+  });
+});
+
+describe('schemes the operating system or browser handles', () => {
+  // Both case variants: the scheme a browser reads is case-insensitive.
+  const variants = (scheme: string) => [
+    scheme,
+    scheme.toUpperCase(),
+    scheme[0]!.toUpperCase() + scheme.slice(1),
+  ];
+
+  it.each([
+    'x-apple.systempreferences:com.apple.preference.security',
+    'microsoft.windows.camera:',
+    'ms-settings.app:/privacy',
+    'ms-settings:privacy-webcam',
+    'com.apple.systempreferences:/x',
+    'search-ms:query=invoice',
+    'intent:/x',
+  ])('refuses %s', (uri) => {
+    expect(redirectUriProblem(uri)).toBeDefined();
+  });
+
+  it('refuses every scheme of the refusal list, in any case, as an invalid_redirect_uri', () => {
+    const scheme = fc.oneof(
+      fc.constantFrom(...SYSTEM_SCHEMES),
+      fc
+        .tuple(
+          fc.constantFrom(...SYSTEM_SCHEME_PREFIXES),
+          fc.stringMatching(/^[a-z0-9]{0,8}(\.[a-z0-9]{1,8}){0,2}$/),
+        )
+        .map(([prefix, rest]) => prefix + rest)
+        .filter((s) => /^[a-z][a-z0-9+.-]*$/.test(s) && !s.endsWith('.') && !s.endsWith('-')),
+    );
+    const rest = fc.constantFrom('', '/', '//host/path', '/callback?x=1', 'value');
+    fc.assert(
+      fc.property(scheme, fc.nat(2), rest, (name, variant, tail) => {
+        const uri = `${variants(name)[variant]}:${tail}`;
+        expect(redirectUriProblem(uri)).toBeDefined();
+        expect(() =>
+          validateClientMetadata({ redirect_uris: [uri], token_endpoint_auth_method: 'none' }, ['mcp:tools']),
+        ).toThrow(InvalidRedirectUriError);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('reads a reverse-DNS scheme only when its first label is shaped like a top-level domain', () => {
+    expect(redirectUriProblem('x-example.app:/cb')).toContain('reverse-DNS');
+    expect(redirectUriProblem('c0m.example:/cb')).toContain('reverse-DNS');
+    expect(redirectUriProblem('com.googleusercontent.apps.123-abc:/oauth2redirect')).toBeUndefined();
+    expect(redirectUriProblem('xn--80ak6aa92e.app:/cb')).toBeUndefined();
   });
 });
