@@ -9,6 +9,7 @@
  */
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { quote } from './excerpt.js';
 
 /**
  * Why `address` (an IP address in text, as DNS returns it or a URL names it) may not be
@@ -17,7 +18,7 @@ import ipaddr from 'ipaddr.js';
 export function addressProblem(address: string): string | undefined {
   const literal = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
   // A zone index (`fe80::1%eth0`) names an interface, never a public host.
-  if (!isIP(literal) || literal.includes('%')) return `"${literal.slice(0, 60)}" is not an IP address`;
+  if (!isIP(literal) || literal.includes('%')) return `${quote(literal)} is not an IP address`;
   // WHATWG URL serialisation is canonical (`::8.8.8.8` → `::808:808`); ipaddr.js would read the
   // dotted form as IPv4-mapped, which it is not.
   const canonical = isIP(literal) === 6 ? new URL(`http://[${literal}]`).hostname.slice(1, -1) : literal;

@@ -26,6 +26,7 @@ import { errorPage } from './pages.js';
 import { redirectUriMatches } from './redirect-uris.js';
 import { LOGIN_TTL_SECONDS, newBrowserBinding, redirectError, redirectTo } from './authorization-response.js';
 import { narrowScope, resolveAudience } from './token-request.js';
+import { quote } from './excerpt.js';
 
 /** RFC 7636 §4.2: a base64url SHA-256 is 43 characters; the syntax allows 43 to 128. */
 const CODE_CHALLENGE = /^[A-Za-z0-9\-._~]{43,128}$/;
@@ -34,6 +35,36 @@ const PROMPTS = new Set(['none', 'login', 'consent', 'select_account']);
 
 type Query = URLSearchParams;
 
+/**
+ * The authorization request's parameters (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 8707 §2, OpenID
+ * Connect Core §3.1.2.1): the only parameter names an error page repeats. Any other name is the
+ * requester's text, and a page that named it would say whatever the requester wrote.
+ */
+const REQUEST_PARAMETERS = new Set([
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'scope',
+  'state',
+  'code_challenge',
+  'code_challenge_method',
+  'resource',
+  'prompt',
+  'nonce',
+  'login_hint',
+  'max_age',
+  'response_mode',
+  'display',
+  'ui_locales',
+  'request',
+  'request_uri',
+]);
+
+/** What the error page says about a repeated parameter. */
+export function repeatedParameter(name: string): string {
+  return REQUEST_PARAMETERS.has(name) ? `The "${name}" parameter is repeated.` : 'A parameter is repeated.';
+}
+
 /** The client and redirect URI of a request, or the error page to show instead. */
 async function verifyClient(
   query: Query,
@@ -41,7 +72,7 @@ async function verifyClient(
 ): Promise<{ client: StoredClient; redirectUri: string; redirectUriSent: boolean } | PlainResponse> {
   for (const name of new Set(query.keys())) {
     if (query.getAll(name).length > 1 && name !== 'resource') {
-      return errorPage('invalid_request', `The "${name}" parameter is repeated.`);
+      return errorPage('invalid_request', repeatedParameter(name));
     }
   }
   const clientId = query.get('client_id');
@@ -105,7 +136,7 @@ function validateRequest(
   const prompts = new Set((query.get('prompt') ?? '').split(' ').filter(Boolean));
   for (const prompt of prompts) {
     if (!PROMPTS.has(prompt))
-      throw new InvalidRequestError(`"prompt" has the unknown value "${prompt.slice(0, 50)}"`);
+      throw new InvalidRequestError(`"prompt" has the unknown value ${quote(prompt)}`);
   }
   if (prompts.has('none')) {
     if (prompts.size > 1) throw new InvalidRequestError('"prompt=none" cannot be combined with other values');

@@ -6,6 +6,7 @@
 import * as z from 'zod/mini';
 import { InvalidClientMetadataError, InvalidRedirectUriError } from './errors.js';
 import { redirectUriProblem } from './redirect-uris.js';
+import { quote } from './excerpt.js';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
@@ -92,7 +93,7 @@ export function validateClientMetadata(input: unknown, scopesSupported: readonly
   const grantTypes = [...new Set(m.grant_types ?? ['authorization_code'])];
   for (const g of grantTypes) {
     if (!(GRANT_TYPES as readonly string[]).includes(g)) {
-      throw new InvalidClientMetadataError(`"grant_types" has the unsupported value "${g}"`);
+      throw new InvalidClientMetadataError(`"grant_types" has the unsupported value ${quote(g)}`);
     }
   }
   if (grantTypes.length === 0) throw new InvalidClientMetadataError('"grant_types" must not be empty');
@@ -104,7 +105,7 @@ export function validateClientMetadata(input: unknown, scopesSupported: readonly
   const responseTypes = [...new Set(m.response_types ?? (usesCode ? ['code'] : []))];
   for (const r of responseTypes) {
     if (r !== 'code')
-      throw new InvalidClientMetadataError(`"response_types" has the unsupported value "${r}"`);
+      throw new InvalidClientMetadataError(`"response_types" has the unsupported value ${quote(r)}`);
   }
   if (usesCode !== responseTypes.includes('code')) {
     throw new InvalidClientMetadataError(
@@ -114,7 +115,9 @@ export function validateClientMetadata(input: unknown, scopesSupported: readonly
 
   const authMethod = m.token_endpoint_auth_method ?? 'client_secret_basic';
   if (!(AUTH_METHODS as readonly string[]).includes(authMethod)) {
-    throw new InvalidClientMetadataError(`"token_endpoint_auth_method" "${authMethod}" is not supported`);
+    throw new InvalidClientMetadataError(
+      `"token_endpoint_auth_method" ${quote(authMethod)} is not supported`,
+    );
   }
   if (authMethod === 'none' && grantTypes.includes('client_credentials')) {
     throw new InvalidClientMetadataError(
@@ -128,14 +131,14 @@ export function validateClientMetadata(input: unknown, scopesSupported: readonly
   }
   for (const uri of redirectUris ?? []) {
     const problem = redirectUriProblem(uri);
-    if (problem) throw new InvalidRedirectUriError(`redirect URI "${uri.slice(0, 200)}" ${problem}`);
+    if (problem) throw new InvalidRedirectUriError(`redirect URI ${quote(uri)} ${problem}`);
   }
 
   const scopes =
     m.scope === undefined ? [...scopesSupported] : [...new Set(m.scope.split(' ').filter(Boolean))];
   for (const s of scopes) {
     if (!scopesSupported.includes(s))
-      throw new InvalidClientMetadataError(`"scope" has the unknown scope "${s}"`);
+      throw new InvalidClientMetadataError(`"scope" has the unknown scope ${quote(s)}`);
   }
   if (scopes.length === 0) throw new InvalidClientMetadataError('"scope" must name at least one scope');
 

@@ -17,6 +17,7 @@ import {
   parseDocumentUrl,
   type FetchOptions,
 } from './metadata-document-fetch.js';
+import { quote } from './excerpt.js';
 
 /** What the endpoints need to find a client. */
 export interface ClientLookup {
@@ -53,7 +54,7 @@ export function validateMetadataDocument(
   const method = fields.token_endpoint_auth_method ?? 'none';
   if (method !== 'none')
     throw invalid(
-      `the document's "token_endpoint_auth_method" is "${String(method).slice(0, 50)}"; only "none" is supported`,
+      `the document's "token_endpoint_auth_method" is ${quote(method)}; only "none" is supported`,
     );
   // A document is written for many servers: scopes this one does not know are left out rather
   // than refused (the user still consents to the scopes actually requested), and a document

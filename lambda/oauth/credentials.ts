@@ -5,6 +5,7 @@
 import { type HttpRequest } from '../shared/http-message.js';
 import { BEARER_AUTHORIZATION } from '../shared/http.js';
 import { InvalidClientError, InvalidRequestError } from './errors.js';
+import { quote } from './excerpt.js';
 
 const BASIC = /^Basic +([A-Za-z0-9+/]+=*) *$/i;
 
@@ -50,7 +51,7 @@ export function parseForm(body: string, repeatable: readonly string[] = ['resour
   const seen = new Set<string>();
   for (const name of params.keys()) {
     if (seen.has(name) && !repeatable.includes(name)) {
-      throw new InvalidRequestError(`the "${name}" parameter is repeated`);
+      throw new InvalidRequestError(`the ${quote(name)} parameter is repeated`);
     }
     seen.add(name);
   }

@@ -13,6 +13,7 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { addressProblem } from './address-policy.js';
+import { quote } from './excerpt.js';
 
 export const MAX_DOCUMENT_BYTES = 5 * 1024;
 export const FETCH_TIMEOUT_MS = 5000;
@@ -96,7 +97,7 @@ export function parseDocumentUrl(clientId: string, allowHttpLoopback = false): U
   if (url.username || url.password) throw refuse('must not contain a user name or password');
   if (clientId.includes('#')) throw refuse('must not contain a fragment');
   if (url.pathname === '/' || url.pathname === '') throw refuse('must have a path');
-  if (url.href !== clientId) throw refuse(`is not in canonical form ("${url.href.slice(0, 200)}")`);
+  if (url.href !== clientId) throw refuse(`is not in canonical form (${quote(url.href)})`);
   return url;
 }
 
@@ -108,7 +109,7 @@ async function checkedAddress(url: URL, options: FetchOptions): Promise<Resolved
   if (host === 'localhost' || host.endsWith('.localhost'))
     throw new MetadataDocumentError(
       'ERR_CIMD_ADDRESS',
-      `the address is not allowed: "${host}" is a loopback name`,
+      `the address is not allowed: ${quote(host)} is a loopback name`,
     );
   let addresses: ResolvedAddress[];
   if (isIP(host)) {
@@ -117,13 +118,13 @@ async function checkedAddress(url: URL, options: FetchOptions): Promise<Resolved
     try {
       addresses = await (options.resolve ?? defaultResolver)(host);
     } catch (error) {
-      throw new MetadataDocumentError('ERR_CIMD_FETCH', `the host "${host}" could not be resolved`, {
+      throw new MetadataDocumentError('ERR_CIMD_FETCH', `the host ${quote(host)} could not be resolved`, {
         cause: error,
       });
     }
   }
   if (addresses.length === 0)
-    throw new MetadataDocumentError('ERR_CIMD_FETCH', `the host "${host}" has no address`);
+    throw new MetadataDocumentError('ERR_CIMD_FETCH', `the host ${quote(host)} has no address`);
   // One private answer among public ones refuses the host: a rebinding server mixes them.
   for (const { address } of addresses) {
     const problem = (options.addressPolicy ?? addressProblem)(address);
@@ -288,7 +289,7 @@ async function fetchWithin(url: URL, options: FetchOptions, signal: AbortSignal)
   if (!isJsonMediaType(response.headers['content-type']))
     throw fail(
       'ERR_CIMD_NOT_JSON',
-      `the document is not JSON (content-type "${String(response.headers['content-type'] ?? '').slice(0, 100)}")`,
+      `the document is not JSON (content-type ${quote(response.headers['content-type'] ?? '')})`,
     );
   const length = Number(response.headers['content-length']);
   if (Number.isFinite(length) && length > maxBytes)

@@ -11,6 +11,7 @@
  * `system-schemes.ts`.
  */
 import { isSystemScheme } from './system-schemes.js';
+import { quote } from './excerpt.js';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 /** Short private-use schemes of MCP clients that do not use the reverse-DNS form. */
@@ -38,13 +39,12 @@ export function redirectUriProblem(uri: string): string | undefined {
   if (uri.includes('#')) return 'must not contain a fragment';
   // Stored and compared as sent, so it must be what a browser would make of it: no whitespace,
   // backslashes, upper-case hosts or missing slashes that the browser would quietly rewrite.
-  if (url.href !== uri)
-    return `is not in canonical form (a browser would read it as "${url.href.slice(0, 200)}")`;
+  if (url.href !== uri) return `is not in canonical form (a browser would read it as ${quote(url.href)})`;
   if (url.protocol === 'https:') return url.hostname ? undefined : 'has no host';
   if (url.protocol === 'http:') {
     return isLoopbackHttp(url) ? undefined : 'uses http on a host that is not loopback (use https)';
   }
-  const scheme = `"${url.protocol.slice(0, -1).slice(0, 40)}"`;
+  const scheme = quote(url.protocol.slice(0, -1));
   if (isSystemScheme(url.protocol)) {
     return `uses the scheme ${scheme}, which the operating system or browser handles itself: use https, loopback http, or a reverse-DNS private-use scheme of a domain you control`;
   }

@@ -1,6 +1,7 @@
 /** Checks shared by every grant: the requested resource (RFC 8707) and scope (RFC 6749 §3.3). */
 import type { Config } from '../shared/config.js';
 import { InvalidScopeError, InvalidTargetError } from './errors.js';
+import { quote } from './excerpt.js';
 
 /**
  * The audience for a token request. Every `resource` must name this server's MCP resource
@@ -22,6 +23,6 @@ export function narrowScope(requested: string | null, allowed: string): string {
   const wanted = [...new Set(requested.split(' ').filter(Boolean))];
   if (wanted.length === 0) throw new InvalidScopeError('"scope" is empty');
   const refused = wanted.filter((s) => !allowedSet.has(s));
-  if (refused.length) throw new InvalidScopeError(`the client may not request "${refused.join(' ')}"`);
+  if (refused.length) throw new InvalidScopeError(`the client may not request ${quote(refused.join(' '))}`);
   return wanted.join(' ');
 }

@@ -18,6 +18,7 @@ import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
 import type { GrantHandler } from './grants/grant.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
+import { quote } from './excerpt.js';
 
 /** The grants this server implements; the metadata document lists exactly these. */
 export const GRANTS: Record<GrantType, GrantHandler> = {
@@ -49,10 +50,9 @@ export async function token(request: HttpRequest, deps: OAuthDeps): Promise<Plai
 
   const client = await authenticateClient(request, params, deps.clientResolver);
   const grant = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType as GrantType] : undefined;
-  if (!grant)
-    throw new UnsupportedGrantTypeError(`the grant type "${grantType.slice(0, 100)}" is not supported`);
+  if (!grant) throw new UnsupportedGrantTypeError(`the grant type ${quote(grantType)} is not supported`);
   if (!isRegisteredFor(client.metadata.grant_types, grantType as GrantType)) {
-    throw new UnauthorizedClientError(`the client is not registered for the "${grantType}" grant`);
+    throw new UnauthorizedClientError(`the client is not registered for the ${quote(grantType)} grant`);
   }
 
   const now = deps.now?.() ?? Date.now();
