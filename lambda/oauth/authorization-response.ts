@@ -7,6 +7,7 @@ import { PlainResponse, type HttpRequest } from '../shared/http-message.js';
 import { matchesHash, randomToken, sha256 } from '../shared/crypto.js';
 import { cookieValue } from '../shared/http.js';
 import type { OAuthDeps } from './deps.js';
+import { isLoopbackHttp } from './redirect-uris.js';
 import type { AuthorizationRequest, PendingAuthorization, UserIdentity } from './grant-store.js';
 
 /** Pending authorizations and codes live 10 minutes. */
@@ -45,6 +46,37 @@ export function redirectToClient(
   if (request.state !== undefined) target.searchParams.set('state', request.state);
   target.searchParams.set('iss', deps.config.issuer);
   return redirectTo(target, headers, status);
+}
+
+/**
+ * Whether an error at the authorization endpoint, before any user has logged in, may be sent to
+ * the client's redirect URI automatically. RFC 9700 §4.11.2: anyone can register a client with a
+ * redirect URI of their choosing, so redirecting such errors would make this server a redirector
+ * to any site, carrying its name; the server "SHOULD only automatically redirect the user agent
+ * if it trusts the redirect URI". The one redirect URI it can trust without a user is a loopback
+ * one (RFC 8252 §7.3): it leads back to the user's own machine, never to a site on the web. A
+ * private-use scheme would launch an application without the user asking, and an https URI is
+ * the registrant's site, so both get the error page instead (with a link the user may follow).
+ * The client must also have completed a login before, as every client that deserves the redirect
+ * has: a fresh registration gets the page whatever its redirect URI.
+ */
+export function mayRedirectErrorUnattended(client: { lastLoginAt?: number }, redirectUri: string): boolean {
+  if (client.lastLoginAt === undefined) return false;
+  try {
+    return isLoopbackHttp(new URL(redirectUri));
+  } catch {
+    return false;
+  }
+}
+
+/** The error response as a URL, for a link the user can choose to follow from the error page. */
+export function errorResponseUrl(
+  request: Pick<AuthorizationRequest, 'redirectUri' | 'state'>,
+  error: string,
+  description: string,
+  deps: OAuthDeps,
+): string {
+  return redirectError(request, error, description, deps).headers.get('location')!;
 }
 
 export function redirectError(

@@ -4,8 +4,9 @@
  * log in. `/callback` continues from there.
  *
  * Until the client and its redirect URI are verified, errors are shown as a page and never
- * redirected (RFC 6749 §4.1.2.1: an unverified redirect URI would make this an open redirector);
- * after that they go back to the client with `state` and `iss`.
+ * redirected (RFC 6749 §4.1.2.1: an unverified redirect URI would make this an open redirector).
+ * After that, too, they go back to the client automatically only where RFC 9700 §4.11.2 allows it
+ * without making this server a redirector (`mayRedirectErrorUnattended`), with `state` and `iss`.
  */
 import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
 import { randomToken, sha256 } from '../shared/crypto.js';
@@ -24,7 +25,14 @@ import { UpstreamUnavailableError } from './identity-provider.js';
 import { MetadataDocumentError } from './metadata-document-fetch.js';
 import { errorPage } from './pages.js';
 import { redirectUriMatches } from './redirect-uris.js';
-import { LOGIN_TTL_SECONDS, newBrowserBinding, redirectError, redirectTo } from './authorization-response.js';
+import {
+  errorResponseUrl,
+  LOGIN_TTL_SECONDS,
+  mayRedirectErrorUnattended,
+  newBrowserBinding,
+  redirectError,
+  redirectTo,
+} from './authorization-response.js';
 import { narrowScope, resolveAudience } from './token-request.js';
 import { quote } from './excerpt.js';
 
@@ -199,11 +207,18 @@ export async function authorize(request: HttpRequest, deps: OAuthDeps): Promise<
     }
     if (!(error instanceof OAuthError) || error.errorCode === 'server_error') throw error;
     if (error.status < 500) deps.metrics?.count('Refusals', error.errorCode);
-    // Anyone can register a client with any redirect URI, so redirecting errors that involve no
-    // user would make this server an open redirector (RFC 9700 §4.11.2). Only a client that has
-    // completed a login gets them at its redirect URI; the others get the error page. Metadata
+    // No user has logged in yet, so an automatic redirect would make this server a redirector to
+    // whatever the registrant chose (RFC 9700 §4.11.2): only a loopback redirect URI of a client
+    // that has completed a login gets one. Otherwise the error page; for a client that has
+    // completed a login it offers the way back as a link the user chooses to follow. Metadata
     // document clients are never recorded as having logged in, so they always get the page.
-    if (verified.client.lastLoginAt === undefined) return errorPage(error.errorCode, `${error.message}.`);
-    return redirectError(back, error.errorCode, error.message, deps);
+    if (mayRedirectErrorUnattended(verified.client, verified.redirectUri)) {
+      return redirectError(back, error.errorCode, error.message, deps);
+    }
+    const returnTo =
+      verified.client.lastLoginAt === undefined
+        ? undefined
+        : { href: errorResponseUrl(back, error.errorCode, error.message, deps), to: verified.redirectUri };
+    return errorPage(error.errorCode, `${error.message}.`, 400, returnTo);
   }
 }

@@ -50,11 +50,25 @@ function page(title: string, body: string): string {
 <body><main>${body}</main></body></html>`;
 }
 
-/** An error shown to the user, for failures that cannot go back to the client (RFC 6749 §4.1.2.1). */
-export function errorPage(error: string, description: string, status = 400): PlainResponse {
+/**
+ * An error shown to the user, for failures that cannot go back to the client (RFC 6749 §4.1.2.1)
+ * or must not go back unattended (RFC 9700 §4.11.2). `returnTo` offers the error response as a
+ * link, naming where it leads, for the user to follow if they trust it.
+ */
+export function errorPage(
+  error: string,
+  description: string,
+  status = 400,
+  returnTo?: { href: string; to: string },
+): PlainResponse {
+  const back = returnTo
+    ? `<p class="note">If you started this from an app you trust at <span class="host">${escapeHtml(
+        describeRedirect(returnTo.to).text,
+      )}</span>, you can <a href="${escapeHtml(returnTo.href)}" rel="noreferrer">return to it</a> with this error.</p>`
+    : '';
   const body = `<h1>Sign-in failed</h1>
 <p>${escapeHtml(description)}</p>
-<p class="note">Error code: <code>${escapeHtml(error)}</code>. Close this window and try connecting again from your app.</p>`;
+<p class="note">Error code: <code>${escapeHtml(error)}</code>. Close this window and try connecting again from your app.</p>${back}`;
   return new PlainResponse(page('Sign-in failed', body), { status, headers: pageHeaders([]) });
 }
 

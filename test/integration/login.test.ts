@@ -224,6 +224,63 @@ describe('the authorization endpoint', () => {
     },
   );
 
+  it.each([
+    ['an https redirect URI', 'https://evil.example/'],
+    ['a private-use scheme', 'com.example.app:/cb'],
+  ])(
+    'shows the error page, not a redirect, to anyone after a login, for %s (RFC 9700 §4.11.2: no redirector)',
+    async (_case, redirectUri) => {
+      // Prepare: the registrant logs in once through its own client.
+      const client = await publicClient({ scope: 'mcp:tools', redirect_uris: [redirectUri] });
+      await authorizationCode(client, 'mallory', new UserAgent(), {
+        scope: 'mcp:tools',
+        redirect_uri: redirectUri,
+      });
+      const { challenge } = await pkce();
+
+      for (const [, params, error] of INVALID_REQUESTS) {
+        // Act: anyone, with no session, sends a broken request for that client.
+        const url = invalidRequest(client, challenge, { ...params, redirect_uri: redirectUri });
+        const response = await fetch(url, { redirect: 'manual' });
+
+        // Assess: a page, and the way back only as a link the user chooses, naming where it leads.
+        expect(response.status).toBe(400);
+        expect(response.headers.get('location')).toBeNull();
+        const html = await response.text();
+        expect(html).toContain(error);
+        const link = /<a href="([^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, '&');
+        expect(link).toBeDefined();
+        expect(link!.startsWith(redirectUri)).toBe(true);
+        expect(Object.fromEntries(new URL(link!).searchParams)).toMatchObject({ error, iss: server.issuer });
+      }
+    },
+  );
+
+  it('redirects response_type=token for a logged-in loopback client, and pages it for the https one (the reported redirector)', async () => {
+    // Prepare
+    const loopback = await publicClient();
+    await authorizationCode(loopback, 'ada');
+    const web = await publicClient({ redirect_uris: ['https://evil.example/'] });
+    await authorizationCode(web, 'mallory', new UserAgent(), { redirect_uri: 'https://evil.example/' });
+    const query = (client: RegisteredClient, redirectUri: string) =>
+      `${server.issuer}/authorize?${new URLSearchParams({ client_id: client.client_id, redirect_uri: redirectUri, response_type: 'token' })}`;
+
+    // Act
+    const toWeb = await fetch(query(web, 'https://evil.example/'), { redirect: 'manual' });
+    const toLoopback = await fetch(query(loopback, 'http://127.0.0.1:41234/callback'), {
+      redirect: 'manual',
+    });
+
+    // Assess
+    expect(toWeb.status).toBe(400);
+    expect(toWeb.headers.get('location')).toBeNull();
+    expect(toLoopback.status).toBe(302);
+    expect(redirectParams(toLoopback)).toMatchObject({
+      error: 'unsupported_response_type',
+      iss: server.issuer,
+    });
+  });
+
   it('answers unauthorized_client for a client that did not register the authorization_code grant', async () => {
     const client = await registerClient(server.issuer, {
       grant_types: ['client_credentials'],
