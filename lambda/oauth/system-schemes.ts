@@ -93,8 +93,9 @@ export const SYSTEM_SCHEMES: readonly string[] = [
 ];
 
 /**
- * Scheme prefixes: a scheme starting with one of these belongs to a platform. Ends with `-` or
- * `.` so that a prefix never swallows an unrelated name (`ms-` is not `msauth.`).
+ * Scheme prefixes: a scheme starting with one of these belongs to a platform. Each ends with `-`
+ * or `.` so that it never swallows an unrelated name (`ms-` is not `msauth.`), except `x-apple`,
+ * which covers both Apple's `x-apple.` and `x-apple-` families.
  */
 export const SYSTEM_SCHEME_PREFIXES: readonly string[] = [
   'ms-', // Windows: ms-settings, ms-msdt, ms-officecmd, ms-appinstaller, ms-word, ms-cxh, …
