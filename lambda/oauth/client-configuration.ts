@@ -11,7 +11,7 @@ import type { StoredClient } from './client-store.js';
 import { bearerToken } from './credentials.js';
 import type { OAuthDeps } from './deps.js';
 import { InvalidClientMetadataError, InvalidTokenError, MissingTokenError, NO_STORE } from './errors.js';
-import { isMachineClient, MAX_REGISTRATION_BYTES, readJsonObject } from './register.js';
+import { isMachineClient, MAX_REGISTRATION_BYTES, readJsonObject, requireJson } from './register.js';
 import { revokeClientTokens } from './revocations.js';
 
 const REALM = 'clients';
@@ -56,6 +56,7 @@ export async function updateClient(
   clientId: string,
   deps: OAuthDeps,
 ): Promise<PlainResponse> {
+  requireJson(request);
   const client = await authorizedClient(request, clientId, deps);
   const body = await readJsonObject(request, MAX_REGISTRATION_BYTES);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {

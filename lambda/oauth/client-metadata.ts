@@ -5,6 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { InvalidClientMetadataError, InvalidRedirectUriError } from './errors.js';
+import { displayTextProblem, isDisplaySafe } from './display-text.js';
 import { redirectUriProblem } from './redirect-uris.js';
 import { quote } from './excerpt.js';
 
@@ -31,14 +32,17 @@ export interface ClientMetadata {
 }
 
 /**
- * Control characters and bidirectional formatting characters: shown on the consent page they
- * could hide or reorder what the user reads (a name that displays as something else).
+ * Any text of a registration may end up in front of a person (the consent page, an operator's
+ * console), so every string is held to the display rules of `display-text.ts`: no control, bidi,
+ * invisible or ill-formed characters. Refused, not removed: the registering client reads the
+ * message and can fix its metadata.
  */
-const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 const safeText = (max: number) =>
   z.string().check(
     z.maxLength(max),
-    z.refine((v) => !UNSAFE_TEXT.test(v), 'must not contain control or bidi characters'),
+    z.refine(isDisplaySafe, {
+      error: (issue) => displayTextProblem(issue.input as string) ?? 'is not valid text',
+    }),
   );
 
 /** An optional string; `""` counts as absent. */
@@ -48,9 +52,24 @@ const optionalText = (max: number) =>
     z.transform((v) => (v === '' ? undefined : v)),
   );
 
+/**
+ * Whether `value` is an absolute https URL with a host. The prefix test comes first because the
+ * URL parser is lenient where a person reading the value would not be: it turns `https:///x` and
+ * `https:\\x` into `https://x/`.
+ */
+export function isHttpsUrlWithHost(value: string): boolean {
+  if (!/^https:\/\/[^/\\?#]/i.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
 const optionalUrl = z.pipe(
   optionalText(2000),
-  z.optional(z.string().check(z.refine((v) => /^https?:\/\//i.test(v), 'must be an http or https URL'))),
+  z.optional(z.string().check(z.refine(isHttpsUrlWithHost, 'must be an absolute https URL with a host'))),
 );
 
 const strings = (maxItems: number, maxLength = 2000) =>
@@ -67,6 +86,8 @@ const MetadataSchema = z.object({
   logo_uri: optionalUrl,
   tos_uri: optionalUrl,
   policy_uri: optionalUrl,
+  // Checked but not kept: this server has no `private_key_jwt`, so it never fetches the keys.
+  jwks_uri: optionalUrl,
   contacts: strings(10, 320),
   software_id: optionalText(200),
   software_version: optionalText(100),

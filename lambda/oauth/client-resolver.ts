@@ -7,6 +7,7 @@
  */
 import type { ClientMetadata } from './client-metadata.js';
 import { validateClientMetadata } from './client-metadata.js';
+import { displayText } from './display-text.js';
 import type { ClientStore, StoredClient } from './client-store.js';
 import { OAuthError } from './errors.js';
 import type { MetadataDocumentCache } from './metadata-document-cache.js';
@@ -64,6 +65,11 @@ export function validateMetadataDocument(
     if (known.length) fields.scope = [...new Set(known)].join(' ');
     else delete fields.scope;
   }
+  // The name loses its hidden characters (`display-text.ts`) rather than failing the document: a
+  // registration's author reads the refusal and fixes it, but a document is published for many
+  // servers, and a common emoji's variation selector or joiner is one of them; refusing would
+  // lock every user of the app out of this server until its publisher noticed.
+  if (typeof fields.client_name === 'string') fields.client_name = displayText(fields.client_name);
   try {
     return validateClientMetadata({ ...fields, token_endpoint_auth_method: 'none' }, scopesSupported);
   } catch (error) {

@@ -127,6 +127,15 @@ export class PayloadTooLargeOAuthError extends OAuthError {
 }
 
 /**
+ * The body is not of the media type the endpoint reads (RFC 9110 §15.5.16). Answered before the
+ * body is read, with 415 and an OAuth error object.
+ */
+export class UnsupportedMediaTypeError extends OAuthError {
+  static override errorCode = 'invalid_request';
+  override readonly status = 415;
+}
+
+/**
  * RFC 6749 §4.1.2.1: a dependency (the signing keys, storage, the identity provider) is not
  * available right now; answered 503 with `Retry-After` so the client retries the same request.
  */

@@ -6,6 +6,7 @@
  */
 import * as oidc from 'openid-client';
 import type { UpstreamConfig } from '../shared/config.js';
+import { displayText, isDisplaySafe } from './display-text.js';
 import type { UserIdentity } from './grant-store.js';
 
 export interface UpstreamLoginChecks {
@@ -51,6 +52,12 @@ function text(value: unknown, max = 320): string | undefined {
  * The identity taken from verified ID token claims. Cognito sends no `name` unless the pool
  * maps one, and its `cognito:username` is a generated id when users sign in with their email,
  * so it is not used as a name.
+ *
+ * The name and email are shown on the consent page and passed to tools, so they are held to the
+ * display rules of `display-text.ts`. Refusing them would lock the user out (they cannot change
+ * what the upstream says about them, often not even see it), so a name loses its hidden
+ * characters, and an email that has any is left out: without them it could read as, and be
+ * matched by a tool as, somebody else's address. `sub` is an identifier, never changed.
  */
 export function identityFromClaims(claims: Record<string, unknown>): UserIdentity {
   const sub = text(claims.sub, 255);
@@ -58,8 +65,16 @@ export function identityFromClaims(claims: Record<string, unknown>): UserIdentit
   // An address the provider says is unverified is not passed on as the user's.
   const unverified = claims.email_verified === false || claims.email_verified === 'false';
   const email = unverified ? undefined : text(claims.email);
-  const name = text(claims.name, 200) ?? text(claims.preferred_username, 200);
-  return { sub, ...(name ? { name } : {}), ...(email ? { email } : {}) };
+  const name = displayName(claims.name) ?? displayName(claims.preferred_username);
+  return {
+    sub,
+    ...(name ? { name } : {}),
+    ...(email && isDisplaySafe(email) ? { email } : {}),
+  };
+}
+
+function displayName(value: unknown): string | undefined {
+  return typeof value === 'string' ? text(displayText(value).trim(), 200) : undefined;
 }
 
 export class OpenIdProvider implements IdentityProvider {

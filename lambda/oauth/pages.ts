@@ -1,10 +1,11 @@
 /**
  * The HTML pages of the authorization server: the consent page and the error page. Self-contained
- * (no scripts, no external assets, one inline style allowed by its hash), never framed, never
- * cached, and usable without JavaScript or a mouse.
+ * (no external assets; one inline style and one inline script, each allowed by its hash), never
+ * framed, never cached, and usable without JavaScript or a mouse.
  */
 import { createHash } from 'node:crypto';
 import { PlainResponse } from '../shared/http-message.js';
+import { displayText } from './display-text.js';
 
 const STYLE = `body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}
 h1{font-size:1.4rem}ul{padding-left:1.2rem}.note{color:#555;font-size:.9rem}
@@ -14,7 +15,25 @@ button{font:inherit;padding:.5rem 1.4rem;border-radius:6px;border:1px solid #555
 button.primary{background:#1f5fbf;border-color:#1f5fbf;color:#fff}
 button:focus-visible{outline:3px solid #f0b400;outline-offset:2px}`;
 
+/** How long the consent page must have been visible and focused before Allow takes a click. */
+export const ALLOW_DELAY_MS = 600;
+
+/**
+ * Clickjacking by double click: a hostile page asks for a double click, opens this page in a
+ * pop-up on the first click (frame-blocking does not apply to a top-level window), and the second
+ * click lands on Allow. So Allow takes no click until the page has been visible and focused for
+ * {@link ALLOW_DELAY_MS}; the timer starts again whenever the page is hidden or loses focus. The
+ * button is enabled in the HTML and disabled by this script, which runs as soon as the button is
+ * parsed: with JavaScript off the form still works, and a hostile page cannot time a pop-up in a
+ * browser that runs no script.
+ */
+const ALLOW_SCRIPT = `(function(){var b=document.getElementById('allow'),t=0;
+function off(){clearTimeout(t);t=0;b.disabled=true}
+function arm(){off();if(document.visibilityState==='visible'&&document.hasFocus())t=setTimeout(function(){b.disabled=false},${ALLOW_DELAY_MS})}
+document.addEventListener('visibilitychange',arm);addEventListener('focus',arm);addEventListener('blur',off);addEventListener('pageshow',arm);arm()})();`;
+
 const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
+const ALLOW_SCRIPT_HASH = createHash('sha256').update(ALLOW_SCRIPT).digest('base64');
 
 export const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -28,6 +47,7 @@ function pageHeaders(formTargets: string[]): Record<string, string> {
   const csp = [
     "default-src 'none'",
     `style-src 'sha256-${STYLE_HASH}'`,
+    `script-src 'sha256-${ALLOW_SCRIPT_HASH}'`,
     "base-uri 'none'",
     "frame-ancestors 'none'",
     `form-action ${formTargets.length ? formTargets.join(' ') : "'none'"}`,
@@ -109,31 +129,41 @@ export function describeRedirect(redirectUri: string): { text: string; formTarge
   return { text: `${url.protocol}//${url.host}`, formTarget: url.protocol };
 }
 
+/**
+ * A string someone other than this server chose (a client name, the user's name, a host), as
+ * HTML: without the characters `display-text.ts` removes, escaped, and isolated in `<bdi>` so that
+ * whatever direction its letters have, it cannot reorder the sentence around it.
+ */
+function isolated(text: string): string {
+  return `<bdi>${escapeHtml(displayText(text))}</bdi>`;
+}
+
 export function consentPage(view: ConsentView): PlainResponse {
-  const name = view.clientName ?? 'An unnamed app';
+  const name = view.clientName !== undefined ? displayText(view.clientName) : '';
   const redirect = describeRedirect(view.redirectUri);
-  const body = `<h1>Allow access to ${escapeHtml(view.resourceName)}?</h1>
-<p><strong>${escapeHtml(name)}</strong>${
-    view.clientHost ? ` from <span class="host">${escapeHtml(view.clientHost)}</span>` : ''
+  const host = view.clientHost !== undefined ? isolated(view.clientHost) : undefined;
+  const body = `<h1>Allow access to ${isolated(view.resourceName)}?</h1>
+<p><strong>${name ? isolated(name) : 'An unnamed app'}</strong>${
+    host ? ` from <span class="host">${host}</span>` : ''
   } wants to act as you.
 <span class="note">${
-    view.clientHost
-      ? `This name was chosen by the app itself and is not verified; ${escapeHtml(view.clientHost)} is the site that describes the app.`
+    host
+      ? `This name was chosen by the app itself and is not verified; ${host} is the site that describes the app.`
       : 'This name was chosen by the app itself and is not verified.'
   }</span></p>
-<p>If you allow it, you will be sent to <span class="host">${escapeHtml(redirect.text)}</span>.
+<p>If you allow it, you will be sent to <span class="host">${isolated(redirect.text)}</span>.
 Only continue if you started this from an app you trust that uses that address.</p>
 <p>It will be able to:</p>
-<ul>${view.permissions.map((p) => `<li>${escapeHtml(p)}</li>`).join('')}</ul>
-<p class="note">Signed in as ${escapeHtml(view.user)}.</p>
+<ul>${view.permissions.map((p) => `<li>${isolated(p)}</li>`).join('')}</ul>
+<p class="note">Signed in as ${isolated(view.user)}.</p>
 <form method="post" action="${escapeHtml(view.action)}">
 <input type="hidden" name="authorization" value="${escapeHtml(view.handle)}">
 <input type="hidden" name="csrf_token" value="${escapeHtml(view.csrfToken)}">
 <div class="actions">
-<button class="primary" type="submit" name="decision" value="approve" autofocus>Allow</button>
+<button class="primary" type="submit" name="decision" value="approve" id="allow">Allow</button><script>${ALLOW_SCRIPT}</script>
 <button type="submit" name="decision" value="deny">Deny</button>
 </div></form>`;
-  return new PlainResponse(page(`Allow ${name}?`, body), {
+  return new PlainResponse(page(`Allow access to ${displayText(view.resourceName)}?`, body), {
     status: 200,
     headers: { ...pageHeaders(["'self'", redirect.formTarget]), ...view.headers },
   });

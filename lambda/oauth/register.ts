@@ -4,7 +4,7 @@
  */
 import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
 import { randomToken, sha256 } from '../shared/crypto.js';
-import { json, readText } from '../shared/http.js';
+import { json, mediaType, readText } from '../shared/http.js';
 import { clientInformation } from './client-information.js';
 import { validateClientMetadata, type ClientMetadata } from './client-metadata.js';
 import { ClientExistsError, type StoredClient } from './client-store.js';
@@ -16,18 +16,34 @@ import {
   InvalidTokenError,
   MissingTokenError,
   NO_STORE,
+  UnsupportedMediaTypeError,
 } from './errors.js';
 
 /** Client metadata is small; a generous cap still stops abuse long before the general body cap. */
 export const MAX_REGISTRATION_BYTES = 16 * 1024;
 
-/** The body parsed as JSON; an oversized body becomes a 413 in the app's error handling. */
+/**
+ * The body parsed as JSON; an oversized body becomes a 413 in the app's error handling.
+ *
+ * Only `application/json` (with any parameters, such as `charset`) is read. A browser sends
+ * `text/plain`, `application/x-www-form-urlencoded` and `multipart/form-data` cross-site without a
+ * CORS preflight, so accepting them would let any web page register or update clients from a
+ * visitor's browser; `application/json` needs a preflight. Checked before the body is read.
+ */
 export async function readJsonObject(request: HttpRequest, limit: number): Promise<unknown> {
+  requireJson(request);
   const text = await readText(request, limit);
   try {
     return JSON.parse(text);
   } catch {
     throw new InvalidClientMetadataError('the body is not valid JSON');
+  }
+}
+
+/** Refuses a request whose body is not declared as `application/json` (RFC 7591 §3.1). */
+export function requireJson(request: HttpRequest): void {
+  if (mediaType(request) !== 'application/json') {
+    throw new UnsupportedMediaTypeError('the request body must be sent as "Content-Type: application/json"');
   }
 }
 
@@ -64,6 +80,7 @@ async function checkRegistrationPolicy(
 }
 
 export async function registerClient(request: HttpRequest, deps: OAuthDeps): Promise<PlainResponse> {
+  requireJson(request);
   const body = await readJsonObject(request, MAX_REGISTRATION_BYTES);
   const metadata = validateClientMetadata(body, deps.config.scopesSupported);
   await checkRegistrationPolicy(request, metadata, deps);

@@ -83,7 +83,9 @@ describe('client ID metadata documents, with the local loopback allowance', () =
     });
 
     // Assess
-    expect(step.consent?.html).toContain('<strong>Document app</strong> from <span class="host">127.0.0.1:');
+    expect(step.consent?.html).toContain(
+      '<strong><bdi>Document app</bdi></strong> from <span class="host"><bdi>127.0.0.1:',
+    );
     expect(step.consent?.html).toContain(`127.0.0.1:${documents.port}`);
 
     // Act: approve and redeem

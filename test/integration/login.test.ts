@@ -5,6 +5,7 @@
  * strict client: it checks `iss` per RFC 9207 and `state`) drives the happy paths; the attacks
  * are raw requests. The browser tests show Chromium doing the same steps.
  */
+import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
 import type { LocalServer } from '../../lib/local/server.js';
@@ -475,9 +476,17 @@ describe('consent', () => {
     expect(html).toContain('an app on this computer (127.0.0.1:41234)');
     expect(html).toContain('Use the tools of MCP server');
     expect(html).toContain('Read the resources of MCP server');
-    expect(html).toContain('Signed in as ada');
-    expect(html).toMatch(/<button[^>]*value="approve"[^>]*autofocus/);
-    expect(html).not.toMatch(/<script|https?:\/\/(?!127\.0\.0\.1|localhost)/);
+    expect(html).toContain('Signed in as <bdi>ada</bdi>');
+    // Allow is not focused for the user: a key press or a stray click must not approve.
+    expect(html).toMatch(/<button[^>]*value="approve"/);
+    expect(html).not.toMatch(/autofocus/);
+    // The one script is inline and allowed by its hash; nothing is loaded from anywhere.
+    expect(html.match(/<script/g)).toHaveLength(1);
+    expect(html).not.toMatch(/<script[^>]*src|https?:\/\/(?!127\.0\.0\.1|localhost)/);
+    const script = /<script>([^<]*)<\/script>/.exec(html)![1]!;
+    const scriptHash = createHash('sha256').update(script).digest('base64');
+    expect(headers.get('content-security-policy')).toContain(`script-src 'sha256-${scriptHash}'`);
+    expect(headers.get('content-security-policy')).not.toMatch(/unsafe-inline|unsafe-eval/);
     expect(headers.get('x-frame-options')).toBe('DENY');
     expect(headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);
     expect(headers.get('content-security-policy')).toMatch(/default-src 'none'/);

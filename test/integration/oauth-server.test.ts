@@ -223,7 +223,12 @@ describe('registration (RFC 7591)', () => {
     [
       'a logo URI that is not http(s)',
       { grant_types: ['client_credentials'], logo_uri: 'javascript:alert(1)' },
-      '"logo_uri" must be an http or https URL',
+      '"logo_uri" must be an absolute https URL with a host',
+    ],
+    [
+      'a logo URI without a host',
+      { grant_types: ['client_credentials'], logo_uri: 'https://' },
+      '"logo_uri" must be an absolute https URL with a host',
     ],
     [
       'too many redirect URIs',

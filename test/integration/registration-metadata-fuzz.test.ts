@@ -2,8 +2,10 @@
  * Generated registration metadata (RFC 7591) at `POST /register` and in RFC 7592 updates at
  * `PUT /clients/{client_id}`: redirect URIs that are invalid by construction (http on a public
  * host, fragments, dangerous or unknown schemes, relative or non-canonical forms, control and
- * bidi characters, oversized), display fields carrying control or bidi characters, URI fields
- * that are not http(s), and fields of the wrong JSON type. Each is answered 400 with
+ * bidi characters, oversized), display fields carrying control or bidi characters, any
+ * `Bidi_Control` or `Default_Ignorable_Code_Point` character or a lone surrogate, URI fields that
+ * are not absolute https URLs with a host, fields of the wrong JSON type, and bodies not sent as
+ * `application/json` (415 before the body is read). Each is answered 400 with
  * `invalid_redirect_uri` or `invalid_client_metadata` as RFC 7591 §3.2.2 says, and nothing is
  * written: the table is scanned before and after every case. Arbitrary strings as redirect URIs
  * may happen to be valid; those must be registered exactly as sent, and nothing else written.
@@ -136,6 +138,52 @@ const badRedirectUri: fc.Arbitrary<[string, Code]> = fc.oneof(
 
 const TEXT_FIELDS = ['client_name', 'software_id', 'software_version'] as const;
 const URI_FIELDS = ['client_uri', 'logo_uri', 'tos_uri', 'policy_uri'] as const;
+/** `jwks_uri` is checked like the others but not kept: this server has no `private_key_jwt`. */
+const URL_FIELDS = [...URI_FIELDS, 'jwks_uri'] as const;
+
+/**
+ * Every code point with Unicode's `Bidi_Control` or `Default_Ignorable_Code_Point` property (from
+ * the data Node ships), and the lone surrogates: text shown to a person must carry none.
+ */
+const HIDDEN: string[] = [];
+for (let cp = 0; cp <= 0x10ffff; cp++) {
+  const char = String.fromCodePoint(cp);
+  if (/[\p{Bidi_Control}\p{Default_Ignorable_Code_Point}]/u.test(char)) HIDDEN.push(char);
+}
+const hiddenChar = fc.oneof(
+  fc.constantFrom(...HIDDEN),
+  fc.integer({ min: 0xd800, max: 0xdfff }).map((unit) => String.fromCharCode(unit)),
+);
+const withHidden = (text: fc.Arbitrary<string>) =>
+  fc
+    .tuple(text, hiddenChar, fc.nat())
+    .map(([t, c, at]) => `${t.slice(0, at % (t.length + 1))}${c}${t.slice(at % (t.length + 1))}`);
+
+/** Media types a registration must not be read as; `undefined` sends no Content-Type at all. */
+const notJson: fc.Arbitrary<string | undefined> = fc.oneof(
+  fc.constant(undefined),
+  fc.constantFrom(
+    '',
+    'text/plain',
+    'text/plain;charset=UTF-8',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'text/json',
+    'application/jsonp',
+    'application/json-patch+json',
+    'application/merge-patch+json',
+    'application/problem+json',
+    'application/json5',
+    '*/*',
+    'json',
+    'application',
+    'application/',
+  ),
+  fc
+    .tuple(fc.stringMatching(/^[a-z]{1,12}$/), fc.stringMatching(/^[a-z+.-]{1,16}$/))
+    .map(([type, subtype]) => `${type}/${subtype}`)
+    .filter((t) => t !== 'application/json'),
+);
 
 interface Answer {
   status: number;
@@ -149,6 +197,29 @@ async function register(metadata: unknown): Promise<Answer> {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(metadata),
+  });
+  return { status: response.status, ...((await response.json()) as object) };
+}
+
+/**
+ * A valid registration body sent with `contentType` (none when undefined: bytes carry no type,
+ * where a string body would get fetch's `text/plain`), to `/register`, `/dcr` or as an update.
+ */
+async function sendTyped(
+  endpoint: 'register' | 'dcr' | 'update',
+  contentType: string | undefined,
+): Promise<Answer> {
+  const update = endpoint === 'update';
+  const body = new TextEncoder().encode(
+    JSON.stringify(update ? { ...base(), client_id: existing.client_id } : base()),
+  );
+  const response = await fetch(update ? existing.registration_client_uri : `${server.issuer}/${endpoint}`, {
+    method: update ? 'PUT' : 'POST',
+    headers: {
+      ...(contentType !== undefined && { 'content-type': contentType }),
+      ...(update && { authorization: `Bearer ${existing.registration_access_token}` }),
+    },
+    body,
   });
   return { status: response.status, ...((await response.json()) as object) };
 }
@@ -267,6 +338,87 @@ describe('POST /register', () => {
     );
   });
 
+  it('refuses display text with any Bidi_Control, Default_Ignorable or lone surrogate character: 400 invalid_client_metadata, storing nothing', async () => {
+    await eachCase(
+      fc.tuple(fc.constantFrom(...TEXT_FIELDS), withHidden(fc.string({ maxLength: 40 }))),
+      ([field, text]) => register({ ...base(), [field]: text }),
+      refused('invalid_client_metadata'),
+    );
+  });
+
+  it('refuses a URL field that is not an absolute https URL with a host: 400 invalid_client_metadata, storing nothing', async () => {
+    const hostless = fc.constantFrom(
+      'https://',
+      'https:///',
+      'https:////app.example/logo.png',
+      'https:///app.example',
+      'https:\\\\app.example/logo.png',
+      'https://?x=1',
+      'https://#x',
+      'https://:443',
+      'https://:443/logo.png',
+      'https://@',
+      'https://@/logo.png',
+      'https:app.example/logo.png',
+      'HTTPS://',
+    );
+    await eachCase(
+      fc.tuple(
+        fc.constantFrom(...URL_FIELDS),
+        fc.oneof(
+          hostless,
+          fc.tuple(hostless, fc.webPath()).map(([h, p]) => `${h}${p}`),
+          fc.webUrl({ validSchemes: ['http'] }),
+        ),
+      ),
+      ([field, value]) => register({ ...base(), [field]: value }),
+      refused('invalid_client_metadata'),
+    );
+  });
+
+  it('accepts an absolute https URL with a host in each URL field, and keeps it as sent', async () => {
+    await eachCase(
+      fc.tuple(
+        fc.constantFrom(...URL_FIELDS),
+        fc.webUrl({ validSchemes: ['https'], withQueryParameters: true }),
+      ),
+      ([field, value]) => register({ ...base(), [field]: value }),
+      ([field, value], answer, changes) => {
+        expect(answer.status).toBe(201);
+        expect(changes.added.map(keyKind)).toEqual(['client']);
+        if (field === 'jwks_uri') expect(answer).not.toHaveProperty(field);
+        else expect((answer as unknown as Record<string, unknown>)[field]).toBe(value);
+      },
+    );
+  });
+
+  it('refuses a body not sent as application/json at /register, /dcr and PUT: 415 before reading it, storing nothing', async () => {
+    await eachCase(
+      fc.tuple(fc.constantFrom('register' as const, 'dcr' as const, 'update' as const), notJson),
+      ([endpoint, type]) => sendTyped(endpoint, type),
+      (_value, answer, changes) => {
+        expect({ status: answer.status, error: answer.error }).toEqual({
+          status: 415,
+          error: 'invalid_request',
+        });
+        expect(changes).toEqual(NO_CHANGES);
+      },
+    );
+  });
+
+  it('reads application/json with parameters and in any case', async () => {
+    for (const type of [
+      'application/json',
+      'application/json; charset=utf-8',
+      'Application/JSON;charset=UTF-8',
+      'application/json ; charset="utf-8"',
+    ]) {
+      expect((await sendTyped('register', type)).status).toBe(201);
+      expect((await sendTyped('dcr', type)).status).toBe(201);
+      expect((await sendTyped('update', type)).status).toBe(200);
+    }
+  });
+
   it('refuses a field of the wrong JSON type: 400 invalid_client_metadata, storing nothing', async () => {
     const fields = {
       redirect_uris: (v: unknown) => Array.isArray(v) && v.every((u) => typeof u === 'string'),
@@ -314,6 +466,14 @@ describe('PUT /clients/{client_id}', () => {
   it('refuses display text with a control or bidi character and leaves the registration as it was', async () => {
     await eachCase(
       fc.tuple(fc.constantFrom(...TEXT_FIELDS), withUnsafe(fc.string({ maxLength: 40 }))),
+      ([field, text]) => update({ ...base(), [field]: text }),
+      refused('invalid_client_metadata'),
+    );
+  });
+
+  it('refuses display text with any Bidi_Control, Default_Ignorable or lone surrogate character and leaves the registration as it was', async () => {
+    await eachCase(
+      fc.tuple(fc.constantFrom(...TEXT_FIELDS), withHidden(fc.string({ maxLength: 40 }))),
       ([field, text]) => update({ ...base(), [field]: text }),
       refused('invalid_client_metadata'),
     );
