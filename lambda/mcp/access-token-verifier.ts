@@ -25,10 +25,11 @@ import {
 import type { KeyObject } from 'node:crypto';
 import { ISSUED_AT_MS_CLAIM, issuedAtMs } from '../shared/revocations.js';
 import type { VerificationKeys } from '../shared/signing-keys.js';
-import type { Caller } from './caller.js';
+import type { Caller, CallerKind } from './caller.js';
 import { RemoteJwks, type RemoteJwksOptions } from './issuer-keys.js';
 import { InvalidTokenError, invalidTokenFrom } from './jwt.js';
 import {
+  DEFAULT_TRUSTED_ISSUER_CALLER_KIND,
   DEFAULT_TRUSTED_ISSUER_MAX_LIFETIME_SECONDS,
   grantedScopes,
   type TrustedIssuer,
@@ -104,6 +105,21 @@ function checkLifetime(payload: JWTPayload, now: number, skew: number, policy: L
   if (exp - iat > longest)
     throw new InvalidTokenError('"exp" - "iat" exceeds the longest accepted token lifetime');
   return exp;
+}
+
+/**
+ * Who one of this server's tokens names. Only a user's login has a grant family, which the
+ * token carries as `sid` (lambda/oauth/grants/user-tokens.ts); a client credentials token has
+ * none and names its client as `sub` (grants/client-credentials.ts). A token without `sid` whose
+ * `sub` is not its `client_id` fits neither, so it is refused rather than guessed at.
+ */
+function ownCallerKind(payload: JWTPayload, sub: string, clientId: string): CallerKind {
+  if (payload.sid !== undefined) {
+    if (!optionalString(payload.sid)) throw new InvalidTokenError('"sid" claim must be a non-empty string');
+    return 'user';
+  }
+  if (sub !== clientId) throw new InvalidTokenError('a token without "sid" must name its client as "sub"');
+  return 'machine';
 }
 
 /** The verified caller, with the user's name and email when the token carries them. */
@@ -205,10 +221,14 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       requiredClaims: ['exp', 'iat'],
     });
     const expiresAt = checkLifetime(payload, now() / 1000, skew, own);
+    const sub = stringClaim(payload, 'sub');
+    const clientId = stringClaim(payload, 'client_id');
+    const kind = ownCallerKind(payload, sub, clientId);
     return callerFrom(payload, {
       issuer: options.issuer,
-      sub: stringClaim(payload, 'sub'),
-      clientId: stringClaim(payload, 'client_id'),
+      kind,
+      sub,
+      clientId,
       scopes: scopesOf(payload),
       expiresAt,
       // What revocation compares (lambda/mcp/revocation-list.ts): when it was issued, the token,
@@ -257,6 +277,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     if (!clientId) throw new InvalidTokenError('missing required "client_id" claim');
     return callerFrom(payload, {
       issuer: issuer.issuer,
+      kind: issuer.callerKind ?? DEFAULT_TRUSTED_ISSUER_CALLER_KIND,
       sub: stringClaim(payload, 'sub'),
       clientId,
       scopes: grantedScopes(issuer, scopes),

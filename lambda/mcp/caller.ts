@@ -1,3 +1,6 @@
+/** Who a token names: see {@link Caller.kind}. */
+export type CallerKind = 'user' | 'machine';
+
 /**
  * The verified caller of an MCP request: who the access token was issued to, by whom, and what
  * it allows. Tool handlers receive it; it never holds the token itself.
@@ -5,7 +8,14 @@
 export interface Caller {
   /** The issuer that signed the token (this server's issuer, or a configured trusted issuer). */
   issuer: string;
-  /** The subject: the client for machine grants, the user for user grants. */
+  /**
+   * Who `sub` names: a person who logged in (`user`) or a client acting for itself (`machine`).
+   * Users' and clients' subjects share one namespace (a client's `sub` is its `client_id`, a
+   * user's is the upstream's), so anything that authorizes on a subject keys on
+   * `issuer` + `kind` + `sub`, never on `sub` alone (doc/adding-tools.md).
+   */
+  kind: CallerKind;
+  /** The subject: the client (`client_id`) for machine grants, the upstream's user for user grants. */
   sub: string;
   /** The OAuth client the token was issued to. */
   clientId: string;

@@ -5,6 +5,7 @@
  * issuer's scopes become this server's. Their keys are `issuer-keys.ts`.
  */
 import { ConfigError } from '../shared/config.js';
+import type { CallerKind } from './caller.js';
 
 export interface TrustedIssuer {
   /** The `iss` value, exactly as the issuer writes it (Cognito: `https://cognito-idp.<region>.amazonaws.com/<pool id>`). */
@@ -33,7 +34,20 @@ export interface TrustedIssuer {
    * issuer configured for longer (Auth0 allows 30 days).
    */
   maxTokenLifetimeSeconds?: number;
+  /**
+   * Who this issuer's tokens name ({@link Caller.kind}); `machine` unless set. An issuer is
+   * trusted here for agents holding client credentials tokens (Cognito's name the app client as
+   * `sub`), and a token alone cannot say which kind it is: Cognito's user and machine access
+   * tokens have the same claims. So the operator, who knows what the issuer hands out, says so;
+   * `user` for an issuer whose tokens here are only ever users' logins. Guessing `user` wrongly
+   * would let a client pass as a person, so the default is the kind that grants a tool nothing a
+   * person's identity would.
+   */
+  callerKind?: CallerKind;
 }
+
+/** {@link TrustedIssuer.callerKind} when it is not set. */
+export const DEFAULT_TRUSTED_ISSUER_CALLER_KIND: CallerKind = 'machine';
 
 /** {@link TrustedIssuer.maxTokenLifetimeSeconds} when it is not set: one day. */
 export const DEFAULT_TRUSTED_ISSUER_MAX_LIFETIME_SECONDS = 86_400;
@@ -127,6 +141,12 @@ function lifetime(value: unknown, field: string): number | undefined {
   return value;
 }
 
+function callerKind(value: unknown, field: string): CallerKind | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'user' && value !== 'machine') throw new ConfigError(`${field} must be "user" or "machine"`);
+  return value;
+}
+
 function trustedIssuer(entry: unknown, at: string): TrustedIssuer {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
     throw new ConfigError(`${at} must be an object`);
@@ -141,6 +161,7 @@ function trustedIssuer(entry: unknown, at: string): TrustedIssuer {
     scopeMap: scopeMap(e.scopeMap, `${at}.scopeMap`),
     algorithms: algorithms(e.algorithms, `${at}.algorithms`),
     maxTokenLifetimeSeconds: lifetime(e.maxTokenLifetimeSeconds, `${at}.maxTokenLifetimeSeconds`),
+    callerKind: callerKind(e.callerKind, `${at}.callerKind`),
   };
   const issuer: TrustedIssuer = { issuer: e.issuer };
   for (const [key, value] of Object.entries(parsed)) {

@@ -1,6 +1,7 @@
 /**
  * Fetches a client ID metadata document (draft-ietf-oauth-client-id-metadata-document §4) with
- * the guards a URL chosen by anyone needs: https only, the host resolved once and every address
+ * the guards a URL chosen by anyone needs: https only, the host resolved once (with c-ares,
+ * cancelled at the deadline: `host-resolver.ts`) and every address
  * checked by `address-policy.ts`, the connection made to the checked address (no second
  * resolution a rebinding DNS server could answer differently), no redirects, a 5 KB cap read as a
  * stream, a 5 s deadline for the whole fetch, and JSON only.
@@ -8,12 +9,14 @@
  * `node:https` does the TLS: the certificate is verified against the URL's host name, which is
  * also the SNI name and the `Host` header.
  */
-import { lookup as dnsLookup } from 'node:dns/promises';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { addressProblem } from './address-policy.js';
 import { quote } from './excerpt.js';
+import { resolveHost, type ResolvedAddress, type Resolver } from './host-resolver.js';
+
+export type { ResolvedAddress, Resolver } from './host-resolver.js';
 
 export const MAX_DOCUMENT_BYTES = 5 * 1024;
 export const FETCH_TIMEOUT_MS = 5000;
@@ -44,15 +47,8 @@ export class MetadataDocumentError extends Error {
   }
 }
 
-export interface ResolvedAddress {
-  address: string;
-  family: number;
-}
-
-/** Resolves a host name to all its addresses; injectable so tests can play a hostile DNS server. */
-export type Resolver = (hostname: string) => Promise<ResolvedAddress[]>;
-
 export interface FetchOptions {
+  /** c-ares, cancelled at the deadline (`host-resolver.ts`); tests play a hostile DNS server here. */
   resolve?: Resolver;
   /** Local mode only (`CIMD_ALLOW_HTTP_LOOPBACK=1`): allow `http://localhost` and `http://127.0.0.1` documents. */
   allowHttpLoopback?: boolean;
@@ -69,8 +65,6 @@ export interface FetchedDocument {
   /** How long the document may be cached, from its cache headers, within a minute and a day. */
   maxAgeSeconds: number;
 }
-
-const defaultResolver: Resolver = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
 
 /** Whether `clientId` names a metadata document rather than a registered client. */
 export function isMetadataDocumentUrl(clientId: string, allowHttpLoopback = false): boolean {
@@ -102,7 +96,11 @@ export function parseDocumentUrl(clientId: string, allowHttpLoopback = false): U
 }
 
 /** The addresses to connect to: every one the host resolves to must pass the policy. */
-async function checkedAddress(url: URL, options: FetchOptions): Promise<ResolvedAddress> {
+async function checkedAddress(
+  url: URL,
+  options: FetchOptions,
+  signal: AbortSignal,
+): Promise<ResolvedAddress> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (options.allowHttpLoopback && url.protocol === 'http:') return { address: '127.0.0.1', family: 4 };
   // RFC 6761 §6.3: these names are loopback whatever a resolver says; refused before asking one.
@@ -116,8 +114,9 @@ async function checkedAddress(url: URL, options: FetchOptions): Promise<Resolved
     addresses = [{ address: host, family: isIP(host) }];
   } else {
     try {
-      addresses = await (options.resolve ?? defaultResolver)(host);
+      addresses = await (options.resolve ?? resolveHost)(host, signal);
     } catch (error) {
+      signal.throwIfAborted();
       throw new MetadataDocumentError('ERR_CIMD_FETCH', `the host ${quote(host)} could not be resolved`, {
         cause: error,
       });
@@ -272,7 +271,7 @@ export async function fetchMetadataDocument(url: URL, options: FetchOptions = {}
 
 async function fetchWithin(url: URL, options: FetchOptions, signal: AbortSignal): Promise<FetchedDocument> {
   const maxBytes = options.maxBytes ?? MAX_DOCUMENT_BYTES;
-  const target = await checkedAddress(url, options);
+  const target = await checkedAddress(url, options, signal);
   signal.throwIfAborted();
   const response = await request(url, target, options, signal);
   const fail = (code: MetadataDocumentErrorCode, message: string) => {

@@ -19,7 +19,8 @@ const DAY = 24 * HOUR;
 
 export const INTEGER_SETTINGS = {
   accessTokenTtlSeconds: { env: 'ACCESS_TOKEN_TTL_SECONDS', min: 60, max: DAY, default: HOUR },
-  refreshTokenReuseGraceSeconds: { env: 'REFRESH_TOKEN_REUSE_GRACE_SECONDS', min: 0, max: 600, default: 60 },
+  // Real hosts refresh one token in parallel bursts spread over up to 76 s (doc/threat-model.md).
+  refreshTokenReuseGraceSeconds: { env: 'REFRESH_TOKEN_REUSE_GRACE_SECONDS', min: 0, max: 600, default: 120 },
   refreshTokenIdleTtlSeconds: {
     env: 'REFRESH_TOKEN_IDLE_TTL_SECONDS',
     min: HOUR,

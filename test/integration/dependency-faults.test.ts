@@ -23,6 +23,7 @@ import {
   apiGatewayEvent,
   LAMBDA_RUNTIME_ENV,
   startBundle,
+  type BundleOptions,
   type BundleProcess,
   type Invocation,
 } from '../support/bundle-process.js';
@@ -104,16 +105,33 @@ async function machineAccessToken(): Promise<string> {
   return accessToken;
 }
 
-/** The mcp bundle with the stack's environment: keys from the SSM stand-in, the list through the proxy. */
-function startMcp(): Promise<BundleProcess> {
-  return startBundle(join(outdir, 'mcp', BUNDLE_FILE), {
-    ...RUNTIME,
-    ISSUER,
-    PUBLIC_KEYS_PARAMETER_NAME: '/McpOAuth/signing-keys/public-jwks',
-    SSM_ENDPOINT: `${aws.url}/ssm/`,
-    TABLE_NAME: TABLE,
-    DYNAMODB_ENDPOINT: proxy.url,
-  });
+/**
+ * The mcp bundle with the stack's environment: keys from the SSM stand-in, the list through the
+ * proxy. With `clock: 'controlled'` its `Date.now` moves only by `advanceClock`, so what it counts
+ * per back-off interval does not depend on how long a loaded machine takes between invocations.
+ */
+function startMcp(options: BundleOptions = {}): Promise<BundleProcess> {
+  return startBundle(
+    join(outdir, 'mcp', BUNDLE_FILE),
+    {
+      ...RUNTIME,
+      ISSUER,
+      PUBLIC_KEYS_PARAMETER_NAME: '/McpOAuth/signing-keys/public-jwks',
+      SSM_ENDPOINT: `${aws.url}/ssm/`,
+      TABLE_NAME: TABLE,
+      DYNAMODB_ENDPOINT: proxy.url,
+    },
+    options,
+  );
+}
+
+/** Waits (on real time, at most `ms`) until the process has logged `message` outside any invocation. */
+async function loggedAtStart(process: BundleProcess, message: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!process.logs.some((l) => l.message === message)) {
+    if (Date.now() > deadline) throw new Error(`"${message}" was not logged within ${ms} ms`);
+    await sleep(20);
+  }
 }
 
 /** An authenticated `tools/call` of `add` (40 + 2). */
@@ -288,23 +306,25 @@ describe('the mcp bundle when Systems Manager misbehaves', () => {
     // Prepare: a token from the oauth bundle, and an mcp environment whose first read fails
     const accessToken = await machineAccessToken();
     aws.faults.set('throttle');
-    const mcp = await startMcp();
+    const mcp = await startMcp({ clock: 'controlled' });
     const call = toolCall(accessToken);
     const reads = () => aws.calls.filter((c) => c.target === 'AmazonSSM.GetParameter').length;
     try {
-      await sleep(200); // the read at start, which fails with no request waiting
+      // The read at start, which fails with no request waiting
+      await loggedAtStart(mcp, 'signing keys not loaded at start; will retry');
       const readsAtStart = reads();
 
-      // Act: the first request reads again itself; the next is within its back-off
+      // Act: the first request reads again itself; the next is within its back-off (the clock
+      // stands still between them, however slow the machine)
       const refused = await mcp.invoke(call);
       const readsByFirstRequest = reads() - readsAtStart;
       const backingOff = await mcp.invoke(call);
       const readsWhileBackingOff = reads() - readsAtStart - readsByFirstRequest;
-      await sleep(1_100);
+      await mcp.advanceClock(1_100);
       aws.faults.set('fail');
       const failed = await mcp.invoke(call);
       aws.faults.set(undefined);
-      await sleep(2_100);
+      await mcp.advanceClock(2_100);
       const served = await mcp.invoke(call);
 
       // Assess
@@ -342,17 +362,19 @@ describe('the mcp bundle when the revocation list cannot be read', () => {
       proxy.faults.set(fault, { targets: ['BatchGetItem'] });
       const reads = () => proxy.calls.filter((c) => c === 'BatchGetItem').length;
       const before = reads();
-      const mcp = await startMcp();
+      const mcp = await startMcp({ clock: 'controlled' });
       const call = toolCall(accessToken);
       try {
-        await sleep(300); // the read at start, which fails with no request waiting
+        // The read at start, which fails with no request waiting
+        await loggedAtStart(mcp, 'revocation list not read');
 
-        // Act: the first request reads again itself; the next two are within its back-off
+        // Act: the first request reads again itself; the next two are within its back-off, on a
+        // clock that stands still however long the invocations take
         const refused = [];
         for (let i = 0; i < 3; i++) refused.push(await mcp.invoke(call));
         const readsWhileRefusing = reads() - before;
         proxy.faults.set(undefined);
-        await sleep(1_100);
+        await mcp.advanceClock(1_100); // past the first back-off interval (1 s)
         const served = await mcp.invoke(call);
 
         // Assess

@@ -137,6 +137,7 @@ describe.each(SERVERS)('an SDK %s server behind the front', (_, front) => {
       expect(tools).toEqual(['purge_cache', 'reverse_text', 'whoami']);
       expect(reversed.structuredContent).toEqual({ reversed: 'desserts' });
       expect(me.structuredContent).toEqual({
+        kind: 'machine',
         sub: 'client-1',
         client_id: 'client-1',
         scopes: ['mcp:tools', 'mcp:resources'],

@@ -343,18 +343,19 @@ describe('the check it runs (lib/canary/mcp-check.cjs)', () => {
     // Prepare
     const { fetch } = server();
 
-    // Act
-    const run = check({
-      issuer: ISSUER,
-      readClient: async () => read,
-      requireClient: true,
-      fetch,
-      now: () => Date.parse('2026-11-22T10:20:00Z'),
-    });
+    const run = () =>
+      check({
+        issuer: ISSUER,
+        readClient: async () => read,
+        requireClient: true,
+        fetch,
+        now: () => Date.parse('2026-11-22T10:20:00Z'),
+      });
 
-    // Assess
+    // Act and assess: the check runs inside its own assertion, so its rejection is never left
+    // unobserved when the assertion before it fails
     expect(CLIENT_GRACE_MS).toBe(60 * 60_000);
-    await expect(run).rejects.toThrow(
+    await expect(run()).rejects.toThrow(
       'step client: the canary client secret holds no client_id and client_secret yet',
     );
   });

@@ -46,7 +46,7 @@ describe('resolveSettings', () => {
     expect(settings).toMatchObject({
       registrationPolicy: 'token',
       interactiveRegistrationPolicy: 'open',
-      refreshTokenReuseGraceSeconds: 60,
+      refreshTokenReuseGraceSeconds: 120,
       refreshTokenIdleTtlSeconds: 2_592_000,
       refreshTokenAbsoluteTtlSeconds: 7_776_000,
       clientLoginDeadlineSeconds: 86_400,

@@ -20,10 +20,22 @@ const DRIVER = `
 import { createInterface } from 'node:readline';
 import { createWriteStream } from 'node:fs';
 const out = createWriteStream(null, { fd: 3 });
+// A controlled clock: Date.now stands still from here, before the bundle's module scope captures
+// it, and moves only when the test says (\`advanceClock\`). Timers still run on real time.
+let clockOffsetMs = 0;
+if (process.env.BUNDLE_CLOCK === 'controlled') {
+  const frozenAt = Date.now();
+  Date.now = () => frozenAt + clockOffsetMs;
+}
 const { handler } = await import(process.env.BUNDLE);
 out.write(JSON.stringify({ ready: true }) + '\\n');
 for await (const line of createInterface({ input: process.stdin })) {
-  const { id, event, context } = JSON.parse(line);
+  const { id, event, context, advanceClockMs } = JSON.parse(line);
+  if (advanceClockMs !== undefined) {
+    clockOffsetMs += advanceClockMs;
+    out.write(JSON.stringify({ id, clockAdvanced: true }) + '\\n');
+    continue;
+  }
   const started = performance.now();
   let result;
   let error;
@@ -75,6 +87,12 @@ export interface FakeLambdaContext {
 export interface BundleProcess {
   /** One invocation; without `context` the handler gets none, as when tests call it directly. */
   invoke(event: LambdaEvent, context?: FakeLambdaContext): Promise<Invocation>;
+  /**
+   * With `{ clock: 'controlled' }`: moves the process's `Date.now` forward by `ms`, which
+   * otherwise stands still, so that what counts time (back-off intervals, refresh ages) does not
+   * depend on how fast the machine runs the test.
+   */
+  advanceClock(ms: number): Promise<void>;
   /** Log lines written outside any invocation (module scope, background reads). */
   logs: Array<Record<string, unknown>>;
   close(): Promise<void>;
@@ -83,12 +101,18 @@ export interface BundleProcess {
 /** An invocation of any Lambda handler (an HTTP event, a Secrets Manager rotation step, ...). */
 export type LambdaEvent = APIGatewayProxyEventV2 | object;
 
+export interface BundleOptions {
+  /** `controlled`: `Date.now` stands still until `advanceClock` (see {@link BundleProcess}). */
+  clock?: 'real' | 'controlled';
+}
+
 export async function startBundle(
   bundle: string,
   env: Record<string, string | undefined>,
+  options: BundleOptions = {},
 ): Promise<BundleProcess> {
   const child: ChildProcess = spawn(process.execPath, ['--input-type=module', '-e', DRIVER], {
-    env: { ...env, BUNDLE: bundle },
+    env: { ...env, BUNDLE: bundle, ...(options.clock === 'controlled' && { BUNDLE_CLOCK: 'controlled' }) },
     stdio: ['pipe', 'pipe', 'inherit', 'pipe'],
   });
   let logs: Array<Record<string, unknown>> = [];
@@ -135,6 +159,16 @@ export async function startBundle(
       ending.delete(id);
       logs = background;
       return { ...answer, logs: own };
+    },
+    async advanceClock(ms) {
+      if (options.clock !== 'controlled') throw new Error('advanceClock needs { clock: "controlled" }');
+      const id = ++next;
+      await new Promise<void>((resolve, reject) => {
+        void exited.then(() => reject(new Error(`${bundle} exited while its clock was advanced`)));
+        waiting.set(id, () => resolve());
+        child.stdin!.write(JSON.stringify({ id, advanceClockMs: ms }) + '\n');
+      });
+      waiting.delete(id);
     },
     async close() {
       child.stdin!.end();

@@ -24,7 +24,13 @@ const NOTE_URI = 'example://notes/welcome';
 
 const whoami = (authInfo: Parameters<typeof callerOf>[0]) => {
   const caller = callerOf(authInfo);
-  const info = { sub: caller?.sub ?? '', client_id: caller?.clientId ?? '', scopes: caller?.scopes ?? [] };
+  // A subject means nothing without its kind: a client's `sub` and a user's share one namespace.
+  const info = {
+    kind: caller?.kind ?? '',
+    sub: caller?.sub ?? '',
+    client_id: caller?.clientId ?? '',
+    scopes: caller?.scopes ?? [],
+  };
   return { content: [{ type: 'text' as const, text: JSON.stringify(info) }], structuredContent: info };
 };
 
@@ -48,7 +54,12 @@ export function buildExampleV2Server(): McpServer {
     {
       description: 'Returns the verified caller.',
       inputSchema: z.object({}),
-      outputSchema: z.object({ sub: z.string(), client_id: z.string(), scopes: z.array(z.string()) }),
+      outputSchema: z.object({
+        kind: z.string(),
+        sub: z.string(),
+        client_id: z.string(),
+        scopes: z.array(z.string()),
+      }),
     },
     (_args, ctx) => whoami(ctx.http?.authInfo),
   );
@@ -88,7 +99,12 @@ export function buildExampleV1Server(): V1McpServer {
     {
       description: 'Returns the verified caller.',
       inputSchema: {},
-      outputSchema: { sub: z.string(), client_id: z.string(), scopes: z.array(z.string()) },
+      outputSchema: {
+        kind: z.string(),
+        sub: z.string(),
+        client_id: z.string(),
+        scopes: z.array(z.string()),
+      },
     },
     (_args, extra) => whoami(extra.authInfo),
   );

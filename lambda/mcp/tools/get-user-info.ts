@@ -6,9 +6,10 @@ export const getUserInfoTool = defineTool({
   name: 'get_user_info',
   title: 'Who am I',
   description:
-    'Returns the verified caller: subject, client, granted scopes, token expiry, and the user name and email when a user logged in.',
+    'Returns the verified caller: whether it is a user or a machine client, subject, client, granted scopes, token expiry, and the user name and email when a user logged in.',
   inputSchema: z.strictObject({}),
   outputSchema: z.object({
+    kind: z.enum(['user', 'machine']),
     sub: z.string(),
     client_id: z.string(),
     issuer: z.string(),
@@ -21,6 +22,7 @@ export const getUserInfoTool = defineTool({
   annotations: { readOnlyHint: true, openWorldHint: false },
   handler: (_args, { caller }) => {
     const info = {
+      kind: caller.kind,
       sub: caller.sub,
       client_id: caller.clientId,
       issuer: caller.issuer,

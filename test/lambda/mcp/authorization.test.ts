@@ -12,8 +12,10 @@ import {
   NOW_MS,
   PRM_URL,
   RESOURCE,
+  privateKeyOf,
   rpc,
   signJwt,
+  signJwtAs,
   testApp,
 } from './mcp-test-kit.js';
 
@@ -447,6 +449,31 @@ describe('what a refusal of a forged or misdirected token says', () => {
 
     // Assess
     expect(await refusal(response)).toBe(description);
+  });
+
+  // The oauth function signs RS256 only; the key would verify these too, so the allow-list alone
+  // refuses them (a test that fails when `algorithms` is dropped from the verifier).
+  it.each(['RS384', 'RS512', 'PS256', 'PS384', 'PS512'])(
+    "refuses a token signed with this server's own key as %s, which it never issues",
+    async (alg) => {
+      // Prepare
+      const app = await testApp();
+      const key = await currentKey();
+      const token = signJwtAs({ alg, typ: 'at+jwt', kid: key.kid }, claims(), privateKeyOf(key));
+
+      // Act
+      const response = await app(mcpPost(INIT, { token }));
+
+      // Assess
+      expect(await refusal(response)).toBe('unsupported "alg" header');
+    },
+  );
+
+  it('accepts the same token signed as RS256 (the refusal above is the algorithm, not the signature)', async () => {
+    const app = await testApp();
+    const key = await currentKey();
+    const token = signJwtAs({ alg: 'RS256', typ: 'at+jwt', kid: key.kid }, claims(), privateKeyOf(key));
+    expect((await app(mcpPost(INIT, { token }))).status).toBe(200);
   });
 
   it('accepts the typ in its media type form, application/at+jwt (RFC 9068 §2.1)', async () => {

@@ -1,5 +1,5 @@
 /** Shared setup for the mcp function's unit tests: a config, real RSA keys, token signing, requests. */
-import { createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { constants, createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { createMcpApp } from '../../../lambda/mcp/app.js';
 import type { TrustedIssuer } from '../../../lambda/mcp/trusted-issuers.js';
 import { loadConfig, type Config } from '../../../lambda/shared/config.js';
@@ -44,6 +44,28 @@ export function signJwt(
 ): string {
   const input = `${b64(header)}.${b64(payload)}`;
   return `${input}.${sign(algorithm, Buffer.from(input), key).toString('base64url')}`;
+}
+
+/**
+ * Signs a compact JWS as the `alg` in its header says: RS256/384/512 (PKCS #1 v1.5) or
+ * PS256/384/512 (PSS, salt as long as the hash, RFC 7518 §3.5). With the right key and a valid
+ * signature, only an algorithm allow-list can refuse such a token.
+ */
+export function signJwtAs(
+  header: Record<string, unknown> & { alg: string },
+  payload: Record<string, unknown>,
+  key: KeyObject,
+): string {
+  const match = /^(RS|PS)(256|384|512)$/.exec(header.alg);
+  if (!match) throw new Error(`signJwtAs signs RS* and PS* only, not ${header.alg}`);
+  const input = `${b64(header)}.${b64(payload)}`;
+  const bits = Number(match[2]);
+  const signature = sign(
+    `sha${bits}`,
+    Buffer.from(input),
+    match[1] === 'PS' ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: bits / 8 } : key,
+  );
+  return `${input}.${signature.toString('base64url')}`;
 }
 
 export function claims(overrides: Record<string, unknown> = {}): Record<string, unknown> {

@@ -125,6 +125,7 @@ async function referenceHandler(): Promise<(request: Request) => Promise<Respons
         const scopes = String(payload.scope ?? '').split(' ');
         const caller: Caller = {
           issuer: payload.iss!,
+          kind: payload.sid === undefined ? 'machine' : 'user',
           sub: payload.sub!,
           clientId: String(payload.client_id),
           scopes,

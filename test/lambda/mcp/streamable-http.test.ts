@@ -332,6 +332,7 @@ describe('tools', () => {
     const app = await testApp();
     const token = await accessToken({
       sub: 'user-42',
+      sid: 'family-1',
       name: 'Ada Lovelace',
       email: 'ada@example.com',
       scope: 'mcp:tools',
@@ -344,6 +345,7 @@ describe('tools', () => {
 
     // Assess
     expect(((await response.json()) as Reply).result!.structuredContent).toEqual({
+      kind: 'user',
       sub: 'user-42',
       client_id: 'client-1',
       issuer: ISSUER,

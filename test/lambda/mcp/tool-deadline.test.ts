@@ -19,7 +19,14 @@ import { createLogger } from '../../../lambda/shared/logger.js';
 import { HTTP_FUNCTION_TIMEOUT } from '../../../lib/constructs/function.js';
 import { accessToken, mcpPost, NOW_MS, rpc, testApp, testConfig } from './mcp-test-kit.js';
 
-const caller: Caller = { issuer: 'i', sub: 's', clientId: 'c', scopes: ['mcp:tools'], expiresAt: 0 };
+const caller: Caller = {
+  issuer: 'i',
+  kind: 'machine',
+  sub: 's',
+  clientId: 'c',
+  scopes: ['mcp:tools'],
+  expiresAt: 0,
+};
 const text = (value: string): CallToolResult => ({ content: [{ type: 'text', text: value }] });
 
 /** A tool whose handler is `handler`, and what its context was. */

@@ -10,7 +10,14 @@ import { defineTool, ToolOutputError } from '../../../lambda/mcp/tools/tool.js';
 import { createLogger } from '../../../lambda/shared/logger.js';
 import { accessToken, mcpPost, NOW_MS, rpc, testApp, testConfig } from './mcp-test-kit.js';
 
-const caller: Caller = { issuer: 'i', sub: 's', clientId: 'c', scopes: ['mcp:tools'], expiresAt: 0 };
+const caller: Caller = {
+  issuer: 'i',
+  kind: 'machine',
+  sub: 's',
+  clientId: 'c',
+  scopes: ['mcp:tools'],
+  expiresAt: 0,
+};
 
 /** A tool that declares `{ n: number }` and returns whatever it is given. */
 function returning(result: CallToolResult) {

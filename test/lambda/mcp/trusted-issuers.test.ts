@@ -2,7 +2,7 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { grantedScopes, parseTrustedIssuers } from '../../../lambda/mcp/trusted-issuers.js';
 import type { PlainResponse } from '../../../lambda/shared/http-message.js';
 import { ConfigError } from '../../../lambda/shared/config.js';
-import { INIT, mcpPost, NOW, RESOURCE, rpc, signJwt, testApp } from './mcp-test-kit.js';
+import { INIT, mcpPost, NOW, RESOURCE, rpc, signJwt, signJwtAs, testApp } from './mcp-test-kit.js';
 
 const COGNITO = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example';
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -320,7 +320,92 @@ describe("a trusted issuer's scopes", () => {
   });
 });
 
+describe("a trusted issuer's algorithms", () => {
+  // Keys published without `alg` (Entra ID's, for one): nothing but the issuer's allow-list
+  // stands between a token signed with the issuer's own key and any algorithm that key fits.
+  const { alg: _pinned, ...unpinned } = jwk;
+  const token = (alg: string) =>
+    signJwtAs(
+      { alg, kid: 'cognito-1' },
+      {
+        iss: COGNITO,
+        sub: 'agent-client',
+        token_use: 'access',
+        client_id: 'agent-client',
+        scope: 'mcp/tools',
+        iat: NOW - 10,
+        exp: NOW + 3600,
+      },
+      privateKey,
+    );
+  const refusal = async (response: PlainResponse) =>
+    ((await response.json()) as { error_description: string }).error_description;
+
+  it.each(['RS512', 'PS256'])(
+    "refuses a token signed with the issuer's key as %s when the issuer is configured with the default, RS256",
+    async (alg) => {
+      // Prepare
+      const app = await testApp({ trustedIssuers: trusted, fetch: fakeIssuer([unpinned]).fetch });
+
+      // Act
+      const response = await app(mcpPost(INIT, { token: token(alg) }));
+
+      // Assess
+      expect(response.status).toBe(401);
+      expect(await refusal(response)).toBe('unsupported "alg" header');
+    },
+  );
+
+  it('accepts only the algorithms an issuer is configured with', async () => {
+    // Prepare
+    const issuer = [{ ...trusted[0]!, algorithms: ['PS256'] }];
+    const app = await testApp({ trustedIssuers: issuer, fetch: fakeIssuer([unpinned]).fetch });
+
+    // Act
+    const ps256 = await app(mcpPost(INIT, { token: token('PS256') }));
+    const rs256 = await app(mcpPost(INIT, { token: token('RS256') }));
+    const rs512 = await app(mcpPost(INIT, { token: token('RS512') }));
+
+    // Assess
+    expect(ps256.status).toBe(200);
+    expect([rs256.status, rs512.status]).toEqual([401, 401]);
+    expect([await refusal(rs256), await refusal(rs512)]).toEqual([
+      'unsupported "alg" header',
+      'unsupported "alg" header',
+    ]);
+  });
+});
+
+describe("the kind of a trusted issuer's caller", () => {
+  const WHO = rpc('tools/call', { name: 'get_user_info', arguments: {} });
+  const cognito = { issuer: COGNITO, clientIds: ['agent-client'], scopeMap: { 'mcp/tools': ['mcp:tools'] } };
+  const who = async (issuer: Record<string, unknown>) => {
+    const app = await testApp({ trustedIssuers: [{ ...cognito, ...issuer }], fetch: fakeIssuer().fetch });
+    const response = await app(mcpPost(WHO, { token: cognitoAccessToken({ scope: 'mcp/tools' }) }));
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { result: { structuredContent: Record<string, unknown> } }).result
+      .structuredContent;
+  };
+
+  it('is a machine unless the issuer is configured otherwise (client credentials tokens)', async () => {
+    expect(await who({})).toMatchObject({ kind: 'machine', sub: 'machine-client', issuer: COGNITO });
+  });
+
+  it('is a user for an issuer configured with callerKind "user"', async () => {
+    expect(await who({ callerKind: 'user' })).toMatchObject({ kind: 'user', sub: 'machine-client' });
+  });
+});
+
 describe('parseTrustedIssuers', () => {
+  it('reads a callerKind, and refuses anything but "user" and "machine"', () => {
+    const raw = (callerKind: unknown) => JSON.stringify([{ issuer: COGNITO, callerKind }]);
+    expect(parseTrustedIssuers(raw('user'))).toEqual([{ issuer: COGNITO, callerKind: 'user' }]);
+    expect(parseTrustedIssuers(raw('machine'))).toEqual([{ issuer: COGNITO, callerKind: 'machine' }]);
+    expect(() => parseTrustedIssuers(raw('person'))).toThrow(
+      new ConfigError('TRUSTED_ISSUERS[0].callerKind must be "user" or "machine"'),
+    );
+  });
+
   it('reads the TRUSTED_ISSUERS JSON', () => {
     expect(parseTrustedIssuers(JSON.stringify(trusted))).toEqual(trusted);
     expect(parseTrustedIssuers(undefined)).toEqual([]);

@@ -50,7 +50,7 @@ describe('loadConfig login settings', () => {
     // Assess
     expect(config).toMatchObject({
       interactiveRegistrationPolicy: 'open',
-      refreshTokenReuseGraceSeconds: 60,
+      refreshTokenReuseGraceSeconds: 120,
       refreshTokenIdleTtlSeconds: 30 * DAY,
       refreshTokenAbsoluteTtlSeconds: 90 * DAY,
       clientLoginDeadlineSeconds: DAY,
@@ -73,7 +73,7 @@ describe('loadConfig login settings', () => {
 
     // Assess
     expect(config.interactiveRegistrationPolicy).toBe('open');
-    expect(config.refreshTokenReuseGraceSeconds).toBe(60);
+    expect(config.refreshTokenReuseGraceSeconds).toBe(120);
     expect(config.clientLoginDeadlineSeconds).toBe(DAY);
     expect(config.upstream).toBeUndefined();
   });
