@@ -182,6 +182,9 @@ export class McpOAuthStack extends Stack {
       ISSUER: issuer,
       SCOPES: settings.scopes.join(' '),
       ALLOWED_ORIGINS: settings.allowedOrigins.join(','),
+      ...(settings.blockedClientMetadataDocuments.length
+        ? { BLOCKED_CLIENT_METADATA_DOCUMENTS: settings.blockedClientMetadataDocuments.join(',') }
+        : {}),
     };
     for (const [name, value] of Object.entries({
       ...shared,

@@ -4,6 +4,7 @@
  * default. Props win over context. Invalid values fail synthesis with a message naming the key.
  */
 import type { Node } from 'constructs';
+import { parseBlockedClients } from '../lambda/shared/blocked-clients.js';
 import { checkMappedScopes, parseTrustedIssuers, type TrustedIssuer } from '../lambda/mcp/trusted-issuers.js';
 import { DEFAULT_SCOPES } from '../lambda/shared/config.js';
 import {
@@ -81,6 +82,11 @@ export interface DeploymentSettings {
   readonly cognitoMachineClient: boolean;
   /** Browser origins allowed to call the API (MCP Inspector, web clients). */
   readonly allowedOrigins: readonly string[];
+  /**
+   * Client ID metadata documents refused at `/authorize`, `/token` and `/mcp`: document URLs or
+   * host names (`lambda/shared/blocked-clients.ts`).
+   */
+  readonly blockedClientMetadataDocuments: readonly string[];
   /** Every scope the server knows. */
   readonly scopes: readonly string[];
   /**
@@ -218,6 +224,7 @@ export const DEFAULT_SETTINGS: DeploymentSettings = {
   revocationMaxAgeSeconds: INTEGER_SETTINGS.revocationMaxAgeSeconds.default,
   upstreamScopes: ['openid', 'email', 'profile'],
   allowedOrigins: [],
+  blockedClientMetadataDocuments: [],
   scopes: DEFAULT_SCOPES,
   trustedIssuers: [],
   cognitoMachineClient: false,
@@ -335,6 +342,16 @@ const origins: Parser<string[]> = (value, key) =>
     }
     return url.origin;
   });
+
+const blockedDocuments: Parser<string[]> = (value, key) => {
+  const entries = list(/,/)(value, key);
+  try {
+    parseBlockedClients(entries.join(','), `"${key}"`);
+  } catch (error) {
+    throw new SettingsError((error as Error).message);
+  }
+  return entries;
+};
 
 const scopes: Parser<string[]> = (value, key) => {
   const parsed = list(/\s+|,/)(value, key);
@@ -529,6 +546,7 @@ const PARSERS: { [K in keyof DeploymentSettings]-?: Parser<NonNullable<Deploymen
   cognitoDomainPrefix,
   cognitoMachineClient: bool,
   allowedOrigins: origins,
+  blockedClientMetadataDocuments: blockedDocuments,
   scopes,
   trustedIssuers,
   customDomainName: (value, key) => {

@@ -4,6 +4,7 @@
  * verifier, its caches and the dispatcher live as long as the Lambda execution environment, so
  * a warm request makes no network call and builds no server.
  */
+import { isBlockedClient } from '../shared/blocked-clients.js';
 import { PlainResponse, type HttpRequest } from '../shared/http-message.js';
 import type { RequestId } from '@modelcontextprotocol/server';
 import type { Config } from '../shared/config.js';
@@ -202,6 +203,9 @@ export function createMcpApp(deps: McpAppDeps): McpHandler {
     }
     try {
       const caller = await verify(match[1]!);
+      if (caller.issuer === config.issuer && isBlockedClient(caller.clientId, config.blockedClients)) {
+        throw new InvalidTokenError("the token's client has been blocked by this server's operator");
+      }
       if (caller.issuer === config.issuer && (await deps.revocations?.isRevoked(caller))) {
         throw new InvalidTokenError('the token has been revoked');
       }

@@ -7,6 +7,7 @@
  */
 import type { ClientMetadata } from './client-metadata.js';
 import { validateClientMetadata } from './client-metadata.js';
+import { isBlockedClient, type BlockedClients } from '../shared/blocked-clients.js';
 import { displayText } from './display-text.js';
 import type { ClientStore, StoredClient } from './client-store.js';
 import { OAuthError } from './errors.js';
@@ -32,6 +33,8 @@ export interface ClientLookup {
 export interface MetadataDocumentOptions {
   cache: MetadataDocumentCache;
   scopesSupported: readonly string[];
+  /** Documents the operator has blocked (`blockedClientMetadataDocuments`): refused before any fetch. */
+  blocked?: BlockedClients;
   fetch?: FetchOptions;
   now?: () => number;
 }
@@ -114,6 +117,10 @@ export class ClientResolver implements ClientLookup {
     if (!isMetadataDocumentUrl(clientId, allowHttpLoopback)) return this.clients.get(clientId);
     if (!this.documents) return undefined;
     const url = parseDocumentUrl(clientId, allowHttpLoopback);
+    // Before the cache: a block takes effect for documents fetched before it, and costs no fetch.
+    if (this.documents.blocked && isBlockedClient(url.href, this.documents.blocked)) {
+      throw new MetadataDocumentError('ERR_CIMD_BLOCKED', "this server's operator has blocked this client");
+    }
     const nowMs = this.documents.now?.() ?? Date.now();
     const cached = await this.documents.cache.get(clientId, nowMs);
     if (cached) return documentClient(url, cached.metadata, cached.fetchedAt);

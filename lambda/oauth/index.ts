@@ -67,6 +67,7 @@ const app = lambdaHandler(
     clientResolver: new ClientResolver(clients, {
       cache: new DynamoMetadataDocumentCache(db, tableName),
       scopesSupported: config.scopesSupported,
+      blocked: config.blockedClients,
     }),
     grants: new DynamoGrantStore(db, tableName),
     revocations: new DynamoRevocationList(db, tableName),

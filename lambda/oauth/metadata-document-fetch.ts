@@ -33,7 +33,8 @@ export type MetadataDocumentErrorCode =
   | 'ERR_CIMD_TIMEOUT'
   | 'ERR_CIMD_TOO_LARGE'
   | 'ERR_CIMD_NOT_JSON'
-  | 'ERR_CIMD_INVALID';
+  | 'ERR_CIMD_INVALID'
+  | 'ERR_CIMD_BLOCKED';
 
 /** Thrown when a client's metadata document cannot be fetched or is not acceptable; the message says why. */
 export class MetadataDocumentError extends Error {

@@ -9,6 +9,7 @@ import {
   type IntegerSettingKey,
   type RegistrationPolicy,
 } from './function-settings.js';
+import { parseBlockedClients, type BlockedClients } from './blocked-clients.js';
 
 export type { RegistrationPolicy };
 
@@ -49,6 +50,8 @@ export interface Config {
   revocationMaxAgeSeconds: number;
   /** How often `/mcp` re-reads the revocation list: how late a revocation normally takes effect. */
   revocationRefreshSeconds: number;
+  /** Client ID metadata documents the operator has blocked (`lambda/shared/blocked-clients.ts`). */
+  blockedClients: BlockedClients;
   /** The upstream OpenID provider users log in with; absent when login is not configured. */
   upstream?: UpstreamConfig;
 }
@@ -138,6 +141,14 @@ function upstream(env: Record<string, string | undefined>): UpstreamConfig | und
   };
 }
 
+function blockedClients(env: Record<string, string | undefined>): BlockedClients {
+  try {
+    return parseBlockedClients(env.BLOCKED_CLIENT_METADATA_DOCUMENTS, 'BLOCKED_CLIENT_METADATA_DOCUMENTS');
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
 function list(raw: string | undefined, separator: RegExp): string[] {
   return (raw ?? '')
     .split(separator)
@@ -170,6 +181,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     clientIdleTtlSeconds: integer(env, 'clientIdleTtlSeconds'),
     revocationMaxAgeSeconds: integer(env, 'revocationMaxAgeSeconds'),
     revocationRefreshSeconds: integer(env, 'revocationRefreshSeconds'),
+    blockedClients: blockedClients(env),
   };
   const broken = brokenSettingRule(config, (key) => INTEGER_SETTINGS[key].env);
   if (broken) throw new ConfigError(broken);

@@ -271,6 +271,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   const clientResolver = new ClientResolver(clients, {
     cache: new DynamoMetadataDocumentCache(dynamo.documentClient, TABLE_NAME),
     scopesSupported: config.scopesSupported,
+    blocked: config.blockedClients,
     fetch: {
       ...options.metadataDocumentFetch,
       // Local mode only, off by default: lets tests serve documents from a loopback server.
