@@ -1,18 +1,20 @@
 /**
  * `npm start`: the whole system on http://localhost:3000 with no AWS account.
- * Settings: PORT, HOST, ISSUER, DATA_DIR, IN_MEMORY=1 (or --in-memory), and the function settings
+ * Settings: PORT, HOST, ISSUER, DATA_DIR, IN_MEMORY=1 (true or yes; or --in-memory), and the function settings
  * listed in the README (REGISTRATION_POLICY, SCOPES, ACCESS_TOKEN_TTL_SECONDS, ALLOWED_ORIGINS, ...).
  */
 import { LocalServerStartError, startLocalServer, type LocalServer } from '../lib/local/server.js';
 
-const inMemory = process.argv.includes('--in-memory') || process.env.IN_MEMORY === '1';
 let server: LocalServer;
 try {
-  server = await startLocalServer({ inMemory });
+  // Without the flag, the server reads IN_MEMORY itself (1, true or yes).
+  server = await startLocalServer(process.argv.includes('--in-memory') ? { inMemory: true } : {});
 } catch (error) {
+  const code = (error as { code?: string }).code;
   if (
     !(error instanceof LocalServerStartError) &&
-    !(error as { code?: string }).code?.startsWith('ERR_CONFIG')
+    !code?.startsWith('ERR_CONFIG') &&
+    code !== 'ERR_SETTINGS'
   ) {
     throw error;
   }
@@ -20,6 +22,7 @@ try {
   process.exit(1);
 }
 const base = server.issuer;
+const inMemory = server.dataDir === undefined;
 
 const lines = [
   '',

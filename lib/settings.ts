@@ -593,6 +593,18 @@ const PARSERS: { [K in keyof DeploymentSettings]-?: Parser<NonNullable<Deploymen
   safeRollouts: bool,
 };
 
+/**
+ * The parser of one setting, for the local server's environment variables that carry the same
+ * setting (`SCOPES`, `ALLOWED_ORIGINS`, ...): `name` is what its messages call it.
+ */
+export function parseSetting<K extends keyof DeploymentSettings>(
+  key: K,
+  value: unknown,
+  name: string,
+): NonNullable<DeploymentSettings[K]> {
+  return PARSERS[key](value as never, name) as NonNullable<DeploymentSettings[K]>;
+}
+
 /** The settings keys, which are also the CDK context keys. */
 export const SETTING_KEYS = Object.keys(PARSERS) as (keyof DeploymentSettings)[];
 

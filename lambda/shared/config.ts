@@ -78,6 +78,13 @@ export const DEFAULT_SCOPES = ['mcp:tools', 'mcp:resources'];
 
 /** Parses a setting that must be an https URL, or http on a loopback host for local use. */
 function httpsOrLoopbackUrl(name: string, value: string): URL {
+  // `localhost:3418` parses as a URL whose scheme is `localhost:`, and `127.0.0.1:3000` as none: say
+  // what is missing.
+  if (/^[^:/]+:\d+(\/|$)/.test(value)) {
+    throw new ConfigError(
+      `${name} "${value}" has no scheme: write https://${value} (or http://${value} on a loopback host)`,
+    );
+  }
   let url: URL;
   try {
     url = new URL(value);

@@ -3,6 +3,7 @@
  * in-process, so the store runs the same AWS SDK calls as in Lambda. Data lives in a LevelDB
  * folder, or in memory for throwaway runs.
  */
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import {
   CreateTableCommand,
@@ -35,6 +36,26 @@ export interface LocalDynamo {
   client: DynamoDBClient;
   documentClient: DynamoDBDocumentClient;
   close(): Promise<void>;
+}
+
+/**
+ * Opens and closes the LevelDB folder with dynalite's own copy of `level`: a corrupt folder
+ * (a garbage `CURRENT`, say) then fails here with a catchable error, where dynalite would
+ * throw from inside its request handler and end the process.
+ */
+export async function checkLevelDb(path: string): Promise<void> {
+  const fromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
+  const { Level } = fromDynalite('level') as {
+    Level: new (path: string) => { open(): Promise<void>; close(): Promise<void> };
+  };
+  const db = new Level(path);
+  try {
+    await db.open();
+  } catch (error) {
+    const cause = (error as { cause?: Error }).cause;
+    throw new Error(cause?.message ?? (error as Error).message, { cause: error });
+  }
+  await db.close();
 }
 
 export async function startLocalDynamo(options: { path?: string; tableName: string }): Promise<LocalDynamo> {

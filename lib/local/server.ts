@@ -5,8 +5,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { createMcpApp } from '../../lambda/mcp/app.js';
 import { McpTableReader } from '../../lambda/mcp/mcp-table-reader.js';
 import { TablePublicKeySource, TableRevocationSource } from '../../lambda/mcp/table-sources.js';
@@ -36,8 +36,9 @@ import {
   CachedSigningKeys,
   type SigningKeySource,
 } from '../../lambda/shared/signing-keys.js';
-import { startLocalDynamo } from './dynamodb.js';
+import { checkLevelDb, startLocalDynamo } from './dynamodb.js';
 import { DerivedPublicKeySource, ensureKeyFile, FileKeySource, MemoryKeySource } from './file-key-source.js';
+import { normalizeLocalEnv, parseInMemory, parseLogLevel } from './local-env.js';
 import { PayloadTooLargeForGatewayError, readBody, toEvent, writeResult } from './http-bridge.js';
 import { startLocalUpstream, type LocalUpstream } from './upstream-provider.js';
 
@@ -50,7 +51,7 @@ export interface LocalServerOptions {
   issuer?: string;
   /** Folder for the table and the signing keys. Default: `DATA_DIR` or `.local`. */
   dataDir?: string;
-  /** Keep the table and keys in memory only. */
+  /** Keep the table and keys in memory only. Default: `IN_MEMORY` (1, true or yes). */
   inMemory?: boolean;
   /** Settings as environment variables (REGISTRATION_POLICY, SCOPES, ACCESS_TOKEN_TTL_SECONDS, ...). */
   env?: Record<string, string | undefined>;
@@ -113,6 +114,8 @@ function isRunning(pid: number): boolean {
  * second server on the same folder would otherwise fail later with an obscure storage error.
  */
 async function claimDataDir(dir: string): Promise<() => Promise<void>> {
+  const found = await stat(dir).catch(() => undefined);
+  if (found && !found.isDirectory()) throw new DataDirError(dir, 'it is not a directory');
   const pidFile = join(dir, 'server.pid');
   const holder = Number(await readFile(pidFile, 'utf8').catch(() => ''));
   const inUse = holder === process.pid ? claimedDirs.has(dir) : holder > 0 && isRunning(holder);
@@ -128,6 +131,44 @@ async function claimDataDir(dir: string): Promise<() => Promise<void>> {
     claimedDirs.delete(dir);
     await rm(pidFile, { force: true });
   };
+}
+
+/** A path as the user would write it: relative to the working directory when inside it. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+/** The data folder cannot hold the table: deleting it, or running in memory, starts fresh. */
+class DataDirError extends LocalServerStartError {
+  constructor(dir: string, reason: string) {
+    super(
+      `the data directory ${shown(dir)} cannot be used (${reason}); delete it to start fresh, or start with --in-memory (IN_MEMORY=1)`,
+    );
+  }
+}
+
+/**
+ * Reads the key file once before serving: a corrupt one would otherwise start a server whose
+ * `/token` and JWKS answer 503 for ever.
+ */
+async function checkKeyFile(path: string): Promise<void> {
+  const text = await readFile(path, 'utf8');
+  const what = (() => {
+    try {
+      JSON.parse(text);
+    } catch {
+      return 'is not valid JSON';
+    }
+    return 'is not a signing key set';
+  })();
+  try {
+    await new FileKeySource(path).load();
+  } catch {
+    throw new LocalServerStartError(
+      `${shown(path)} ${what} (delete it to generate new keys; tokens issued with the old keys stop working)`,
+    );
+  }
 }
 
 /** Node's codes for a request its client abandoned. */
@@ -158,35 +199,52 @@ function localSettings(
 }
 
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
-  const env = { ...process.env, ...options.env };
+  // Every setting is checked before anything starts: a bad one leaves no port open and no pid file.
+  const env = normalizeLocalEnv({ ...process.env, ...options.env });
   const port = options.port ?? Number(env.PORT ?? 3000);
   const host = options.host ?? env.HOST ?? '127.0.0.1';
-  const dataDir = options.inMemory ? undefined : resolve(options.dataDir ?? env.DATA_DIR ?? '.local');
-  // Every setting is checked before anything starts: a bad one leaves no port open and no pid file.
+  const inMemory = options.inMemory ?? parseInMemory(env.IN_MEMORY);
+  const dataDir = inMemory ? undefined : resolve(options.dataDir ?? env.DATA_DIR ?? '.local');
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new LocalServerStartError(`PORT must be an integer from 0 to 65535, not "${env.PORT}"`);
   }
   loadConfig(localSettings(env, options.issuer ?? env.ISSUER ?? `http://localhost:${port || 3000}`));
-  const logLevel = options.logLevel ?? env.LOG_LEVEL ?? 'info';
+  const logLevel = parseLogLevel(
+    options.logLevel ?? env.LOG_LEVEL,
+    options.logLevel ? 'logLevel' : 'LOG_LEVEL',
+  );
   const localLogger = createLogger('local', {
     level: logLevel,
     ...(options.writeLog && { write: options.writeLog }),
   });
 
-  const releaseDataDir = dataDir ? await claimDataDir(dataDir) : async () => {};
+  let releaseDataDir = async () => {};
+  let keySource: SigningKeySource = new MemoryKeySource();
+  let generatedKeys = true;
+  if (dataDir) {
+    try {
+      releaseDataDir = await claimDataDir(dataDir);
+    } catch (error) {
+      if (error instanceof LocalServerStartError) throw error;
+      throw new DataDirError(dataDir, (error as Error).message);
+    }
+    try {
+      await checkLevelDb(join(dataDir, 'dynamodb')).catch((error: Error) => {
+        throw new DataDirError(dataDir, `its table cannot be opened: ${error.message}`);
+      });
+      const keyFile = join(dataDir, 'signing-keys.json');
+      generatedKeys = await ensureKeyFile(keyFile);
+      await checkKeyFile(keyFile);
+      keySource = new FileKeySource(keyFile);
+    } catch (error) {
+      await releaseDataDir();
+      throw error;
+    }
+  }
   const dynamo = await startLocalDynamo({
     tableName: TABLE_NAME,
     ...(dataDir ? { path: join(dataDir, 'dynamodb') } : {}),
   });
-  let keySource: SigningKeySource;
-  let generatedKeys = true;
-  if (dataDir) {
-    const keyFile = join(dataDir, 'signing-keys.json');
-    generatedKeys = await ensureKeyFile(keyFile);
-    keySource = new FileKeySource(keyFile);
-  } else {
-    keySource = new MemoryKeySource();
-  }
 
   const handlers: Partial<Record<FunctionName, LambdaHttpHandler>> = {};
   const server: Server = createServer((req, res) => {

@@ -267,6 +267,20 @@ describe('loadConfig upstream provider', () => {
     expect(error.message).toBe('UPSTREAM_ISSUER "idp.example" is not a URL');
   });
 
+  it.each([
+    ['ISSUER', 'localhost:3418'],
+    ['ISSUER', '127.0.0.1:3000'],
+    ['UPSTREAM_ISSUER', 'idp.example:443/realm'],
+  ])('says %s "%s" has no scheme, not that it must use https', (name, value) => {
+    // Act
+    const error = configError({ ...UPSTREAM, [name]: value });
+
+    // Assess
+    expect(error.message).toBe(
+      `${name} "${value}" has no scheme: write https://${value} (or http://${value} on a loopback host)`,
+    );
+  });
+
   it('normalizes the whitespace of UPSTREAM_SCOPES', () => {
     // Act
     const config = loadConfig({ ISSUER, ...UPSTREAM, UPSTREAM_SCOPES: '  openid\temail  ' });
