@@ -85,8 +85,8 @@ async function untilRefused(token: string): Promise<number> {
   }
 }
 
-/** One user login of a public client: its code, and the verifier that redeems it. */
-async function loginCode(clientId: string, username: string): Promise<{ code: string; verifier: string }> {
+/** One user login of a public client: the `/token` parameters that redeem its code. */
+async function loginRedemption(clientId: string, username: string): Promise<Record<string, string>> {
   const verifier = randomBytes(32).toString('base64url');
   const url = `${issuer}/authorize?${new URLSearchParams({
     client_id: clientId,
@@ -103,7 +103,14 @@ async function loginCode(clientId: string, username: string): Promise<{ code: st
     { issuer, upstreamIssuer: server.upstreamIssuer },
     username,
   );
-  return { code: redirect.searchParams.get('code')!, verifier };
+  return {
+    grant_type: 'authorization_code',
+    code: redirect.searchParams.get('code')!,
+    code_verifier: verifier,
+    client_id: clientId,
+    redirect_uri: REDIRECT_URI,
+    resource: `${issuer}/mcp`,
+  };
 }
 
 async function token(params: Record<string, string>): Promise<{ status: number; body: any }> {
@@ -117,6 +124,8 @@ async function token(params: Record<string, string>): Promise<{ status: number; 
 
 describe('revocation with the store full of markers', () => {
   let publicClient: string;
+  const refresh = (refreshToken: string) =>
+    token({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: publicClient });
 
   beforeAll(async () => {
     // Prepare: the first write's cost on an empty store, then the flood's markers.
@@ -193,56 +202,25 @@ describe('revocation with the store full of markers', () => {
 
   it('still revokes a login whose refresh token is reused after the grace window', async () => {
     // Prepare
-    const { code, verifier } = await loginCode(publicClient, 'scale-reuse');
-    const issued = await token({
-      grant_type: 'authorization_code',
-      code,
-      code_verifier: verifier,
-      client_id: publicClient,
-      redirect_uri: REDIRECT_URI,
-      resource: `${issuer}/mcp`,
-    });
-    const refreshed = await token({
-      grant_type: 'refresh_token',
-      refresh_token: issued.body.refresh_token,
-      client_id: publicClient,
-    });
+    const issued = await token(await loginRedemption(publicClient, 'scale-reuse'));
+    const refreshed = await refresh(issued.body.refresh_token);
     await new Promise((resolve) => setTimeout(resolve, 2_100));
 
     // Act: the rotated-out token again, after the 1 s grace
-    const reused = await token({
-      grant_type: 'refresh_token',
-      refresh_token: issued.body.refresh_token,
-      client_id: publicClient,
-    });
+    const reused = await refresh(issued.body.refresh_token);
 
     // Assess
     expect(refreshed.status).toBe(200);
     expect(reused).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
     expect(await untilRefused(refreshed.body.access_token)).toBe(401);
-    const again = await token({
-      grant_type: 'refresh_token',
-      refresh_token: refreshed.body.refresh_token,
-      client_id: publicClient,
-    });
+    const again = await refresh(refreshed.body.refresh_token);
     expect(again).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
   }, 30_000);
 
   it("revokes every grant of one user with one write: their tokens at /mcp and their refreshes, not another user's", async () => {
     // Prepare: two logins of one user (two clients would do the same), one of another user
-    const redeem = async (username: string) => {
-      const { code, verifier } = await loginCode(publicClient, username);
-      return (
-        await token({
-          grant_type: 'authorization_code',
-          code,
-          code_verifier: verifier,
-          client_id: publicClient,
-          redirect_uri: REDIRECT_URI,
-          resource: `${issuer}/mcp`,
-        })
-      ).body;
-    };
+    const redeem = async (username: string) =>
+      (await token(await loginRedemption(publicClient, username))).body;
     const [first, second, bystander] = [
       await redeem('scale-offboarded'),
       await redeem('scale-offboarded'),
@@ -266,33 +244,17 @@ describe('revocation with the store full of markers', () => {
     expect(await untilRefused(first.access_token)).toBe(401);
     expect(await untilRefused(second.access_token)).toBe(401);
     for (const login of [first, second]) {
-      const refreshed = await token({
-        grant_type: 'refresh_token',
-        refresh_token: login.refresh_token,
-        client_id: publicClient,
-      });
+      const refreshed = await refresh(login.refresh_token);
       expect(refreshed).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
     }
     expect(await callTool(bystander.access_token)).toBe(200);
-    const bystanderRefresh = await token({
-      grant_type: 'refresh_token',
-      refresh_token: bystander.refresh_token,
-      client_id: publicClient,
-    });
+    const bystanderRefresh = await refresh(bystander.refresh_token);
     expect(bystanderRefresh.status).toBe(200);
   }, 30_000);
 
   it('still revokes a login whose authorization code is replayed', async () => {
     // Prepare
-    const { code, verifier } = await loginCode(publicClient, 'scale-replay');
-    const params = {
-      grant_type: 'authorization_code',
-      code,
-      code_verifier: verifier,
-      client_id: publicClient,
-      redirect_uri: REDIRECT_URI,
-      resource: `${issuer}/mcp`,
-    };
+    const params = await loginRedemption(publicClient, 'scale-replay');
     const issued = await token(params);
     expect(await callTool(issued.body.access_token)).toBe(200);
 

@@ -26,23 +26,34 @@ beforeAll(async () => {
 });
 afterAll(() => dynamo.close());
 
-it('leaves a code redeemable when storing its refresh token fails, and the retry gets working tokens', async () => {
-  // Prepare: a public client, and a code issued to it for a user.
-  const config = loadConfig({ ISSUER: 'https://as.example' });
+/**
+ * A public client, a code issued to it for a user, and the oauth app over the embedded engine.
+ * While `faults.refreshWrite` is set, the next refresh-token write fails (once); while
+ * `faults.marker` is set, every revocation marker write fails.
+ */
+async function setup() {
+  const config = loadConfig({ ISSUER: 'https://as.example', REFRESH_TOKEN_REUSE_GRACE_SECONDS: '0' });
   const clients = new DynamoClientStore(dynamo.documentClient, TABLE);
   const store = new DynamoGrantStore(dynamo.documentClient, TABLE);
-  let failNextRefreshWrite = true;
+  const markers = new DynamoRevocationList(dynamo.documentClient, TABLE);
+  const faults = { refreshWrite: false, marker: false };
+  const throttled = () =>
+    Promise.reject(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
   const grants = new Proxy(store, {
     get(target, name: keyof GrantStore) {
-      if (name === 'saveRefreshToken' && failNextRefreshWrite) {
-        failNextRefreshWrite = false;
-        return () =>
-          Promise.reject(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
+      if (name === 'saveRefreshToken' && faults.refreshWrite) {
+        faults.refreshWrite = false;
+        return throttled;
       }
       const member = target[name];
       return typeof member === 'function' ? member.bind(target) : member;
     },
   });
+  const revocations = {
+    revoke: (...args: Parameters<typeof markers.revoke>) =>
+      faults.marker ? throttled() : markers.revoke(...args),
+    notBefore: (...args: Parameters<typeof markers.notBefore>) => markers.notBefore(...args),
+  };
   const now = Math.floor(Date.now() / 1000);
   const clientId = randomToken(16);
   await clients.create({
@@ -61,7 +72,7 @@ it('leaves a code redeemable when storing its refresh token fails, and the retry
   const verifier = randomToken();
   const code = randomToken();
   const familyId = randomToken(16);
-  const identity = { sub: 'ada' };
+  const identity = { sub: `user-${familyId}` };
   const request = {
     clientId,
     redirectUri: 'http://127.0.0.1:5000/callback',
@@ -92,18 +103,20 @@ it('leaves a code redeemable when storing its refresh token fails, and the retry
     clients,
     clientResolver: new ClientResolver(clients),
     grants,
-    revocations: new DynamoRevocationList(dynamo.documentClient, TABLE),
+    revocations,
     keys: new CachedSigningKeys({ load: async () => rotateSigningKeySet({}) }),
     logger: createLogger('oauth', { level: 'silent' }),
   });
-  const post = (fields: Record<string, string>) =>
-    app(
+  const post = async (fields: Record<string, string>) => {
+    const response = await app(
       new Request('https://as.example/token', {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ client_id: clientId, ...fields }),
       }),
     );
+    return { status: response.status, body: (await response.json()) as Record<string, string> };
+  };
   const redeem = () =>
     post({
       grant_type: 'authorization_code',
@@ -111,124 +124,41 @@ it('leaves a code redeemable when storing its refresh token fails, and the retry
       code_verifier: verifier,
       redirect_uri: request.redirectUri,
     });
+  const revoked = async () => ({
+    family: (await store.getFamily(familyId, Date.now()))?.revoked === true,
+    marker: (await markers.notBefore({ grant: familyId }, Date.now())) !== undefined,
+  });
+  return { faults, post, redeem, revoked };
+}
+
+it('leaves a code redeemable when storing its refresh token fails, and the retry gets working tokens', async () => {
+  // Prepare
+  const { faults, post, redeem } = await setup();
+  faults.refreshWrite = true;
 
   // Act
   const failed = await redeem();
   const retried = await redeem();
-  const tokens = (await retried.json()) as { refresh_token: string };
-  const refreshed = await post({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+  const refreshed = await post({ grant_type: 'refresh_token', refresh_token: retried.body.refresh_token! });
 
   // Assess
   expect(failed.status).toBe(503);
-  expect(((await failed.json()) as { error: string }).error).toBe('temporarily_unavailable');
+  expect(failed.body.error).toBe('temporarily_unavailable');
   expect(retried.status).toBe(200);
   expect(refreshed.status).toBe(200);
 });
 
 describe('revocations whose marker cannot be written', () => {
-  /** A client, a code for a user, and an app whose marker writes fail while `failing` is set. */
-  async function setup() {
-    const config = loadConfig({ ISSUER: 'https://as.example', REFRESH_TOKEN_REUSE_GRACE_SECONDS: '0' });
-    const clients = new DynamoClientStore(dynamo.documentClient, TABLE);
-    const store = new DynamoGrantStore(dynamo.documentClient, TABLE);
-    const markers = new DynamoRevocationList(dynamo.documentClient, TABLE);
-    const state = { failing: false };
-    const revocations = {
-      revoke: (...args: Parameters<typeof markers.revoke>) =>
-        state.failing
-          ? Promise.reject(
-              new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }),
-            )
-          : markers.revoke(...args),
-      notBefore: (...args: Parameters<typeof markers.notBefore>) => markers.notBefore(...args),
-    };
-    const now = Math.floor(Date.now() / 1000);
-    const clientId = randomToken(16);
-    await clients.create({
-      clientId,
-      metadata: {
-        redirect_uris: ['http://127.0.0.1/callback'],
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        token_endpoint_auth_method: 'none',
-        scope: 'mcp:tools',
-      },
-      registrationTokenHash: sha256(randomToken()),
-      issuedAt: now,
-      updatedAt: now,
-    });
-    const verifier = randomToken();
-    const code = randomToken();
-    const familyId = randomToken(16);
-    const identity = { sub: `user-${familyId}` };
-    const request = {
-      clientId,
-      redirectUri: 'http://127.0.0.1:5000/callback',
-      redirectUriSent: true,
-      codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
-      scope: 'mcp:tools',
-      audience: config.mcpResource,
-      forceConsent: false,
-    };
-    await store.createFamily({
-      familyId,
-      clientId,
-      identity,
-      scope: 'mcp:tools',
-      audience: config.mcpResource,
-      createdAt: now,
-      expiresAt: now + 3600,
-    });
-    await store.saveCode(sha256(code), {
-      request,
-      identity,
-      familyId,
-      familyExpiresAt: now + 3600,
-      expiresAt: now + 600,
-    });
-    const app = createOAuthApp({
-      config,
-      clients,
-      clientResolver: new ClientResolver(clients),
-      grants: store,
-      revocations,
-      keys: new CachedSigningKeys({ load: async () => rotateSigningKeySet({}) }),
-      logger: createLogger('oauth', { level: 'silent' }),
-    });
-    const post = async (fields: Record<string, string>) => {
-      const response = await app(
-        new Request('https://as.example/token', {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ client_id: clientId, ...fields }),
-        }),
-      );
-      return { status: response.status, body: (await response.json()) as Record<string, string> };
-    };
-    const redeem = () =>
-      post({
-        grant_type: 'authorization_code',
-        code,
-        code_verifier: verifier,
-        redirect_uri: request.redirectUri,
-      });
-    const revoked = async () => ({
-      family: (await store.getFamily(familyId, Date.now()))?.revoked === true,
-      marker: (await markers.notBefore({ grant: familyId }, Date.now())) !== undefined,
-    });
-    return { state, post, redeem, revoked };
-  }
-
   it('answers a replayed code 503 and revokes nothing while the marker fails, and revokes the grant on the retry', async () => {
     // Prepare
-    const { state, redeem, revoked } = await setup();
+    const { faults, redeem, revoked } = await setup();
     expect((await redeem()).status).toBe(200);
-    state.failing = true;
+    faults.marker = true;
 
     // Act
     const refused = await redeem();
     const whileFailing = await revoked();
-    state.failing = false;
+    faults.marker = false;
     const retried = await redeem();
 
     // Assess
@@ -240,18 +170,18 @@ describe('revocations whose marker cannot be written', () => {
 
   it('answers a refresh token reused after its grace window 503 and revokes nothing while the marker fails, and revokes the grant on the retry', async () => {
     // Prepare: a rotation, then the rotated-out token again after the (zero) grace window
-    const { state, post, redeem, revoked } = await setup();
+    const { faults, post, redeem, revoked } = await setup();
     const first = (await redeem()).body;
     expect((await post({ grant_type: 'refresh_token', refresh_token: first.refresh_token! })).status).toBe(
       200,
     );
     await new Promise((resolve) => setTimeout(resolve, 1_100));
-    state.failing = true;
+    faults.marker = true;
 
     // Act
     const refused = await post({ grant_type: 'refresh_token', refresh_token: first.refresh_token! });
     const whileFailing = await revoked();
-    state.failing = false;
+    faults.marker = false;
     const retried = await post({ grant_type: 'refresh_token', refresh_token: first.refresh_token! });
 
     // Assess
