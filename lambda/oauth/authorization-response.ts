@@ -105,24 +105,29 @@ export async function issueAuthorizationCode(
   const now = seconds(nowMs);
   const familyId = randomToken(16);
   const familyExpiresAt = now + deps.config.refreshTokenAbsoluteTtlSeconds;
-  await deps.grants.createFamily({
-    familyId,
-    clientId: request.clientId,
-    identity,
-    scope: request.scope,
-    audience: request.audience,
-    createdAt: now,
-    expiresAt: familyExpiresAt,
-  });
   const code = randomToken();
-  await deps.grants.saveCode(sha256(code), {
-    request,
-    identity,
-    familyId,
-    familyExpiresAt,
-    expiresAt: now + LOGIN_TTL_SECONDS,
-  });
-  await deps.clients.recordLogin(request.clientId, now, now + deps.config.clientIdleTtlSeconds);
+  // Three independent writes, one round trip: the code names the family it starts, but nothing
+  // reads the family before the code is redeemed, and on a failure of any of them the code is
+  // never handed out (an orphan family expires with its TTL).
+  await Promise.all([
+    deps.grants.createFamily({
+      familyId,
+      clientId: request.clientId,
+      identity,
+      scope: request.scope,
+      audience: request.audience,
+      createdAt: now,
+      expiresAt: familyExpiresAt,
+    }),
+    deps.grants.saveCode(sha256(code), {
+      request,
+      identity,
+      familyId,
+      familyExpiresAt,
+      expiresAt: now + LOGIN_TTL_SECONDS,
+    }),
+    deps.clients.recordLogin(request.clientId, now, now + deps.config.clientIdleTtlSeconds),
+  ]);
   deps.logger.info('authorization code issued', { clientId: request.clientId, familyId });
   deps.metrics?.count('LoginsCompleted');
   return code;

@@ -60,6 +60,12 @@ export async function callback(request: HttpRequest, deps: OAuthDeps): Promise<P
 
   // The URL as the provider redirected to it, rebuilt on the configured issuer, never on the Host header.
   const callbackUrl = new URL(`${deps.config.issuer}/callback${received.search}`);
+  // The client, for the consent page, is read while the upstream answers: one round trip fewer.
+  const clientLookup = deps.clientResolver.get(pending.request.clientId).catch((error: unknown) => {
+    if (error instanceof MetadataDocumentError) return undefined;
+    throw error;
+  });
+  clientLookup.catch(() => undefined); // awaited below, unless the login ends before that
   let identity: UserIdentity;
   try {
     identity = await deps.identityProvider.completeLogin(callbackUrl, { state: handle, ...pending.upstream });
@@ -80,10 +86,7 @@ export async function callback(request: HttpRequest, deps: OAuthDeps): Promise<P
     return redirectToClient(authorization, { code }, deps, clearBrowserBinding(handleHash, deps));
   }
 
-  const client = await deps.clientResolver.get(authorization.clientId).catch((error: unknown) => {
-    if (error instanceof MetadataDocumentError) return undefined;
-    throw error;
-  });
+  const client = await clientLookup;
   if (!client) return errorPage('invalid_client', 'The app is no longer registered with this server.');
   const csrfToken = randomToken();
   if (!(await deps.grants.setPendingIdentity(handleHash, identity, sha256(csrfToken), now))) {

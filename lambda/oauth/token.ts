@@ -17,6 +17,7 @@ import {
 import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
 import type { GrantHandler } from './grants/grant.js';
+import { prefetchingGrants } from './grants/prefetch.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
 import { quote } from './excerpt.js';
 
@@ -48,6 +49,8 @@ export async function token(request: HttpRequest, deps: OAuthDeps): Promise<Plai
   const grantType = params.get('grant_type');
   if (!grantType) throw new InvalidRequestError('"grant_type" is required');
 
+  const now = deps.now?.() ?? Date.now();
+  const grants = prefetchingGrants(deps.grants, grantType, params, now);
   const client = await authenticateClient(request, params, deps.clientResolver);
   const grant = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType as GrantType] : undefined;
   if (!grant) throw new UnsupportedGrantTypeError(`the grant type ${quote(grantType)} is not supported`);
@@ -55,8 +58,7 @@ export async function token(request: HttpRequest, deps: OAuthDeps): Promise<Plai
     throw new UnauthorizedClientError(`the client is not registered for the ${quote(grantType)} grant`);
   }
 
-  const now = deps.now?.() ?? Date.now();
-  const response = await grant({ client, params, deps, now });
+  const response = await grant({ client, params, deps: { ...deps, grants }, now });
   deps.logger.info('token issued', { clientId: client.clientId, grantType, scope: response.scope });
   deps.metrics?.count('TokensIssued', grantType);
   return json(200, response, NO_STORE);

@@ -60,10 +60,11 @@ export const authorizationCodeGrant: GrantHandler = async (context) => {
     return new InvalidGrantError('the code is invalid or expired');
   };
   if (stored.used) throw await replay();
-  // A user revoked after the login and before the redemption gets no tokens from it.
-  if (await isUserRevoked(deps, stored.identity.sub, stored.expiresAt - LOGIN_TTL_SECONDS)) {
-    throw new InvalidGrantError('the code is invalid or expired');
-  }
+  // A user revoked after the login and before the redemption gets no tokens from it. Read while
+  // the refresh token is stored (a token stored for a revoked user is never handed out), and
+  // answered before the code is spent.
+  const revoked = isUserRevoked(deps, stored.identity.sub, stored.expiresAt - LOGIN_TTL_SECONDS);
+  revoked.catch(() => undefined); // awaited in the commit, unless storing the refresh token failed
   const grant = {
     familyId: stored.familyId,
     familyExpiresAt: stored.familyExpiresAt,
@@ -75,6 +76,7 @@ export const authorizationCodeGrant: GrantHandler = async (context) => {
   // refresh token stored): a dependency fault before that leaves the code usable for a retry,
   // instead of a retry that looks like a replay and revokes the grant.
   return issueUserTokens(context, grant, async () => {
+    if (await revoked) throw new InvalidGrantError('the code is invalid or expired');
     const redemption = await deps.grants.redeemCode(codeHash, now);
     if (redemption.outcome !== 'redeemed') throw await replay();
   });

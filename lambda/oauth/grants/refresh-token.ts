@@ -28,8 +28,10 @@ export const refreshTokenGrant: GrantHandler = async (context) => {
   if (!stored || stored.clientId !== client.clientId) throw invalid();
   const family = await deps.grants.getFamily(stored.familyId, now);
   if (!family || family.revoked) throw invalid();
-  // Every grant of a user revoked at once (revokeUser) ends here too, before anything is spent.
-  if (await isUserRevoked(deps, family.identity.sub, family.createdAt)) throw invalid();
+  // Every grant of a user revoked at once (revokeUser) ends here too. Read alongside the rotation
+  // and the new token's store (below): a token spent or stored for a revoked user hands nothing out.
+  const revoked = isUserRevoked(deps, family.identity.sub, family.createdAt);
+  revoked.catch(() => undefined); // awaited with the rotation, unless the request is refused first
 
   // Narrowing is checked before rotation, so a refused request does not spend the token.
   // Within the grant, and within what the client is registered for now (RFC 7592 may narrow it).
@@ -41,18 +43,24 @@ export const refreshTokenGrant: GrantHandler = async (context) => {
     throw new InvalidTargetError('"resource" must name the resource of the original grant');
   }
 
-  const rotation = await deps.grants.markRotated(tokenHash, now);
-  if (
-    !rotation.first &&
-    Math.floor(now / 1000) - rotation.rotatedAt > deps.config.refreshTokenReuseGraceSeconds
-  ) {
-    await revokeGrantFamily(deps, family.familyId);
-    deps.logger.warn('refresh token reused after rotation; grant revoked', {
-      clientId: client.clientId,
-      familyId: family.familyId,
-    });
-    throw invalid();
-  }
+  // The token is rotated out while the new one is stored: one round trip. A new token stored for
+  // a refused request is never handed out.
+  const rotated = (async () => {
+    const [isRevoked, rotation] = await Promise.all([revoked, deps.grants.markRotated(tokenHash, now)]);
+    if (isRevoked) throw invalid();
+    if (
+      !rotation.first &&
+      Math.floor(now / 1000) - rotation.rotatedAt > deps.config.refreshTokenReuseGraceSeconds
+    ) {
+      await revokeGrantFamily(deps, family.familyId);
+      deps.logger.warn('refresh token reused after rotation; grant revoked', {
+        clientId: client.clientId,
+        familyId: family.familyId,
+      });
+      throw invalid();
+    }
+  })();
+  rotated.catch(() => undefined); // awaited by issueUserTokens
 
   // A client in use stays registered; extending at most once a day keeps refreshes to one write.
   const nowSeconds = Math.floor(now / 1000);
@@ -60,11 +68,16 @@ export const refreshTokenGrant: GrantHandler = async (context) => {
   if (client.expiresAt !== undefined && client.expiresAt < idleExpiry - DAY) {
     await deps.clients.extend(client.clientId, idleExpiry);
   }
-  return issueUserTokens(context, {
-    familyId: family.familyId,
-    familyExpiresAt: family.expiresAt,
-    identity: family.identity,
-    scope,
-    audience: family.audience,
-  });
+  return issueUserTokens(
+    context,
+    {
+      familyId: family.familyId,
+      familyExpiresAt: family.expiresAt,
+      identity: family.identity,
+      scope,
+      audience: family.audience,
+    },
+    undefined,
+    rotated,
+  );
 };

@@ -22,21 +22,27 @@ export interface UserGrant {
  * `commit` runs after the signing key is loaded and the refresh token stored, and before the
  * access token is signed (which can no longer fail on a dependency): the authorization code
  * grant spends its code there. If it throws, the stored refresh token is unusable, because its
- * value was never handed out.
+ * value was never handed out. `alongside` runs while the refresh token is stored (the refresh
+ * token grant's rotation); if it throws, the same holds.
  */
 export async function issueUserTokens(
   { client, deps, now }: GrantContext,
   grant: UserGrant,
   commit?: () => Promise<void>,
+  alongside?: Promise<void>,
 ): Promise<TokenResponse> {
-  await deps.keys.signingKey();
   const nowSeconds = Math.floor(now / 1000);
   const refreshToken = randomToken();
-  await deps.grants.saveRefreshToken(sha256(refreshToken), {
-    familyId: grant.familyId,
-    clientId: client.clientId,
-    expiresAt: Math.min(nowSeconds + deps.config.refreshTokenIdleTtlSeconds, grant.familyExpiresAt),
-  });
+  // The key's first load (one per process) and the store overlap: neither waits on the other.
+  await Promise.all([
+    deps.keys.signingKey(),
+    deps.grants.saveRefreshToken(sha256(refreshToken), {
+      familyId: grant.familyId,
+      clientId: client.clientId,
+      expiresAt: Math.min(nowSeconds + deps.config.refreshTokenIdleTtlSeconds, grant.familyExpiresAt),
+    }),
+    alongside,
+  ]);
   await commit?.();
   const { identity } = grant;
   const issued = await issueAccessToken(
