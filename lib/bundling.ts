@@ -72,6 +72,9 @@ export const ESBUILD_OPTIONS = {
   logLevel: 'warning',
 } as const satisfies BuildOptions;
 
+/** Where the oauth bundle's AWS SDK credential chain resolves (see {@link BUNDLE_ALIASES}). */
+const ENV_CREDENTIALS = './lambda/shared/env-credentials.ts';
+
 /** Where the mcp bundle's imports of the stream built-ins resolve (see {@link BUNDLE_ALIASES}). */
 const LAZY_STREAMS = './lambda/mcp/lazy-streams.ts';
 
@@ -82,11 +85,13 @@ const LAZY_STREAMS = './lambda/mcp/lazy-streams.ts';
  * first used: middy needs them only to stream a response, which the mcp function never does,
  * and importing them at start-up cost about 2.7 ms of every cold start
  * (doc/performance.md). The oauth and rotation bundles carry the AWS SDK, which uses streams for
- * real. Paths are relative to the project root, esbuild's working directory, so that the asset
+ * real. In the oauth bundle the SDK's default credential chain resolves to
+ * `lambda/shared/env-credentials.ts`, the environment's credentials, which is what the chain
+ * finds in Lambda: the rest of it is about 100 KB that a cold start compiles and never runs. Paths are relative to the project root, esbuild's working directory, so that the asset
  * hash does not depend on where the project is checked out.
  */
 export const BUNDLE_ALIASES: Record<DeployedFunction, Readonly<Record<string, string>>> = {
-  oauth: {},
+  oauth: { '@aws-sdk/credential-provider-node': ENV_CREDENTIALS },
   mcp: {
     'node:stream': LAZY_STREAMS,
     'node:stream/promises': LAZY_STREAMS,

@@ -15,10 +15,13 @@
  * `sdkV2Server`) and v1 (`sdkV1Server`): bundle bytes, import plus first `tools/call`, warm
  * `tools/call` (scripts/bench/sdk-server-entry.ts, scripts/bench/sdk-server-v1-entry.ts).
  *
- * Then the oauth function on its own (no baseline): bundle bytes against a 600 KB ceiling; a fresh
- * process's import plus first `client_credentials` `/token`, and plus first `GET /authorize`
- * (with the part spent on the upstream's OpenID discovery, served by the local upstream provider
- * on loopback); warm `/token` for each grant on the local server (scripts/bench/user-tokens.ts).
+ * Then the oauth function against what a team would run instead, `oidc-provider`, bundled the same
+ * way and behind the same Lambda adapter and stand-ins (scripts/bench/oauth-anchor.ts): bundle
+ * bytes, a fresh process's import plus first `client_credentials` `/token` and plus first
+ * `GET /authorize`, warm `/token` per grant and warm `/authorize` (median, p99, CPU), and each
+ * endpoint's requests to the stand-ins per invocation with the longest chain of them
+ * (scripts/bench/round-trips.ts), the floors of issue 22 judged. Then warm `/token` per grant over
+ * loopback HTTP on the local server, for scale (scripts/bench/user-tokens.ts).
  * Figures vary by machine; doc/performance.md records a run.
  */
 import { spawn } from 'node:child_process';
@@ -27,12 +30,11 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { buildOptions, NODE_OPTIONS, PROJECT_ROOT } from '../lib/bundling.js';
 import { generateSigningKey } from '../lambda/shared/key-set.js';
-import { startLocalDynamo } from '../lib/local/dynamodb.js';
 import { buildBuiltInMcpBundle } from '../test/support/built-in-server.js';
 import { startFakeAws } from '../test/support/fake-aws.js';
-import { startLocalUpstream } from '../lib/local/upstream-provider.js';
+import { formatAnchor, measureOAuthAnchor } from './bench/oauth-anchor.js';
 import { measureWarmUserTokens } from './bench/user-tokens.js';
-import { createHash, createPrivateKey, randomBytes, sign } from 'node:crypto';
+import { createPrivateKey, sign } from 'node:crypto';
 
 const ISSUER = 'http://localhost:3000';
 const FRESH_RUNS = Number(process.env.BENCH_FRESH_RUNS ?? 7);
@@ -49,7 +51,6 @@ const LOAD_MAX_MS = 15_000;
 const LOGINS = Number(process.env.BENCH_LOGINS ?? 200);
 const REFRESH_ROUNDS = Number(process.env.BENCH_REFRESH_ROUNDS ?? 3);
 const TOKEN_WARMUP = 20;
-const OAUTH_BUNDLE_CEILING = 600_000;
 const outRoot = join(PROJECT_ROOT, '.bench');
 
 type Variant = 'mcp' | 'baseline';
@@ -130,55 +131,6 @@ const result = await handler(JSON.parse(process.env.EVENT));
 const ms = performance.now() - t0;
 if (result.statusCode !== 200 || !result.body.includes('"sum":3')) { console.error(JSON.stringify(result)); process.exit(1); }
 console.log(JSON.stringify({ ms }));
-`;
-
-// Runs inside a fresh `node` process: import the oauth bundle, answer one event, report the time.
-const FRESH_OAUTH_SCRIPT = `
-const t0 = performance.now();
-const { handler } = await import(process.env.BUNDLE);
-const result = await handler(JSON.parse(process.env.EVENT));
-const ms = performance.now() - t0;
-if (result.statusCode !== Number(process.env.EXPECT)) { console.error(JSON.stringify(result)); process.exit(1); }
-console.log(JSON.stringify({ ms, body: result.body }));
-`;
-
-// Runs inside a fresh `node` process: import the oauth bundle, answer one GET /authorize (which
-// discovers the upstream OpenID provider), report the time and the part spent on discovery: from
-// openid-client's discovery request to its parsed answer, seen through a wrapper around the
-// global `fetch` (reading `fetch` does not load Node's fetch implementation; reading `Headers`
-// would, so the script does not touch it). It also reports whether that implementation (undici)
-// was already loaded by the import: if not, its load falls inside /authorize, before the request.
-const FRESH_AUTHORIZE_SCRIPT = `
-const undiciLoaded = () => process.moduleLoadList.includes('NativeModule internal/deps/undici/undici');
-const fetches = [];
-const realFetch = globalThis.fetch;
-globalThis.fetch = async (input, init) => {
-  const start = performance.now();
-  const response = await realFetch(input, init);
-  const json = response.json.bind(response);
-  response.json = async () => {
-    const body = await json();
-    fetches.push({ url: String(input), start, end: performance.now() });
-    return body;
-  };
-  return response;
-};
-const t0 = performance.now();
-const { handler } = await import(process.env.BUNDLE);
-const imported = performance.now();
-const undiciAtImport = undiciLoaded();
-const result = await handler(JSON.parse(process.env.EVENT));
-const end = performance.now();
-const upstream = process.env.UPSTREAM_ISSUER;
-if (result.statusCode !== 302 || !String(result.headers?.location).startsWith(upstream)) { console.error(JSON.stringify(result)); process.exit(1); }
-const discovery = fetches.find((f) => f.url.startsWith(upstream + '/.well-known/openid-configuration'));
-if (!discovery) { console.error('no discovery request seen', JSON.stringify(fetches)); process.exit(1); }
-console.log(JSON.stringify({
-  ms: end - t0,
-  importMs: imported - t0,
-  discoveryMs: discovery.end - discovery.start,
-  undiciAtImport: undiciAtImport ? 1 : 0,
-}));
 `;
 
 // Runs inside a node process: warm up, then time every call (hrtime) and the total CPU time.
@@ -357,8 +309,14 @@ async function main() {
     }
   }
   const sdkRows = await measureSdkServers(env, token, sameToken);
-  const oauth = await measureOAuth(env);
   await aws.close();
+  const anchor = await measureOAuthAnchor({
+    freshRuns: FRESH_RUNS,
+    logins: LOGINS,
+    rounds: REFRESH_ROUNDS,
+    warmup: TOKEN_WARMUP,
+    latencyMs: SERVICE_LATENCY_MS,
+  });
   const userTokens = await measureWarmUserTokens({
     logins: LOGINS,
     rounds: REFRESH_ROUNDS,
@@ -400,15 +358,8 @@ async function main() {
     const base = baselineOf[name];
     console.log(`| ${name} | ${fmt(r.v2)} | ${fmt(r.v1)} | ${base ? (r.v2 / base).toFixed(3) : ''} |`);
   }
-  console.log(`\n| oauth function | value |\n| --- | ---: |`);
-  console.log(`| bundle bytes | ${fmt(oauth.bytes)} |`);
-  console.log(`| import + first client_credentials /token, ms (median) | ${fmt(oauth.firstTokenMs)} |`);
-  console.log(`| import + first /authorize, ms (median) | ${fmt(oauth.firstAuthorize.ms)} |`);
-  console.log(`| … of which import, ms (median) | ${fmt(oauth.firstAuthorize.importMs)} |`);
-  console.log(`| … of which upstream discovery, ms (median) | ${fmt(oauth.firstAuthorize.discoveryMs)} |`);
-  if (!oauth.undiciAtImport) {
-    console.log(`(Node's fetch implementation loaded during /authorize, outside the discovery figure)`);
-  }
+  console.log(formatAnchor(anchor, SERVICE_LATENCY_MS));
+  console.log(`\n| oauth function on the local server (loopback HTTP) | value |\n| --- | ---: |`);
   const grants = [
     ['authorization_code', userTokens.authorizationCode],
     ['refresh_token', userTokens.refreshToken],
@@ -422,9 +373,6 @@ async function main() {
     `\n(warm /token: ${userTokens.authorizationCode.count} codes, ${userTokens.refreshToken.count} refreshes in ` +
       `${REFRESH_ROUNDS} rotation rounds, ${userTokens.clientCredentials.count} client_credentials, after ` +
       `${userTokens.logins} untimed logins in ${(userTokens.loginMs / 1000).toFixed(1)} s)\n`,
-  );
-  console.log(
-    `${oauth.bytes <= OAUTH_BUNDLE_CEILING ? 'MET ' : 'MISS'} oauth bundle ≤ 600 KB (${fmt(oauth.bytes)} bytes)`,
   );
 }
 
@@ -481,127 +429,6 @@ async function measureSdkServers(
   rows['warm tools/call, µs (p99)'] = { v2: warm.v2.p99!, v1: warm.v1.p99! };
   rows['warm tools/call, CPU µs (mean)'] = { v2: warm.v2.cpuMean!, v1: warm.v1.cpuMean! };
   return rows;
-}
-
-interface OAuthFigures {
-  bytes: number;
-  firstTokenMs: number;
-  /** Medians over fresh processes of: the whole import + first `/authorize`, and parts of it. */
-  firstAuthorize: { ms: number; importMs: number; discoveryMs: number };
-  /** Whether every fresh process had loaded Node's fetch implementation by the end of the import. */
-  undiciAtImport: boolean;
-}
-
-/**
- * The oauth function's cold start as an M2M agent meets it after idle: a fresh process whose
- * first request is `/token` (one DynamoDB read, one Secrets Manager read, one RS256 signature).
- * And as a user meets it: a fresh process whose first request is `GET /authorize` (one DynamoDB
- * read, the upstream's OpenID discovery, one DynamoDB write), against the local upstream provider
- * on loopback, warmed up first so that its own first-request cost is not counted.
- */
-async function measureOAuth(env: Record<string, string>): Promise<OAuthFigures> {
-  const dir = join(outRoot, 'oauth');
-  await build(buildOptions('oauth', dir));
-  const bundle = join(dir, 'index.mjs');
-  const dynamo = await startLocalDynamo({ tableName: 'bench' });
-  const upstream = await startLocalUpstream({ callbackUrl: `${ISSUER}/callback` });
-  try {
-    const oauthEnv = {
-      ...env,
-      NODE_OPTIONS: NODE_OPTIONS.oauth,
-      BUNDLE: bundle,
-      TABLE_NAME: 'bench',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    };
-    const registered = await runNode(FRESH_OAUTH_SCRIPT, {
-      ...oauthEnv,
-      EXPECT: '201',
-      EVENT: JSON.stringify(
-        postEvent('/register', JSON.stringify({ grant_types: ['client_credentials'] }), {
-          'content-type': 'application/json',
-        }),
-      ),
-    });
-    const client = JSON.parse(registered.body as unknown as string) as {
-      client_id: string;
-      client_secret: string;
-    };
-    const tokenEvent = postEvent('/token', 'grant_type=client_credentials', {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`,
-    });
-    const runs: number[] = [];
-    for (let i = 0; i < FRESH_RUNS; i++) {
-      runs.push(
-        (await runNode(FRESH_OAUTH_SCRIPT, { ...oauthEnv, EXPECT: '200', EVENT: JSON.stringify(tokenEvent) }))
-          .ms!,
-      );
-    }
-
-    const loginEnv = {
-      ...oauthEnv,
-      UPSTREAM_ISSUER: upstream.issuer,
-      UPSTREAM_CLIENT_ID: upstream.clientId,
-      UPSTREAM_CLIENT_SECRET: upstream.clientSecret,
-    };
-    const desktop = await runNode(FRESH_OAUTH_SCRIPT, {
-      ...loginEnv,
-      EXPECT: '201',
-      EVENT: JSON.stringify(
-        postEvent(
-          '/register',
-          JSON.stringify({
-            client_name: 'bench desktop app',
-            redirect_uris: ['http://127.0.0.1/callback'],
-            grant_types: ['authorization_code', 'refresh_token'],
-            token_endpoint_auth_method: 'none',
-            application_type: 'native',
-          }),
-          { 'content-type': 'application/json' },
-        ),
-      ),
-    });
-    const desktopId = (JSON.parse(desktop.body as unknown as string) as { client_id: string }).client_id;
-    const challenge = createHash('sha256').update(randomBytes(32).toString('base64url')).digest('base64url');
-    const authorizeEvent = httpEvent('GET', '/authorize', {
-      query: new URLSearchParams({
-        client_id: desktopId,
-        redirect_uri: 'http://127.0.0.1:41234/callback',
-        response_type: 'code',
-        code_challenge: challenge,
-        code_challenge_method: 'S256',
-        state: 'bench',
-        resource: `${ISSUER}/mcp`,
-      }).toString(),
-    });
-    // The provider (Koa) is slow on its own first requests; that is not the function's cost.
-    for (let i = 0; i < 20; i++) {
-      await (await fetch(`${upstream.issuer}/.well-known/openid-configuration`)).arrayBuffer();
-    }
-    const authorizeRuns: Record<string, number>[] = [];
-    for (let i = 0; i < FRESH_RUNS; i++) {
-      authorizeRuns.push(
-        await runNode(FRESH_AUTHORIZE_SCRIPT, {
-          ...loginEnv,
-          EVENT: JSON.stringify(authorizeEvent),
-        }),
-      );
-    }
-    const part = (name: string) => median(authorizeRuns.map((r) => r[name]!));
-    return {
-      bytes: statSync(bundle).size,
-      firstTokenMs: median(runs),
-      firstAuthorize: {
-        ms: part('ms'),
-        importMs: part('importMs'),
-        discoveryMs: part('discoveryMs'),
-      },
-      undiciAtImport: authorizeRuns.every((r) => r.undiciAtImport === 1),
-    };
-  } finally {
-    await upstream.close();
-    await dynamo.close();
-  }
 }
 
 await main();
