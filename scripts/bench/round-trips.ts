@@ -13,6 +13,34 @@
 import { subscribe } from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 
+/**
+ * What each oauth endpoint sends per request on its success path, warm (the signing keys and the
+ * upstream's discovery already read): DynamoDB reads (`GetItem`) and writes (`PutItem`,
+ * `UpdateItem`, `DeleteItem`), requests to the upstream OpenID provider, and the longest chain
+ * of them that wait on each other. test/scripts/round-trips.test.ts holds the code to these
+ * figures, and the capacity model (scripts/capacity-company.ts) multiplies them.
+ */
+export const OAUTH_ENDPOINT_REQUESTS = {
+  // The client; the pending authorization.
+  'GET /authorize': { reads: 1, writes: 1, upstream: 0, chain: 2 },
+  // The pending authorization; the upstream's code exchange with the client read alongside; the
+  // identity's write.
+  'GET /callback': { reads: 2, writes: 1, upstream: 1, chain: 3 },
+  // The pending authorization (checked before it is taken), its taking; then the family, the
+  // code, the consent and the client's last login, together.
+  'POST /authorize (consent)': { reads: 1, writes: 5, upstream: 0, chain: 3 },
+  // The client and the code together; the user's revocation marker and the refresh token's
+  // store together; the code spent, last.
+  'POST /token authorization_code': { reads: 3, writes: 2, upstream: 0, chain: 3 },
+  // The client and the refresh token together; the family; the user's revocation marker, the
+  // rotation and the new refresh token's store together.
+  'POST /token refresh_token': { reads: 4, writes: 2, upstream: 0, chain: 3 },
+  // The client.
+  'POST /token client_credentials': { reads: 1, writes: 0, upstream: 0, chain: 1 },
+} as const;
+
+export type OAuthEndpoint = keyof typeof OAUTH_ENDPOINT_REQUESTS;
+
 export interface OutboundRequest {
   /** `dynamodb`, `secretsmanager`, `ssm`, or `http <origin>` for anything else. */
   service: string;

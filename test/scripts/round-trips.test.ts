@@ -13,6 +13,7 @@ import type { LocalServer } from '../../lib/local/server.js';
 import {
   countByService,
   longestChain,
+  OAUTH_ENDPOINT_REQUESTS,
   recordRoundTrips,
   type OutboundRequest,
   type RoundTripRecorder,
@@ -39,6 +40,8 @@ interface Counted {
   /** Requests per service: `dynamodb`, or `upstream` for the upstream OpenID provider. */
   counts: Record<string, number>;
   chain: number;
+  /** The DynamoDB operations, in the order they started. */
+  operations: string[];
 }
 
 function summarize(requests: OutboundRequest[]): Counted {
@@ -47,6 +50,10 @@ function summarize(requests: OutboundRequest[]): Counted {
   return {
     counts: countByService(renamed),
     chain: longestChain(renamed),
+    operations: [...renamed]
+      .sort((a, b) => a.start - b.start)
+      .filter((r) => r.service === 'dynamodb')
+      .map((r) => r.operation),
   };
 }
 
@@ -146,24 +153,22 @@ test('each endpoint makes as many requests as counted here, in chains no longer'
     'POST /token refresh_token': refresh.counted,
     'POST /token client_credentials': machineToken.counted,
   };
+  const reads = (list: string[]) => list.filter((op) => op === 'GetItem').length;
   const shown = Object.fromEntries(
-    Object.entries(table).map(([k, v]) => [k, { counts: v.counts, chain: v.chain }]),
+    Object.entries(table).map(([k, v]) => [
+      k,
+      {
+        reads: reads(v.operations),
+        writes: (v.counts.dynamodb ?? 0) - reads(v.operations),
+        upstream: v.counts.upstream ?? 0,
+        chain: v.chain,
+        other: Object.keys(v.counts).filter((service) => !['dynamodb', 'upstream'].includes(service)),
+      },
+    ]),
   );
-  expect(shown).toEqual({
-    // One read of the client, one write of the pending authorization.
-    'GET /authorize': { counts: { dynamodb: 2 }, chain: 2 },
-    // The pending read; then the upstream's code exchange and the client read together; then
-    // the identity's write: three in a row, one of them the upstream's.
-    'GET /callback': { counts: { dynamodb: 3, upstream: 1 }, chain: 3 },
-    // The pending read (checked before it is taken), its taking, then four writes together.
-    'POST /authorize (consent)': { counts: { dynamodb: 6 }, chain: 3 },
-    // Client and code together; the revocation read and the refresh token's store together;
-    // then the code spent, last, so that a fault before it leaves the code usable for a retry.
-    'POST /token authorization_code': { counts: { dynamodb: 5 }, chain: 3 },
-    // Client and refresh token together; the family (the token names it); then the revocation
-    // read, the rotation and the new token's store together.
-    'POST /token refresh_token': { counts: { dynamodb: 6 }, chain: 3 },
-    // The client, and nothing written.
-    'POST /token client_credentials': { counts: { dynamodb: 1 }, chain: 1 },
-  });
+  // Each endpoint as OAUTH_ENDPOINT_REQUESTS says (its comments say what each request is), and
+  // no request to any other service.
+  expect(shown).toEqual(
+    Object.fromEntries(Object.entries(OAUTH_ENDPOINT_REQUESTS).map(([k, v]) => [k, { ...v, other: [] }])),
+  );
 });
