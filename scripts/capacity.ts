@@ -1,8 +1,9 @@
 /**
  * `npm run capacity [-- --environments=10000 --burst-rate=1000 ...]`: the revocation state's load
  * on DynamoDB at scale, from the items the code writes (scripts/capacity-model.ts), against the
- * per-partition limits, with the on-demand cost. doc/performance.md, "Revocation at scale", shows
- * its output.
+ * per-partition limits, with the on-demand cost; then the whole system at a large company's load
+ * (scripts/capacity-company.ts). doc/performance.md, "Revocation at scale" and "Sized for a large
+ * company", show its output.
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -23,6 +24,7 @@ import {
   type ScenarioFigures,
   type ScenarioInputs,
 } from './capacity-model.js';
+import { companyModel, DEFAULT_LOAD, formatCompany, type CompanyLoad } from './capacity-company.js';
 
 /** The scenario's figures that are not the code's; each has a flag. */
 const ASSUMED = {
@@ -38,12 +40,19 @@ const ASSUMED = {
   'table-partitions': 4,
   /** A user's `sub` at the upstream provider: Cognito's is a UUID; OIDC allows up to 255. */
   'user-id-length': 36,
+  // The large company (scripts/capacity-company.ts); --environments is shared.
+  users: DEFAULT_LOAD.users,
+  'logins-per-minute': DEFAULT_LOAD.peakLoginsPerMinute,
+  'tools-calls-per-hour': DEFAULT_LOAD.toolsCallsPerHour,
+  'tools-call-ms': DEFAULT_LOAD.toolsCallMs,
+  /** UPSTREAM_RECHECK_SECONDS (issue 19's default). */
+  'upstream-recheck-seconds': 900,
 };
 
 /** A fixed instant, so that the numbers' sizes (and the output) do not change from run to run. */
 const NOW = Date.parse('2026-06-01T12:34:56.789Z');
 
-function inputs(): { scenario: ScenarioInputs; userIdLength: number } {
+function inputs(): { scenario: ScenarioInputs; userIdLength: number; company: CompanyLoad; recheck: number } {
   const { values } = parseArgs({
     options: Object.fromEntries(Object.keys(ASSUMED).map((name) => [name, { type: 'string' as const }])),
   });
@@ -55,6 +64,15 @@ function inputs(): { scenario: ScenarioInputs; userIdLength: number } {
   };
   return {
     userIdLength: value('user-id-length'),
+    recheck: value('upstream-recheck-seconds'),
+    company: {
+      ...DEFAULT_LOAD,
+      users: value('users'),
+      environments: value('environments'),
+      peakLoginsPerMinute: value('logins-per-minute'),
+      toolsCallsPerHour: value('tools-calls-per-hour'),
+      toolsCallMs: value('tools-call-ms'),
+    },
     scenario: {
       environments: value('environments'),
       steadyRevocationsPerSecond: value('steady-rate'),
@@ -98,7 +116,7 @@ const REMEDIES: Record<Resource, string> = {
 };
 
 async function main(): Promise<void> {
-  const { scenario, userIdLength } = inputs();
+  const { scenario, userIdLength, company, recheck } = inputs();
   const user = randomUUID().replaceAll('-', '').repeat(8).slice(0, userIdLength);
   const layout = await buildLayout(NOW, DEFAULT_SETTINGS.accessTokenTtlSeconds, {
     grant: randomToken(16),
@@ -162,6 +180,15 @@ async function main(): Promise<void> {
       .map(([name, value]) => `--${name}=${value}`)
       .join(' ')}`,
   );
+  const settings = {
+    accessTokenTtlSeconds: DEFAULT_SETTINGS.accessTokenTtlSeconds,
+    upstreamRecheckSeconds: recheck,
+    throttleRateLimit: DEFAULT_SETTINGS.throttleRateLimit,
+    oauthMemoryMb: DEFAULT_SETTINGS.oauthMemorySize,
+    mcpMemoryMb: DEFAULT_SETTINGS.mcpMemorySize,
+  };
+  const whole = companyModel(company, settings, { steady: figures[1]!, burst: figures[2]! });
+  out.push(formatCompany(company, settings, whole));
   console.log(out.join('\n'));
 }
 
