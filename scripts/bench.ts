@@ -42,8 +42,9 @@ const WARM_CALLS = Number(process.env.BENCH_WARM_CALLS ?? 5000);
 const LOAD_REQUESTS = Number(process.env.BENCH_LOAD_REQUESTS ?? 4000);
 const LOAD_CONCURRENCY = 16;
 /**
- * How long the loopback stand-ins for SSM, DynamoDB and the JWKS endpoint wait before answering:
- * 0 by default (the floors are judged so); set it to see a cold start with a service's latency.
+ * How long the loopback stand-ins for SSM, DynamoDB, Secrets Manager and the JWKS endpoint wait
+ * before answering: 0 by default (the floors are judged so); set it to see a cold start, and the
+ * oauth function's round trips, with a service's latency.
  */
 const SERVICE_LATENCY_MS = Number(process.env.BENCH_SERVICE_LATENCY_MS ?? 0);
 const LOAD_MAX_MS = 15_000;
@@ -223,7 +224,24 @@ async function serve(bundle: string, env: Record<string, string>): Promise<{ url
   return { url, stop: () => child.kill() };
 }
 
+/** `BENCH_ONLY=oauth`: only the oauth function against oidc-provider. */
+async function oauthOnly() {
+  mkdirSync(outRoot, { recursive: true });
+  const anchor = await measureOAuthAnchor({
+    freshRuns: FRESH_RUNS,
+    logins: LOGINS,
+    rounds: REFRESH_ROUNDS,
+    warmup: TOKEN_WARMUP,
+    latencyMs: SERVICE_LATENCY_MS,
+  });
+  console.log(
+    `\nnode ${process.version}, ${FRESH_RUNS} fresh processes per bundle and path, ${LOGINS} logins`,
+  );
+  console.log(formatAnchor(anchor, SERVICE_LATENCY_MS));
+}
+
 async function main() {
+  if (process.env.BENCH_ONLY === 'oauth') return oauthOnly();
   mkdirSync(outRoot, { recursive: true });
   const bundles = await buildBundles();
   const key = await generateSigningKey();

@@ -57,6 +57,12 @@ async function readUpstreamSecret(secretId: string): Promise<string> {
 const { upstream } = config;
 const clients = new DynamoClientStore(db, tableName);
 
+const keys = new CachedSigningKeys(new SecretsManagerKeySource(secrets, required('SIGNING_KEYS_SECRET_ARN')));
+// The signing keys' read starts at init, so that a cold start's first token does not wait for it
+// after the client's read: the two overlap (doc/performance.md, "The oauth function's cold
+// start"). A failure here is nobody's: the first request that needs the keys reads again.
+keys.prime().catch(() => undefined);
+
 const app = lambdaHandler(
   createOAuthApp({
     config,
@@ -80,7 +86,7 @@ const app = lambdaHandler(
           ),
         }
       : {}),
-    keys: new CachedSigningKeys(new SecretsManagerKeySource(secrets, required('SIGNING_KEYS_SECRET_ARN'))),
+    keys,
     ...(initialTokenSecret
       ? { initialAccessTokens: new SecretsManagerInitialAccessToken(secrets, initialTokenSecret) }
       : {}),

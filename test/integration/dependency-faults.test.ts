@@ -267,13 +267,17 @@ describe('the oauth bundle when DynamoDB misbehaves', () => {
 
 describe('the oauth bundle when Secrets Manager misbehaves', () => {
   it('answers 503 while the signing keys cannot be read, makes one read per retry interval, and signs once they can', async () => {
-    // Prepare: a fresh environment that has not read the signing keys yet
+    // Prepare: a fresh environment whose read of the signing keys at start (lambda/oauth/index.ts)
+    // was throttled: no request waited for that read, so no back-off began.
+    const reads = () => aws.calls.filter((c) => c.target === 'secretsmanager.GetSecretValue').length;
+    const atStart = reads();
+    aws.faults.set('throttle');
     const oauth = await startOAuth();
     try {
+      for (let waited = 0; reads() - atStart < 3 && waited < 10_000; waited += 50) await sleep(50);
+      expect(reads() - atStart).toBe(3); // the SDK's three attempts, at start
       const client = JSON.parse((await oauth.invoke(REGISTER)).result.body!);
-      const reads = () => aws.calls.filter((c) => c.target === 'secretsmanager.GetSecretValue').length;
       const before = reads();
-      aws.faults.set('throttle');
 
       // Act
       const throttled = await oauth.invoke(tokenEvent(client));

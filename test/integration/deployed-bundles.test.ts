@@ -213,7 +213,7 @@ console.log(JSON.stringify({ register: registered.statusCode, status: start.stat
   location: start.headers?.location, cookie: start.cookies?.[0] }));
 `;
 
-it('starts a user login from the oauth bundle: reads the upstream client secret from Secrets Manager, discovers the upstream, redirects there', async () => {
+it('starts a user login from the oauth bundle: reads the signing keys at start and the upstream client secret from Secrets Manager, discovers the upstream, redirects there', async () => {
   // Prepare: a loopback OpenID provider as the upstream (http is allowed on loopback only).
   const upstream = await startLocalUpstream({ callbackUrl: `${ISSUER}/callback` });
   const upstreamSecretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:upstream-client';
@@ -244,7 +244,11 @@ it('starts a user login from the oauth bundle: reads the upstream client secret 
     expect(result.cookie).toMatch(
       /^__Host-mcp-login-[\w-]+=[\w-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=600; Secure$/,
     );
-    expect(aws.calls.map((c) => JSON.parse(c.body).SecretId)).toEqual([upstreamSecretArn]);
+    // The signing keys at start (read before any request needs them), the upstream's secret at the login.
+    expect(aws.calls.map((c) => JSON.parse(c.body).SecretId).sort()).toEqual([
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:signing-keys',
+      upstreamSecretArn,
+    ]);
   } finally {
     await upstream.close();
   }
