@@ -401,9 +401,10 @@ export function formatCompany(load: CompanyLoad, settings: CompanySettings, f: C
   }
   out.push(`| total | ${n(total, 2)} |`);
   out.push(
-    `\nAssumed (flags of npm run capacity): ${Object.entries(load)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(', ')}. Prices: ${PRICES.sources}; DynamoDB as above. CloudWatch logs and metrics, ` +
+    `\nAssumed (npm run capacity's --users, --environments, --logins-per-minute, --tools-calls-per-hour and ` +
+      `--tools-call-ms set the first ones; --upstream-recheck-seconds the re-check): ${Object.entries(load)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')}. Prices: ${PRICES.sources}; DynamoDB as above. CloudWatch logs and metrics, ` +
       'data transfer and the WAF are not counted.',
   );
   return out.join('\n');
