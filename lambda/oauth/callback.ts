@@ -7,6 +7,7 @@
  * An upstream error, or a user who cancels, ends as `access_denied` at the client. A callback
  * whose pending authorization is unknown cannot be sent anywhere, so it gets an error page.
  */
+import { audit } from '../shared/audit.js';
 import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
 import { randomToken, sha256 } from '../shared/crypto.js';
 import type { OAuthDeps } from './deps.js';
@@ -68,6 +69,7 @@ export async function callback(request: HttpRequest, deps: OAuthDeps): Promise<P
     return finishWithError(handleHash, pending, error, deps, now);
   }
   const { request: authorization } = pending;
+  audit(deps.logger, 'login', { sub: identity.sub, clientId: authorization.clientId });
   const subjectHash = sha256(identity.sub);
 
   const approved = mayRememberConsent(authorization.redirectUri, authorization.forceConsent)
@@ -77,6 +79,12 @@ export async function callback(request: HttpRequest, deps: OAuthDeps): Promise<P
     if (!(await deps.grants.takePending(handleHash, now))) return errorPage('invalid_request', EXPIRED);
     const code = await issueAuthorizationCode(authorization, identity, deps, now);
     deps.logger.info('login completed with remembered consent', { clientId: authorization.clientId });
+    audit(deps.logger, 'consent', {
+      decision: 'remembered',
+      sub: identity.sub,
+      clientId: authorization.clientId,
+      scope: authorization.scope,
+    });
     return redirectToClient(authorization, { code }, deps, clearBrowserBinding(handleHash, deps));
   }
 

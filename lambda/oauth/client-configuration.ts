@@ -2,6 +2,7 @@
  * Client configuration endpoint (RFC 7592): read, update and delete a registration, authorized
  * by that client's registration access token only.
  */
+import { audit } from '../shared/audit.js';
 import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
 import { matchesHash } from '../shared/crypto.js';
 import { json } from '../shared/http.js';
@@ -94,6 +95,7 @@ export async function updateClient(
     throw new InvalidTokenError('the registration access token is not valid for this client', REALM);
   }
   deps.logger.info('client updated', { clientId });
+  audit(deps.logger, 'client', { action: 'updated', clientId });
   return json(200, clientInformation({ ...client, metadata, updatedAt: now }, deps.config), NO_STORE);
 }
 
@@ -107,5 +109,7 @@ export async function deleteClient(
   await revokeClientTokens(deps, clientId);
   await deps.clients.delete(clientId);
   deps.logger.info('client deleted', { clientId });
+  audit(deps.logger, 'revoke', { target: 'client', by: 'client', clientId });
+  audit(deps.logger, 'client', { action: 'deleted', clientId });
   return new PlainResponse(null, { status: 204, headers: NO_STORE });
 }

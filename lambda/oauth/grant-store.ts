@@ -14,6 +14,8 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { MCP_READ_INDEX } from '../shared/revocations.js';
+import { familyIndexAttributes, userItemUpdate } from './stores/access-index.js';
 
 /** Who logged in, as the upstream provider's ID token says. */
 export interface UserIdentity {
@@ -66,6 +68,8 @@ export interface GrantFamily {
   /** No token of the family is valid after this (epoch seconds). */
   expiresAt: number;
   revoked?: boolean;
+  /** Epoch seconds of the last refresh, to the hour (`recordRefresh`); absent until one. */
+  lastRefreshAt?: number;
 }
 
 export interface AuthorizationCode {
@@ -105,9 +109,13 @@ export interface GrantStore {
   /** Removes and returns the pending authorization; exactly one caller gets it. */
   takePending(handleHash: string, now: number): Promise<PendingAuthorization | undefined>;
 
+  /** Stores a new family, in its user's partition of the access index, and records the user's login. */
   createFamily(family: GrantFamily): Promise<void>;
   getFamily(familyId: string, now: number): Promise<GrantFamily | undefined>;
+  /** Marks the family revoked and takes it out of the access index. */
   revokeFamily(familyId: string): Promise<void>;
+  /** Records a refresh at `at` (epoch seconds) on the family, for the admin command's listing. */
+  recordRefresh(familyId: string, at: number): Promise<void>;
 
   saveCode(codeHash: string, code: AuthorizationCode): Promise<void>;
   /** The code, used or not, until it expires. */
@@ -211,7 +219,20 @@ export class DynamoGrantStore implements GrantStore {
   }
 
   async createFamily(family: GrantFamily): Promise<void> {
-    await this.put({ ...keys.family(family.familyId), type: 'family', ...family });
+    await this.put({
+      ...keys.family(family.familyId),
+      type: 'family',
+      ...family,
+      ...familyIndexAttributes(family),
+    });
+    // The user's item lists them in `npm run admin -- users`; it follows the family, so a
+    // failure here leaves a grant that works and is listed under its user's partition anyway.
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        ...userItemUpdate(family.identity, family.createdAt, family.expiresAt),
+      }),
+    );
   }
 
   async getFamily(familyId: string, now: number): Promise<GrantFamily | undefined> {
@@ -224,14 +245,36 @@ export class DynamoGrantStore implements GrantStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.family(familyId),
-          UpdateExpression: 'SET #revoked = :true',
+          // Out of the access index too: the index lists live grants only.
+          UpdateExpression: 'SET #revoked = :true REMOVE #part, #changed',
           ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#revoked': 'revoked' },
+          ExpressionAttributeNames: {
+            '#revoked': 'revoked',
+            '#part': MCP_READ_INDEX.partitionKey,
+            '#changed': MCP_READ_INDEX.sortKey,
+          },
           ExpressionAttributeValues: { ':true': true },
         }),
       );
     } catch (error) {
       // Already gone (expired or never written): nothing left to revoke.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async recordRefresh(familyId: string, at: number): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.family(familyId),
+          UpdateExpression: 'SET #at = :at',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#at': 'lastRefreshAt' },
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      );
+    } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
   }

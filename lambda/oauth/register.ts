@@ -2,6 +2,7 @@
  * Dynamic client registration (RFC 7591), served at `/register` and `/dcr`. Confidential clients
  * get a 256-bit secret; every client gets a registration access token for RFC 7592 management.
  */
+import { audit } from '../shared/audit.js';
 import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
 import { randomToken, sha256 } from '../shared/crypto.js';
 import { json, mediaType, readText } from '../shared/http.js';
@@ -110,6 +111,7 @@ export async function registerClient(request: HttpRequest, deps: OAuthDeps): Pro
     }
   }
   deps.metrics?.count('ClientsRegistered');
+  audit(deps.logger, 'client', { action: 'registered', clientId: client.clientId });
   deps.logger.info('client registered', {
     clientId: client.clientId,
     authMethod: metadata.token_endpoint_auth_method,

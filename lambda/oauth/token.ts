@@ -2,6 +2,8 @@
  * The token endpoint (RFC 6749 §3.2): authenticates the client, checks that it registered the
  * grant type, and hands the request to that grant's handler.
  */
+import { decodeJwt } from 'jose';
+import { audit } from '../shared/audit.js';
 import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
 import { json, mediaType, readText } from '../shared/http.js';
 import { authenticateClient } from './client-auth.js';
@@ -58,6 +60,24 @@ export async function token(request: HttpRequest, deps: OAuthDeps): Promise<Plai
   const now = deps.now?.() ?? Date.now();
   const response = await grant({ client, params, deps, now });
   deps.logger.info('token issued', { clientId: client.clientId, grantType, scope: response.scope });
+  auditIssued(deps, grantType, client.clientId, response.access_token);
   deps.metrics?.count('TokensIssued', grantType);
   return json(200, response, NO_STORE);
+}
+
+/**
+ * The audit line of an issued token, read back from the access token just signed: its `jti`,
+ * audience, subject and grant family. A refresh is its own event (`refresh`).
+ */
+function auditIssued(deps: OAuthDeps, grantType: string, clientId: string, accessToken: string): void {
+  const claims = decodeJwt(accessToken);
+  const user = typeof claims.sid === 'string';
+  audit(deps.logger, grantType === 'refresh_token' ? 'refresh' : 'token', {
+    grantType,
+    clientId,
+    ...(user && { sub: claims.sub, grantId: claims.sid as string }),
+    ...(typeof claims.scope === 'string' && { scope: claims.scope }),
+    ...(typeof claims.aud === 'string' && { audience: claims.aud }),
+    ...(claims.jti !== undefined && { tokenId: claims.jti }),
+  });
 }

@@ -6,6 +6,7 @@
  * `scope` and `resource` may narrow the new access token, never widen it; the new refresh token
  * keeps the grant's scope (RFC 6749 §6).
  */
+import { audit } from '../../shared/audit.js';
 import { sha256 } from '../../shared/crypto.js';
 import { isIssuedToken } from '../authorization-response.js';
 import { InvalidGrantError, InvalidRequestError, InvalidTargetError } from '../errors.js';
@@ -15,6 +16,7 @@ import { issueUserTokens } from './user-tokens.js';
 import { isUserRevoked, revokeGrantFamily } from '../revocations.js';
 
 const DAY = 86_400;
+const HOUR = 3600;
 
 export const refreshTokenGrant: GrantHandler = async (context) => {
   const { client, params, deps, now } = context;
@@ -29,7 +31,15 @@ export const refreshTokenGrant: GrantHandler = async (context) => {
   const family = await deps.grants.getFamily(stored.familyId, now);
   if (!family || family.revoked) throw invalid();
   // Every grant of a user revoked at once (revokeUser) ends here too, before anything is spent.
-  if (await isUserRevoked(deps, family.identity.sub, family.createdAt)) throw invalid();
+  if (await isUserRevoked(deps, family.identity.sub, family.createdAt)) {
+    audit(deps.logger, 'refused', {
+      reason: 'user_revoked',
+      clientId: client.clientId,
+      sub: family.identity.sub,
+      grantId: family.familyId,
+    });
+    throw invalid();
+  }
 
   // Narrowing is checked before rotation, so a refused request does not spend the token.
   // Within the grant, and within what the client is registered for now (RFC 7592 may narrow it).
@@ -47,6 +57,9 @@ export const refreshTokenGrant: GrantHandler = async (context) => {
     Math.floor(now / 1000) - rotation.rotatedAt > deps.config.refreshTokenReuseGraceSeconds
   ) {
     await revokeGrantFamily(deps, family.familyId);
+    const about = { clientId: client.clientId, sub: family.identity.sub, grantId: family.familyId };
+    audit(deps.logger, 'refused', { reason: 'refresh_token_reuse', ...about });
+    audit(deps.logger, 'revoke', { target: 'grant', by: 'reuse', ...about });
     deps.logger.warn('refresh token reused after rotation; grant revoked', {
       clientId: client.clientId,
       familyId: family.familyId,
@@ -56,6 +69,10 @@ export const refreshTokenGrant: GrantHandler = async (context) => {
 
   // A client in use stays registered; extending at most once a day keeps refreshes to one write.
   const nowSeconds = Math.floor(now / 1000);
+  // The family's last refresh, for the admin command: to the hour, so most refreshes write nothing.
+  if ((family.lastRefreshAt ?? 0) <= nowSeconds - HOUR) {
+    await deps.grants.recordRefresh(family.familyId, nowSeconds);
+  }
   const idleExpiry = Math.ceil((nowSeconds + deps.config.clientIdleTtlSeconds) / DAY) * DAY;
   if (client.expiresAt !== undefined && client.expiresAt < idleExpiry - DAY) {
     await deps.clients.extend(client.clientId, idleExpiry);
