@@ -80,7 +80,7 @@ export class DynamoClientStore implements ClientStore {
             ...key(client.clientId),
             type: 'client',
             ...client,
-            ...clientIndexAttributes(client.issuedAt),
+            ...clientIndexAttributes(client.clientId, client.issuedAt),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),

@@ -6,6 +6,12 @@
  */
 import { parseSetting, SettingsError } from '../settings.js';
 
+/**
+ * The file in the data folder that names the running server's embedded DynamoDB endpoint and
+ * table (`{"endpoint", "table", "pid"}`), for `npm run admin`; removed when the server stops.
+ */
+export const LOCAL_TABLE_FILE = 'local-table.json';
+
 /** The functions' log levels, and `silent` for tests. */
 export const LOCAL_LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 

@@ -38,7 +38,7 @@ import {
 } from '../../lambda/shared/signing-keys.js';
 import { checkLevelDb, startLocalDynamo } from './dynamodb.js';
 import { DerivedPublicKeySource, ensureKeyFile, FileKeySource, MemoryKeySource } from './file-key-source.js';
-import { normalizeLocalEnv, parseInMemory, parseLogLevel } from './local-env.js';
+import { LOCAL_TABLE_FILE, normalizeLocalEnv, parseInMemory, parseLogLevel } from './local-env.js';
 import { PayloadTooLargeForGatewayError, readBody, toEvent, writeResult } from './http-bridge.js';
 import { startLocalUpstream, type LocalUpstream } from './upstream-provider.js';
 
@@ -245,6 +245,21 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     tableName: TABLE_NAME,
     ...(dataDir ? { path: join(dataDir, 'dynamodb') } : {}),
   });
+  // The embedded engine's files have one owner, this process: `npm run admin` reaches the table
+  // through the engine's loopback endpoint, which this file names while the server runs.
+  if (dataDir) {
+    const release = releaseDataDir;
+    const endpointFile = join(dataDir, LOCAL_TABLE_FILE);
+    await writeFile(
+      endpointFile,
+      JSON.stringify({ endpoint: dynamo.endpoint, table: TABLE_NAME, pid: process.pid }) + '\n',
+      { mode: 0o600 },
+    );
+    releaseDataDir = async () => {
+      await rm(endpointFile, { force: true });
+      await release();
+    };
+  }
 
   const handlers: Partial<Record<FunctionName, LambdaHttpHandler>> = {};
   const server: Server = createServer((req, res) => {

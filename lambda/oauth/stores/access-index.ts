@@ -19,6 +19,7 @@
  * A revoked family leaves the index (`revokeFamily` removes its partition attribute); an expired
  * one stays until DynamoDB's TTL deletes it, and readers skip it by its `expiresAt`.
  */
+import { createHash } from 'node:crypto';
 import { sha256 } from '../../shared/crypto.js';
 import { MCP_READ_INDEX } from '../../shared/revocations.js';
 import type { GrantFamily, UserIdentity } from '../grant-store.js';
@@ -33,18 +34,32 @@ export const ACCESS_INDEX = {
 /** The key of a user's item: the user, by a hash of `sub`, so the index never shows one. */
 export const userItemKey = (sub: string) => `user#${sha256(sub)}`;
 
+/**
+ * The sort value of an item changed at `epochSeconds`: that second in milliseconds, plus a
+ * millisecond offset drawn from the item's key. Items of one second then rarely share a value,
+ * which the embedded engine needs: dynalite keeps one index entry per index key and 24-bit hash of
+ * the table key, so thousands of clients registered in one second would lose entries (seen with
+ * 10,000). DynamoDB needs no such care; the order by second is the same either way.
+ */
+export function sortValue(epochSeconds: number, pk: string): number {
+  return epochSeconds * 1000 + (createHash('sha256').update(pk).digest().readUInt16BE(0) % 1000);
+}
+
 /** The index attributes a registered client is written with. */
-export function clientIndexAttributes(issuedAt: number): Record<string, string | number> {
-  return { [MCP_READ_INDEX.partitionKey]: ACCESS_INDEX.clients, [MCP_READ_INDEX.sortKey]: issuedAt * 1000 };
+export function clientIndexAttributes(clientId: string, issuedAt: number): Record<string, string | number> {
+  return {
+    [MCP_READ_INDEX.partitionKey]: ACCESS_INDEX.clients,
+    [MCP_READ_INDEX.sortKey]: sortValue(issuedAt, `client#${clientId}`),
+  };
 }
 
 /** The index attributes a grant family is written with. */
 export function familyIndexAttributes(
-  family: Pick<GrantFamily, 'identity' | 'createdAt'>,
+  family: Pick<GrantFamily, 'familyId' | 'identity' | 'createdAt'>,
 ): Record<string, string | number> {
   return {
     [MCP_READ_INDEX.partitionKey]: ACCESS_INDEX.grantsOf(family.identity.sub),
-    [MCP_READ_INDEX.sortKey]: family.createdAt * 1000,
+    [MCP_READ_INDEX.sortKey]: sortValue(family.createdAt, `family#${family.familyId}`),
   };
 }
 
@@ -74,7 +89,7 @@ export function userItemUpdate(identity: UserIdentity, loginAt: number, expiresA
       ':email': identity.email ?? null,
       ':login': loginAt,
       ':part': ACCESS_INDEX.users,
-      ':changed': loginAt * 1000,
+      ':changed': sortValue(loginAt, userItemKey(identity.sub)),
       ':exp': expiresAt,
     },
   };
