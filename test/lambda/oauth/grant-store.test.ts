@@ -1,3 +1,4 @@
+import { sha256 } from '../../../lambda/shared/crypto.js';
 import {
   ConditionalCheckFailedException,
   DynamoDBClient,
@@ -254,8 +255,56 @@ describe('DynamoGrantStore grant families', () => {
     // Assess
     expect(putInput()).toEqual({
       TableName: 'table',
-      Item: { pk: 'family#fam-1', type: 'family', ...family },
+      Item: {
+        pk: 'family#fam-1',
+        type: 'family',
+        ...family,
+        // In its user's partition of the access index, the user by a hash of `sub`.
+        mcpRead: `grants#${sha256('user-1')}`,
+        changedAt: expect.any(Number),
+      },
       ConditionExpression: 'attribute_not_exists(pk)',
+    });
+    expect(Math.floor((putInput().Item!.changedAt as number) / 1000)).toBe(family.createdAt);
+  });
+
+  it("records the user's login on their item, keyed by a hash of `sub`, after the family", async () => {
+    // Prepare
+    dbMock.on(PutCommand).resolves({});
+    dbMock.on(UpdateCommand).resolves({});
+
+    // Act
+    await store.createFamily(family);
+
+    // Assess
+    expect(updateInput()).toMatchObject({
+      TableName: 'table',
+      Key: { pk: `user#${sha256('user-1')}` },
+      ExpressionAttributeValues: expect.objectContaining({
+        ':sub': 'user-1',
+        ':email': 'ada@example.com',
+        ':login': family.createdAt,
+        ':part': 'users',
+        ':exp': family.expiresAt,
+      }),
+    });
+  });
+
+  it('records a refresh on a family that exists', async () => {
+    // Prepare
+    dbMock.on(UpdateCommand).resolves({});
+
+    // Act
+    await store.recordRefresh('fam-1', NOW);
+
+    // Assess
+    expect(updateInput()).toEqual({
+      TableName: 'table',
+      Key: { pk: 'family#fam-1' },
+      UpdateExpression: 'SET #at = :at',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#at': 'lastRefreshAt' },
+      ExpressionAttributeValues: { ':at': NOW },
     });
   });
 
@@ -293,9 +342,10 @@ describe('DynamoGrantStore grant families', () => {
     expect(updateInput()).toEqual({
       TableName: 'table',
       Key: { pk: 'family#fam-1' },
-      UpdateExpression: 'SET #revoked = :true',
+      // Out of the access index too.
+      UpdateExpression: 'SET #revoked = :true REMOVE #part, #changed',
       ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeNames: { '#revoked': 'revoked' },
+      ExpressionAttributeNames: { '#revoked': 'revoked', '#part': 'mcpRead', '#changed': 'changedAt' },
       ExpressionAttributeValues: { ':true': true },
     });
   });

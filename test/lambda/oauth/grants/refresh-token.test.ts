@@ -75,6 +75,9 @@ function setup(rotatedAgo?: number) {
     saveRefreshToken: async (hash: string, saved: RefreshToken) => {
       refresh.set(hash, saved);
     },
+    recordRefresh: async (_familyId: string, at: number) => {
+      family.lastRefreshAt = at;
+    },
   } as Partial<GrantStore> as GrantStore;
   const revocations: RevocationList = {
     revoke: async (subject, notBefore) => {
