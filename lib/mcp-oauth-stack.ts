@@ -263,6 +263,7 @@ export class McpOAuthStack extends Stack {
         ? { extraTopic: sns.Topic.fromTopicArn(this, 'ExistingAlarmTopic', settings.alarmTopicArn) }
         : {}),
     });
+    this.alarms.alarmOnRefusals(this.oauth.logGroup);
     this.alarms.alertOnEvents('SigningKeyRotationFailed', {
       description:
         'A rotation of the signing key secret failed or was abandoned (CloudTrail, via EventBridge)',

@@ -1085,7 +1085,9 @@ describe('alarms', () => {
 
   it('reads the latency metric from fields the access log writes: routeKey as a string, responseLatency as a number', () => {
     // Act
-    const [filter] = Object.values(template.findResources('AWS::Logs::MetricFilter') as Resources);
+    const [filter] = Object.values(template.findResources('AWS::Logs::MetricFilter') as Resources).filter(
+      (f) => f.Properties!.MetricTransformations[0].MetricName === 'McpResponseLatency',
+    );
     const pattern: string = filter!.Properties!.FilterPattern;
     const value: string = filter!.Properties!.MetricTransformations[0].MetricValue;
 
@@ -1123,6 +1125,7 @@ describe('alarms', () => {
         'rotate-keys-throttles',
         'api-5xx-rate',
         'mcp-latency-p99',
+        'refused-burst',
         'canary',
       ]
         .map((name) => `McpOAuth-${name}`)
@@ -1135,7 +1138,7 @@ describe('alarms', () => {
     const topic = { Ref: logicalId(template, 'AWS::SNS::Topic', 'Alarms') };
 
     // Assess
-    expect(alarms()).toHaveLength(9);
+    expect(alarms()).toHaveLength(10);
     for (const alarm of alarms()) {
       expect(alarm.Properties).toMatchObject({ AlarmActions: [topic], OKActions: [topic] });
     }
