@@ -59,6 +59,7 @@ function setup(rotatedAgo?: number) {
     ],
   ]);
   const markers: Array<{ subject: RevokedSubject; notBefore: number }> = [];
+  let userMarker: number | undefined;
   const logs: string[] = [];
   const grants = {
     getRefreshToken: async (hash: string) => refresh.get(hash),
@@ -83,7 +84,7 @@ function setup(rotatedAgo?: number) {
     revoke: async (subject, notBefore) => {
       markers.push({ subject, notBefore });
     },
-    notBefore: async () => undefined,
+    notBefore: async (subject) => ('user' in subject ? userMarker : undefined),
   };
   const deps = {
     config,
@@ -101,7 +102,10 @@ function setup(rotatedAgo?: number) {
       deps,
       now: NOW_MS,
     });
-  return { family, markers, logs, refreshWith };
+  const revokeUserAt = (ms: number) => {
+    userMarker = ms;
+  };
+  return { family, markers, logs, refreshWith, revokeUserAt };
 }
 
 describe('a rotated-out refresh token', () => {
@@ -156,4 +160,54 @@ describe('a rotated-out refresh token', () => {
       );
     },
   );
+});
+
+describe("a refresh recorded on its grant family (the admin command's last refresh)", () => {
+  it('records the first refresh of a family', async () => {
+    // Prepare
+    const { family, refreshWith } = setup();
+
+    // Act
+    await refreshWith();
+
+    // Assess
+    expect(family.lastRefreshAt).toBe(NOW);
+  });
+
+  it.each([
+    [60, NOW - 60],
+    [3599, NOW - 3599],
+    [3600, NOW],
+  ])('after one %i s ago, records it only once an hour has passed', async (ago, expected) => {
+    // Prepare
+    const { family, refreshWith } = setup();
+    family.lastRefreshAt = NOW - ago;
+
+    // Act
+    await refreshWith();
+
+    // Assess
+    expect(family.lastRefreshAt).toBe(expected);
+  });
+
+  it("writes a refused audit line when the family's user was revoked", async () => {
+    // Prepare
+    const { logs, refreshWith, revokeUserAt } = setup();
+    revokeUserAt(NOW_MS);
+
+    // Act
+    const refused = refreshWith();
+
+    // Assess
+    await expect(refused).rejects.toMatchObject({ errorCode: 'invalid_grant' });
+    expect(logs.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({
+        audit: 'refused',
+        reason: 'user_revoked',
+        clientId: 'client-1',
+        sub: 'ada',
+        grantId: 'family-1',
+      }),
+    ]);
+  });
 });
