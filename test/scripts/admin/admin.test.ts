@@ -78,7 +78,10 @@ beforeAll(async () => {
   process.env.AWS_SECRET_ACCESS_KEY = 'test-secret';
   process.env.AWS_REGION = 'eu-west-1';
   dynamo = await startLocalDynamo({ tableName: 'admin-0' });
-  fake = await startFakeAwsQuery({ 'McpOAuth-test': 'admin-stack-table' });
+  fake = await startFakeAwsQuery({
+    'McpOAuth-test': 'admin-stack-table',
+    'McpOAuth-dev': 'admin-stage-table',
+  });
 });
 afterAll(async () => {
   await dynamo.close();
@@ -448,6 +451,25 @@ describe('npm run admin against a deployed stack (--stack)', () => {
     expect(fake.calls).toEqual(
       expect.arrayContaining(['cloudformation:DescribeStacks:eu-west-1', 'sts:GetCallerIdentity:eu-west-1']),
     );
+  });
+
+  it("finds a stage's stack and region in its stage file (--stage)", async () => {
+    // Prepare
+    const table = await newTable('admin-stage-table');
+    await stores(table).clients.create(client('stageClient1'));
+    process.env.AWS_REGION = 'us-east-2';
+
+    // Act
+    const run = await admin('clients', '--stage', 'dev', '--json').finally(() => {
+      process.env.AWS_REGION = 'eu-west-1';
+    });
+
+    // Assess: stages/dev.json names McpOAuth-dev in eu-west-1.
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).clients.map((c: { clientId: string }) => c.clientId)).toEqual([
+      'stageClient1',
+    ]);
+    expect(fake.calls.at(-1)).toBe('cloudformation:DescribeStacks:eu-west-1');
   });
 
   it("says the stack's own error on one line", async () => {
