@@ -345,6 +345,10 @@ export class McpOAuthStack extends Stack {
       value: this.storage.table.tableName,
       description: 'The one DynamoDB table (clients, grants, revocation markers, the published public keys)',
     });
+    new CfnOutput(this, 'AuditLogGroupName', {
+      value: this.oauth.logGroup.logGroupName,
+      description: "The oauth function's log group: its audit lines, and npm run admin's (doc/operations.md)",
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     if (this.initialAccessToken) {
       new CfnOutput(this, 'InitialAccessTokenSecretArn', {

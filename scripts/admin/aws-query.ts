@@ -6,9 +6,11 @@
  * Endpoints follow the SDK's variables (`AWS_ENDPOINT_URL_CLOUDFORMATION`, `AWS_ENDPOINT_URL_STS`,
  * `AWS_ENDPOINT_URL`), which the tests point at a loopback stand-in.
  */
+import { randomUUID } from 'node:crypto';
 import { Hash } from '@smithy/core/serde';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
+import { callAwsJson } from '../../lambda/mcp/aws-json-request.js';
 
 class Sha256 extends Hash {
   constructor(secret?: ConstructorParameters<typeof Hash>[1]) {
@@ -96,16 +98,44 @@ async function callQuery(
   return text;
 }
 
-/** The stack's `TableName` output. */
-export async function stackTableName(stackName: string, context: AwsContext): Promise<string> {
+/** The stack's outputs, by key. */
+export async function stackOutputs(stackName: string, context: AwsContext): Promise<Record<string, string>> {
   const xml = await callQuery('cloudformation', 'DescribeStacks', { StackName: stackName }, context);
+  const outputs: Record<string, string> = {};
   for (const member of xml.split('<member>')) {
-    if (xmlText(member, 'OutputKey') === 'TableName') {
-      const value = xmlText(member, 'OutputValue');
-      if (value) return value;
-    }
+    const key = xmlText(member, 'OutputKey');
+    const value = xmlText(member, 'OutputValue');
+    if (key && value) outputs[key] = value;
   }
-  throw new AwsCallError(`the stack ${stackName} has no TableName output (deployed before it existed?)`);
+  return outputs;
+}
+
+/**
+ * Sends one line to a new stream (`admin/<date>/<uuid>`) of `logGroupName`, so the admin
+ * command's audit lines sit beside the oauth function's and the same queries find them.
+ * CloudWatch Logs speaks the JSON protocol: `callAwsJson` signs it as the mcp function's reads.
+ */
+export async function putLogLine(
+  logGroupName: string,
+  line: string,
+  timestamp: number,
+  context: AwsContext,
+): Promise<void> {
+  const credentials = await context.credentials();
+  const options = {
+    endpoint:
+      context.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS ??
+      context.env.AWS_ENDPOINT_URL ??
+      `https://logs.${context.region}.amazonaws.com/`,
+    region: context.region,
+    credentials: () => credentials,
+    timeoutMs: 10_000,
+  };
+  const logStreamName = `admin/${new Date(timestamp).toISOString().slice(0, 10)}/${randomUUID()}`;
+  const call = (operation: string, input: unknown) =>
+    callAwsJson(options, { service: 'logs', target: `Logs_20140328.${operation}`, input });
+  await call('CreateLogStream', { logGroupName, logStreamName });
+  await call('PutLogEvents', { logGroupName, logStreamName, logEvents: [{ timestamp, message: line }] });
 }
 
 /** The ARN of whoever's credentials the command runs with. */

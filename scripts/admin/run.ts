@@ -6,7 +6,8 @@
  * 2 bad arguments; every failure is one line on stderr.
  *
  * A revocation also writes one `audit` line (the same shape as the functions', `lambda/shared/audit.ts`)
- * to stderr, naming the caller: the AWS caller identity deployed, the local user name locally.
+ * naming the caller (the AWS caller identity deployed, the local user name locally) to stderr and,
+ * with `--stack` or `--stage`, to the stack's audit log group.
  */
 import { parseArgs } from 'node:util';
 import { DynamoRevocationList } from '../../lambda/shared/revocation-writer.js';
@@ -232,21 +233,25 @@ async function revoke(parsed: Parsed, table: AdminTable, target: Target, io: Adm
     config: { accessTokenTtlSeconds: INTEGER_SETTINGS.accessTokenTtlSeconds.max },
   };
   const caller = await target.caller().catch((error: unknown) => `unknown (${oneLine(error)})`);
-  const auditLine = (fields: AuditFields) =>
-    io.stderr(
-      JSON.stringify({
-        level: 'INFO',
-        message: 'audit: revoke',
-        service: 'admin',
-        timestamp: new Date(table.now()).toISOString(),
-        audit: 'revoke',
-        by: 'admin',
-        caller,
-        table: table.tableName,
-        mode: target.mode,
-        ...fields,
-      }) + '\n',
-    );
+  const auditLine = async (fields: AuditFields) => {
+    const line = JSON.stringify({
+      level: 'INFO',
+      message: 'audit: revoke',
+      service: 'admin',
+      timestamp: new Date(table.now()).toISOString(),
+      audit: 'revoke',
+      by: 'admin',
+      caller,
+      table: table.tableName,
+      mode: target.mode,
+      ...fields,
+    });
+    io.stderr(line + '\n');
+    // The revocation is done: a line CloudWatch refused is reported, not a failed command.
+    await target.sendAudit?.(line, table.now()).catch((error: unknown) => {
+      io.stderr(`admin: the audit line above was not sent to CloudWatch Logs (${oneLine(error)}); keep it\n`);
+    });
+  };
   // Each marker is written first and the grants changed after, as the oauth function does, so
   // a failure part way leaves nothing working that should not; the command can be run again.
   const tidy = async (rows: GrantRow[]) => {
@@ -256,7 +261,7 @@ async function revoke(parsed: Parsed, table: AdminTable, target: Target, io: Adm
     const rows = await listGrants(table, { sub: parsed.user });
     await revokeUser(deps, parsed.user);
     await tidy(rows);
-    auditLine({ target: 'user', sub: parsed.user });
+    await auditLine({ target: 'user', sub: parsed.user });
     return { kind: 'revoked', target: 'user', id: parsed.user, rows };
   }
   if (parsed.client !== undefined) {
@@ -267,7 +272,7 @@ async function revoke(parsed: Parsed, table: AdminTable, target: Target, io: Adm
     await revokeClientTokens(deps, clientId);
     if (registered) await new DynamoClientStore(table.db, table.tableName, table.now).delete(clientId);
     await tidy(rows);
-    auditLine({ target: 'client', clientId });
+    await auditLine({ target: 'client', clientId });
     return {
       kind: 'revoked',
       target: 'client',
@@ -282,6 +287,6 @@ async function revoke(parsed: Parsed, table: AdminTable, target: Target, io: Adm
   const row = await getGrant(table, grantId);
   if (!row) throw new AdminError(`no live grant ${JSON.stringify(grantId)}`);
   await revokeGrantFamily(deps, grantId);
-  auditLine({ target: 'grant', grantId, sub: row.sub, clientId: row.clientId });
+  await auditLine({ target: 'grant', grantId, sub: row.sub, clientId: row.clientId });
   return { kind: 'revoked', target: 'grant', id: grantId, rows: [row] };
 }

@@ -14,7 +14,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_TABLE_FILE } from '../../lib/local/local-env.js';
 import { loadStage } from '../../lib/stages.js';
-import { callerArn, stackTableName, type AwsContext } from './aws-query.js';
+import { callerArn, putLogLine, stackOutputs, type AwsContext } from './aws-query.js';
 
 /** A failure the operator can act on: its message is the whole output. */
 export class AdminError extends Error {
@@ -36,6 +36,11 @@ export interface Target {
   mode: 'local' | 'deployed';
   /** Who runs the command: the AWS caller ARN deployed, `local:<user name>` locally. */
   caller(): Promise<string>;
+  /**
+   * With `--stack` or `--stage`: sends an audit line to the stack's `AuditLogGroupName` (the
+   * oauth function's log group). Undefined where no log group is known (locally, `--table`).
+   */
+  sendAudit?: (line: string, timestamp: number) => Promise<void>;
   close(): void;
 }
 
@@ -109,17 +114,31 @@ async function deployedTarget(
   }
   const context: AwsContext = { region: resolvedRegion, credentials: () => client.config.credentials(), env };
   let tableName = options.table;
-  try {
-    tableName ??= await stackTableName(stackName!, context);
-  } catch (error) {
-    client.destroy();
-    throw new AdminError((error as Error).message);
+  let auditLogGroup: string | undefined;
+  if (tableName === undefined) {
+    let outputs: Record<string, string>;
+    try {
+      outputs = await stackOutputs(stackName!, context);
+    } catch (error) {
+      client.destroy();
+      throw new AdminError((error as Error).message);
+    }
+    tableName = outputs.TableName;
+    if (!tableName) {
+      client.destroy();
+      throw new AdminError(`the stack ${stackName} has no TableName output (deployed before it existed?)`);
+    }
+    auditLogGroup = outputs.AuditLogGroupName;
   }
+  const logGroup = auditLogGroup;
   return {
     db: documentClient(client),
     tableName,
     mode: 'deployed',
     caller: () => callerArn(context),
+    ...(logGroup && {
+      sendAudit: (line: string, timestamp: number) => putLogLine(logGroup, line, timestamp, context),
+    }),
     close: () => client.destroy(),
   };
 }

@@ -24,17 +24,45 @@ interface Run {
   stderr: string;
 }
 
-/** CloudFormation `DescribeStacks` and STS `GetCallerIdentity`, as the Query protocol answers them. */
-async function startFakeAwsQuery(stacks: Record<string, string>): Promise<{
+/**
+ * CloudFormation `DescribeStacks` and STS `GetCallerIdentity`, as the Query protocol answers them,
+ * and CloudWatch Logs `CreateLogStream` and `PutLogEvents` (JSON protocol), which refuse the log
+ * group `refusing-group`.
+ */
+async function startFakeAwsQuery(stacks: Record<string, { table: string; logGroup: string }>): Promise<{
   url: string;
   calls: string[];
+  logEvents: Array<{ logGroupName: string; logStreamName: string; message: string }>;
   close(): Promise<void>;
 }> {
   const calls: string[] = [];
+  const logEvents: Array<{ logGroupName: string; logStreamName: string; message: string }> = [];
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
+      const target = req.headers['x-amz-target'];
+      if (typeof target === 'string' && target.startsWith('Logs_20140328.')) {
+        const input = JSON.parse(body) as {
+          logGroupName: string;
+          logStreamName: string;
+          logEvents?: Array<{ message: string }>;
+        };
+        calls.push(`logs:${target.split('.')[1]}`);
+        if (input.logGroupName === 'refusing-group') {
+          res.statusCode = 400;
+          res.end(JSON.stringify({ __type: 'AccessDeniedException', message: 'not authorized' }));
+          return;
+        }
+        for (const event of input.logEvents ?? [])
+          logEvents.push({
+            logGroupName: input.logGroupName,
+            logStreamName: input.logStreamName,
+            message: event.message,
+          });
+        res.end('{}');
+        return;
+      }
       const params = new URLSearchParams(body);
       const scope = /Credential=[^/]+\/\d+\/([^/]+)\/([^/]+)\//.exec(req.headers.authorization ?? '');
       calls.push(`${scope?.[2]}:${params.get('Action')}:${scope?.[1]}`);
@@ -44,8 +72,8 @@ async function startFakeAwsQuery(stacks: Record<string, string>): Promise<{
         );
         return;
       }
-      const table = stacks[params.get('StackName') ?? ''];
-      if (!table) {
+      const stack = stacks[params.get('StackName') ?? ''];
+      if (!stack) {
         res.statusCode = 400;
         res.end(
           `<ErrorResponse><Error><Code>ValidationError</Code><Message>Stack with id ${params.get('StackName')} does not exist</Message></Error></ErrorResponse>`,
@@ -55,7 +83,8 @@ async function startFakeAwsQuery(stacks: Record<string, string>): Promise<{
       res.end(
         `<DescribeStacksResponse><DescribeStacksResult><Stacks><member><Outputs>` +
           `<member><OutputKey>McpUrl</OutputKey><OutputValue>https://x/mcp</OutputValue></member>` +
-          `<member><OutputKey>TableName</OutputKey><OutputValue>${table}</OutputValue></member>` +
+          `<member><OutputKey>TableName</OutputKey><OutputValue>${stack.table}</OutputValue></member>` +
+          `<member><OutputKey>AuditLogGroupName</OutputKey><OutputValue>${stack.logGroup}</OutputValue></member>` +
           `</Outputs></member></Stacks></DescribeStacksResult></DescribeStacksResponse>`,
       );
     });
@@ -64,6 +93,7 @@ async function startFakeAwsQuery(stacks: Record<string, string>): Promise<{
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
     calls,
+    logEvents,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
@@ -79,8 +109,9 @@ beforeAll(async () => {
   process.env.AWS_REGION = 'eu-west-1';
   dynamo = await startLocalDynamo({ tableName: 'admin-0' });
   fake = await startFakeAwsQuery({
-    'McpOAuth-test': 'admin-stack-table',
-    'McpOAuth-dev': 'admin-stage-table',
+    'McpOAuth-test': { table: 'admin-stack-table', logGroup: '/aws/lambda/oauth' },
+    'McpOAuth-dev': { table: 'admin-stage-table', logGroup: '/aws/lambda/oauth-dev' },
+    'McpOAuth-refusing': { table: 'admin-stack-table', logGroup: 'refusing-group' },
   });
 });
 afterAll(async () => {
@@ -98,6 +129,7 @@ const env = () => ({
   AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
   AWS_ENDPOINT_URL_CLOUDFORMATION: fake.url,
   AWS_ENDPOINT_URL_STS: fake.url,
+  AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: fake.url,
 });
 
 async function admin(...argv: string[]): Promise<Run> {
@@ -450,6 +482,31 @@ describe('npm run admin against a deployed stack (--stack)', () => {
     ]);
     expect(fake.calls).toEqual(
       expect.arrayContaining(['cloudformation:DescribeStacks:eu-west-1', 'sts:GetCallerIdentity:eu-west-1']),
+    );
+    // The same line, in the stack's audit log group, where the Logs Insights queries find it.
+    expect(fake.logEvents).toEqual([
+      {
+        logGroupName: '/aws/lambda/oauth',
+        logStreamName: expect.stringMatching(/^admin\/2026-12-07\/[0-9a-f-]{36}$/),
+        message: run.stderr.trim(),
+      },
+    ]);
+  });
+
+  it('revokes, and says so, when CloudWatch Logs refuses the audit line', async () => {
+    // Prepare
+    await stores('admin-stack-table').clients.create(client('doomedClient'));
+
+    // Act
+    const run = await admin('revoke', '--client', 'doomedClient', '--stack', 'McpOAuth-refusing');
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect(await stores('admin-stack-table').clients.get('doomedClient')).toBeUndefined();
+    const [line, warning] = run.stderr.trim().split('\n');
+    expect(JSON.parse(line!)).toMatchObject({ audit: 'revoke', target: 'client', clientId: 'doomedClient' });
+    expect(warning).toBe(
+      'admin: the audit line above was not sent to CloudWatch Logs (AccessDeniedException: CreateLogStream answered 400 AccessDeniedException); keep it',
     );
   });
 
