@@ -158,6 +158,11 @@ describe('a rotated-out refresh token', () => {
       expect(logs.some((line) => line.includes('refresh token reused after rotation; grant revoked'))).toBe(
         true,
       );
+      const about = { clientId: 'client-1', sub: 'ada', grantId: 'family-1' };
+      expect(logs.map((line) => JSON.parse(line)).filter((line) => 'audit' in line)).toEqual([
+        expect.objectContaining({ audit: 'refused', reason: 'refresh_token_reuse', ...about }),
+        expect.objectContaining({ audit: 'revoke', target: 'grant', by: 'reuse', ...about }),
+      ]);
     },
   );
 });
