@@ -24,9 +24,9 @@ import {
   ACCESS_INDEX,
   clientIndexAttributes,
   familyIndexAttributes,
-  userItemKey,
   userItemUpdate,
 } from '../../lambda/oauth/stores/access-index.js';
+import type { GrantFamily } from '../../lambda/oauth/grant-store.js';
 import { MCP_READ_INDEX, revocationKey } from '../../lambda/shared/revocations.js';
 
 export interface AdminTable {
@@ -407,7 +407,7 @@ export async function backfillAccessIndex(t: AdminTable): Promise<{ clients: num
         await indexItem(t, item.pk, clientIndexAttributes(item.clientId, item.issuedAt));
         counts.clients++;
       } else if (item.revoked !== true && item.identity?.sub) {
-        await indexItem(t, item.pk, familyIndexAttributes(item as never));
+        await indexItem(t, item.pk, familyIndexAttributes(item as GrantFamily));
         const update = userItemUpdate(item.identity, item.createdAt, item.expiresAt);
         await t.db
           .send(
@@ -447,5 +447,3 @@ async function indexItem(t: AdminTable, pk: string, attributes: Record<string, s
     )
     .catch(ignoreConditionFailure);
 }
-
-export { userItemKey };
