@@ -6,6 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { clientIndexAttributes } from '../../../lambda/oauth/stores/access-index.js';
 import { ensureTable, startLocalDynamo, type LocalDynamo } from '../../../lib/local/dynamodb.js';
@@ -291,6 +292,35 @@ describe('npm run admin against a table by name (--table)', () => {
     for (const run of [listed, users, bobs, ofDesktop, textTable]) {
       expect(run.stdout).not.toMatch(/hash/i);
     }
+  });
+
+  it('puts nothing in the index the mcp role may query but keys, hashes of sub and times', async () => {
+    // Prepare
+    const table = await newTable();
+    const { clients, grants } = stores(table);
+    await clients.create(client('desktopApp01', { secretHash: 'secret-hash-1' }));
+    await grants.createFamily(family('fam-h1', 'hana@example.com', 'desktopApp01'));
+
+    // Act: every item of every partition of `mcp-reads`, as a query of it returns them.
+    const { Items = [] } = await dynamo.client.send(
+      new ScanCommand({ TableName: table, IndexName: 'mcp-reads' }),
+    );
+
+    // Assess
+    expect(Items.map((item) => item.mcpRead!.S!.replace(/#.*/, '#…')).sort()).toEqual([
+      'clients',
+      'grants#…',
+      'users',
+    ]);
+    for (const item of Items) {
+      expect(Object.keys(item).sort()).toEqual(expect.arrayContaining(['changedAt', 'mcpRead', 'pk']));
+      expect(
+        Object.keys(item).every((name) => ['changedAt', 'mcpRead', 'pk', 'expiresAt'].includes(name)),
+      ).toBe(true);
+    }
+    const seen = JSON.stringify(Items);
+    for (const secret of ['hana@example.com', 'hana', 'secret-hash-1', 'registration-hash', 'mcp:tools'])
+      expect(seen).not.toContain(secret);
   });
 
   it('shows the last upstream check of a grant that has one', async () => {
