@@ -144,7 +144,7 @@ export function validateClientMetadata(input: unknown, scopesSupported: readonly
   }
   for (const grant of ['client_credentials', JWT_BEARER]) {
     if (authMethod === 'none' && grantTypes.includes(grant)) {
-      throw new InvalidClientMetadataError(`a public client ("none") cannot use the ${quote(grant)} grant`);
+      throw new InvalidClientMetadataError(`a public client ("none") cannot use the "${grant}" grant`);
     }
   }
 

@@ -182,12 +182,15 @@ export async function startLocalEnterpriseIdp(
     };
   }
 
+  // RFC 8414 requires an authorization endpoint (and the SDK's discovery reads one); the
+  // stand-in's answers that it signs users in with the password grant instead.
   const metadata = () => ({
     issuer,
+    authorization_endpoint: `${issuer}/authorize`,
     token_endpoint: `${issuer}/token`,
     jwks_uri: `${issuer}/jwks`,
     grant_types_supported: ['password', TOKEN_EXCHANGE],
-    response_types_supported: [],
+    response_types_supported: ['code'],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: ['ES256'],
   });
@@ -207,6 +210,12 @@ export async function startLocalEnterpriseIdp(
         return send(200, metadata());
       }
       if (req.method === 'GET' && path === '/jwks') return send(200, jwks);
+      if (path === '/authorize') {
+        throw new ExchangeError(
+          'unsupported_response_type',
+          'the stand-in signs users in with the password grant',
+        );
+      }
       if (req.method === 'POST' && path === '/token') {
         const form = await readForm(req);
         const grant = form.get('grant_type');

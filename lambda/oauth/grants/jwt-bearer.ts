@@ -96,6 +96,7 @@ async function verifiedAssertion(
   try {
     const { payload } = await jwtVerify(assertion, idps.keysOf(idp).resolve, {
       issuer: idp.issuer,
+      audience: expected.audience,
       typ: ID_JAG_TYPE,
       algorithms: TRUSTED_ISSUER_ALGORITHMS,
       requiredClaims: ['iat', 'exp', 'jti', 'sub'],
