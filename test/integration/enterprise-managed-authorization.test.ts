@@ -14,7 +14,7 @@ import {
   StreamableHTTPClientTransport,
 } from '@modelcontextprotocol/client';
 import fc from 'fast-check';
-import { decodeJwt, generateKeyPair, type JWTPayload } from 'jose';
+import { decodeJwt, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { JWT_BEARER } from '../../lambda/oauth/client-metadata.js';
 import { startLocalEnterpriseIdp, type LocalEnterpriseIdp } from '../../lib/local/enterprise-idp.js';
 import type { LocalServer } from '../../lib/local/server.js';
@@ -272,6 +272,25 @@ describe('the jwt-bearer grant', () => {
             }),
           };
         },
+        400,
+        'invalid_grant',
+      ],
+      [
+        'an unsigned assertion (alg none)',
+        async () => {
+          const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+          return { assertion: `${part({ alg: 'none', typ: 'oauth-id-jag+jwt' })}.${part(validClaims())}.` };
+        },
+        400,
+        'invalid_grant',
+      ],
+      [
+        'an assertion signed with HS256',
+        async () => ({
+          assertion: await new SignJWT(validClaims())
+            .setProtectedHeader({ alg: 'HS256', typ: 'oauth-id-jag+jwt' })
+            .sign(new TextEncoder().encode('a shared secret of thirty-two bytes!')),
+        }),
         400,
         'invalid_grant',
       ],
