@@ -15,7 +15,11 @@ import {
 } from '@modelcontextprotocol/client';
 import fc from 'fast-check';
 import { decodeJwt, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { JWT_BEARER } from '../../lambda/oauth/client-metadata.js';
+import type { OAuthDeps } from '../../lambda/oauth/deps.js';
+import { DynamoRevocationList, revokeUser } from '../../lambda/oauth/revocations.js';
 import { startLocalEnterpriseIdp, type LocalEnterpriseIdp } from '../../lib/local/enterprise-idp.js';
 import type { LocalServer } from '../../lib/local/server.js';
 import { fetchTrusting } from '../support/ca-fetch.js';
@@ -107,6 +111,18 @@ async function redeem(
     body: new URLSearchParams({ grant_type: JWT_BEARER, assertion, ...extra }),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** Calls a tool with `token` until it is refused (revocation reaches /mcp within a second here), or 5 s pass. */
+async function statusOnceRefused(token: string): Promise<number> {
+  let status = 200;
+  for (let tries = 0; status === 200 && tries < 50; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const response = await fetch(`${server.issuer}/mcp`, toolCallInit(token));
+    await response.text();
+    status = response.status;
+  }
+  return status;
 }
 
 describe('the v2 SDK CrossAppAccessProvider', () => {
@@ -206,16 +222,36 @@ describe('the jwt-bearer grant', () => {
       },
       body: new URLSearchParams({ token }),
     });
-    let status = 200;
-    for (let tries = 0; status === 200 && tries < 50; tries++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const response = await fetch(`${server.issuer}/mcp`, toolCallInit(token));
-      await response.text();
-      status = response.status;
-    }
+    const status = await statusOnceRefused(token);
 
     // Assess
     expect(revoked.status).toBe(200);
+    expect(status).toBe(401);
+  });
+
+  it("is one of the user's grants: revoking the user (revokeUser) stops the token at /mcp", async () => {
+    // Prepare
+    const { body } = await redeem(await signed(validClaims({ sub: 'dave' })));
+    const token = body.access_token as string;
+    expect((await fetch(`${server.issuer}/mcp`, toolCallInit(token))).status).toBe(200);
+    const db = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: server.table.endpoint,
+        region: 'local',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+    );
+    const deps = {
+      revocations: new DynamoRevocationList(db, server.table.name),
+      config: { accessTokenTtlSeconds: 3600 },
+    } as unknown as OAuthDeps;
+
+    // Act
+    await revokeUser(deps, `${idp.issuer}#dave`);
+    const status = await statusOnceRefused(token);
+    db.destroy();
+
+    // Assess
     expect(status).toBe(401);
   });
 
