@@ -35,6 +35,7 @@ import { createTestCertificates } from '../support/test-certificates.js';
 
 const certificates = createTestCertificates();
 const caFetch = fetchTrusting(certificates.caPem);
+const UNREACHABLE_IDP = 'https://127.0.0.1:9';
 
 let idp: LocalEnterpriseIdp;
 let server: LocalServer;
@@ -54,7 +55,11 @@ async function registerEnterpriseClient(issuer: string) {
 beforeAll(async () => {
   idp = await startLocalEnterpriseIdp({ tls: { cert: certificates.certPem, key: certificates.keyPem } });
   server = await startTestServer({
-    env: { ENTERPRISE_IDPS: JSON.stringify([{ issuer: idp.issuer }]), REVOCATION_REFRESH_SECONDS: '1' },
+    env: {
+      // The second provider never answers (nothing listens on port 9).
+      ENTERPRISE_IDPS: JSON.stringify([{ issuer: idp.issuer }, { issuer: UNREACHABLE_IDP }]),
+      REVOCATION_REFRESH_SECONDS: '1',
+    },
     enterpriseIdpFetch: caFetch,
   });
   table = tableReader(server);
@@ -388,6 +393,20 @@ describe('the jwt-bearer grant', () => {
       // Assess
       expect(response.status).toBe(status);
       expect(response.body.error).toBe(error);
+      expect(tableChanges(before, await table.snapshot())).toEqual(NO_CHANGES);
+    });
+
+    it('an assertion of a provider whose keys cannot be fetched, answered 503 for a retry', async () => {
+      // Prepare
+      const assertion = await signed(validClaims({ iss: UNREACHABLE_IDP }));
+      const before = await table.snapshot();
+
+      // Act
+      const response = await redeem(assertion);
+
+      // Assess
+      expect(response.status).toBe(503);
+      expect(response.body.error).toBe('temporarily_unavailable');
       expect(tableChanges(before, await table.snapshot())).toEqual(NO_CHANGES);
     });
 
