@@ -25,13 +25,14 @@ export interface DeploymentSettings {
   readonly accessTokenTtlSeconds: number;
   /**
    * Who may register clients that ask for the `client_credentials` grant (machine clients, which
-   * act without a user): `open` (anyone), `token` (an initial access token the stack generates,
-   * RFC 7591 §3) or `closed`. `token` by default: such a client gets tool access with no user
-   * logging in, so open registration would hand it to anyone on the internet.
+   * act without a user) or the jwt-bearer grant (enterprise-managed clients, which get a user's
+   * token with no consent page here): `open` (anyone), `token` (an initial access token the stack
+   * generates, RFC 7591 §3) or `closed`. `token` by default: such a client gets tool access with
+   * no user logging in here, so open registration would hand it to anyone on the internet.
    */
   readonly registrationPolicy: RegistrationPolicy;
   /**
-   * Who may register clients that do not use `client_credentials` (Claude, Cursor, VS Code, which
+   * Who may register clients that use neither of those grants (Claude, Cursor, VS Code, which
    * register themselves and cannot present an initial access token): `open`, `token` or `closed`.
    * `open` by default: such a client gets nothing until a user logs in upstream and consents.
    */

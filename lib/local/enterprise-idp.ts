@@ -78,7 +78,11 @@ function clientId(req: IncomingMessage, form: URLSearchParams): string {
   const basic = /^Basic ([A-Za-z0-9+/=]+)$/.exec(req.headers.authorization ?? '');
   if (basic) {
     const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
-    return decodeURIComponent(decoded.slice(0, decoded.indexOf(':')).replace(/\+/g, ' '));
+    try {
+      return decodeURIComponent(decoded.slice(0, decoded.indexOf(':')).replace(/\+/g, ' '));
+    } catch {
+      throw new ExchangeError('invalid_client', 'the Basic credentials are malformed', 401);
+    }
   }
   const id = form.get('client_id');
   if (!id) throw new ExchangeError('invalid_client', 'client authentication is required', 401);
