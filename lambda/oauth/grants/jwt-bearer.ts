@@ -174,8 +174,8 @@ function allowedScopes(payload: JWTPayload, registered: string): string[] {
     const granted = new Set(payload.scope.split(' '));
     allowed = allowed.filter((s) => granted.has(s));
   }
-  // Seam for the scope policy (SCOPE_POLICY, groups → scopes): it narrows `allowed` here, from
-  // the assertion's claims, as it does for a browser login.
+  // The seam for the scope policy (SCOPE_POLICY, groups → scopes; issue 19): it narrows
+  // `allowed` here, from the assertion's claims, once it exists.
   if (allowed.length === 0) throw new InvalidScopeError('the assertion grants no scope this client may hold');
   return allowed;
 }
