@@ -41,6 +41,12 @@ const lines = [
   server.localUpstream
     ? `  Users log in at ${server.upstreamIssuer} (local OpenID provider): any username, any password.`
     : `  Users log in at ${server.upstreamIssuer}.`,
+  ...(server.localEnterpriseIdp
+    ? [
+        `  Enterprise IdP (ID-JAGs for the jwt-bearer grant) at ${server.localEnterpriseIdp}: any username;`,
+        '  doc/clients.md, "Enterprise-managed authorization", shows a client using it.',
+      ]
+    : []),
   ...(server.generatedKeys && server.dataDir
     ? ['', `  Generated new signing keys in ${server.dataDir}`]
     : []),

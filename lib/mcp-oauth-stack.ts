@@ -205,6 +205,9 @@ export class McpOAuthStack extends Stack {
       ...(this.initialAccessToken
         ? { INITIAL_ACCESS_TOKEN_SECRET_ARN: this.initialAccessToken.secret.secretArn }
         : {}),
+      ...(settings.enterpriseIdps.length > 0
+        ? { ENTERPRISE_IDPS: JSON.stringify(settings.enterpriseIdps) }
+        : {}),
     })) {
       this.oauth.fn.addEnvironment(name, value);
     }

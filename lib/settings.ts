@@ -6,6 +6,7 @@
 import type { Node } from 'constructs';
 import { parseBlockedClients } from '../lambda/shared/blocked-clients.js';
 import { checkMappedScopes, parseTrustedIssuers, type TrustedIssuer } from '../lambda/mcp/trusted-issuers.js';
+import { parseEnterpriseIdps, type EnterpriseIdp } from '../lambda/oauth/grants/enterprise-idps.js';
 import { DEFAULT_SCOPES } from '../lambda/shared/config.js';
 import {
   brokenSettingRule,
@@ -24,13 +25,14 @@ export interface DeploymentSettings {
   readonly accessTokenTtlSeconds: number;
   /**
    * Who may register clients that ask for the `client_credentials` grant (machine clients, which
-   * act without a user): `open` (anyone), `token` (an initial access token the stack generates,
-   * RFC 7591 §3) or `closed`. `token` by default: such a client gets tool access with no user
-   * logging in, so open registration would hand it to anyone on the internet.
+   * act without a user) or the jwt-bearer grant (enterprise-managed clients, which get a user's
+   * token with no consent page here): `open` (anyone), `token` (an initial access token the stack
+   * generates, RFC 7591 §3) or `closed`. `token` by default: such a client gets tool access with
+   * no user logging in here, so open registration would hand it to anyone on the internet.
    */
   readonly registrationPolicy: RegistrationPolicy;
   /**
-   * Who may register clients that do not use `client_credentials` (Claude, Cursor, VS Code, which
+   * Who may register clients that use neither of those grants (Claude, Cursor, VS Code, which
    * register themselves and cannot present an initial access token): `open`, `token` or `closed`.
    * `open` by default: such a client gets nothing until a user logs in upstream and consents.
    */
@@ -94,6 +96,11 @@ export interface DeploymentSettings {
    * how its scopes map to this server's (`scopeMap`).
    */
   readonly trustedIssuers: readonly TrustedIssuer[];
+  /**
+   * Company identity providers whose ID-JAGs (enterprise-managed authorization) the jwt-bearer
+   * grant at `/token` redeems for a user's token: `[{issuer, jwksUri?, clientIds?}]`.
+   */
+  readonly enterpriseIdps: readonly EnterpriseIdp[];
   /** Custom domain (e.g. `mcp.example.com`); the issuer follows it. Needs `customDomainCertificateArn`. */
   readonly customDomainName?: string;
   /** ACM certificate for the custom domain, in the stack's region. */
@@ -227,6 +234,7 @@ export const DEFAULT_SETTINGS: DeploymentSettings = {
   blockedClientMetadataDocuments: [],
   scopes: DEFAULT_SCOPES,
   trustedIssuers: [],
+  enterpriseIdps: [],
   cognitoMachineClient: false,
   removalPolicy: 'retain',
   signingKeyRotationDays: 30,
@@ -395,6 +403,32 @@ const trustedIssuers: Parser<TrustedIssuer[]> = (value, key) => {
 };
 
 /**
+ * Enterprise identity providers, as the oauth function reads them (`ENTERPRISE_IDPS`, parsed by
+ * its own `parseEnterpriseIdps`, so a setting that would stop the function from starting fails
+ * synth instead). Deployed, every URL is https: the loopback http the local server allows for
+ * its stand-in provider is refused here.
+ */
+const enterpriseIdps: Parser<EnterpriseIdp[]> = (value, key) => {
+  let idps: EnterpriseIdp[];
+  try {
+    idps = parseEnterpriseIdps(typeof value === 'string' ? value : JSON.stringify(value), key);
+  } catch (error) {
+    throw new SettingsError(`"${key}": ${(error as Error).message}`);
+  }
+  idps.forEach((idp, i) => {
+    for (const [field, url] of [
+      ['issuer', idp.issuer],
+      ['jwksUri', idp.jwksUri],
+    ] as const) {
+      if (url !== undefined && !url.startsWith('https://')) {
+        throw new SettingsError(`"${key}": ${key}[${i}].${field} must be an https URL`);
+      }
+    }
+  });
+  return idps;
+};
+
+/**
  * An upstream OpenID issuer, kept exactly as given: it must equal the provider's `iss` claim
  * (OpenID Connect Discovery §4.3), so a trailing slash is part of it where the provider has one.
  */
@@ -549,6 +583,7 @@ const PARSERS: { [K in keyof DeploymentSettings]-?: Parser<NonNullable<Deploymen
   blockedClientMetadataDocuments: blockedDocuments,
   scopes,
   trustedIssuers,
+  enterpriseIdps,
   customDomainName: (value, key) => {
     const s = text(value, key).toLowerCase();
     if (!/^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/.test(s)) {

@@ -86,7 +86,7 @@ export async function updateClient(
     usesLogin(client.metadata) !== usesLogin(metadata)
   ) {
     throw new InvalidClientMetadataError(
-      '"grant_types" cannot add or remove "client_credentials" or "authorization_code", which follow their own registration policies; register a new client',
+      '"grant_types" cannot add or remove "client_credentials", the jwt-bearer grant or "authorization_code", which follow their own registration policies; register a new client',
     );
   }
   const now = Math.floor((deps.now?.() ?? Date.now()) / 1000);

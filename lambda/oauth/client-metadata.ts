@@ -9,7 +9,9 @@ import { displayTextProblem, isDisplaySafe } from './display-text.js';
 import { redirectUriProblem } from './redirect-uris.js';
 import { quote } from './excerpt.js';
 
-export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+/** The JWT bearer grant (RFC 7523 §2.1), which redeems enterprise ID-JAGs (`grants/jwt-bearer.ts`). */
+export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', JWT_BEARER] as const;
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 export type AuthMethod = (typeof AUTH_METHODS)[number];
@@ -77,7 +79,7 @@ const strings = (maxItems: number, maxLength = 2000) =>
 
 const MetadataSchema = z.object({
   redirect_uris: strings(20),
-  grant_types: strings(3, 100),
+  grant_types: strings(GRANT_TYPES.length, 100),
   response_types: strings(3, 100),
   token_endpoint_auth_method: z.optional(z.string()),
   scope: z.optional(z.string().check(z.maxLength(1000))),
@@ -140,10 +142,10 @@ export function validateClientMetadata(input: unknown, scopesSupported: readonly
       `"token_endpoint_auth_method" ${quote(authMethod)} is not supported`,
     );
   }
-  if (authMethod === 'none' && grantTypes.includes('client_credentials')) {
-    throw new InvalidClientMetadataError(
-      'a public client ("none") cannot use the "client_credentials" grant',
-    );
+  for (const grant of ['client_credentials', JWT_BEARER]) {
+    if (authMethod === 'none' && grantTypes.includes(grant)) {
+      throw new InvalidClientMetadataError(`a public client ("none") cannot use the "${grant}" grant`);
+    }
   }
 
   const redirectUris = m.redirect_uris;

@@ -5,6 +5,7 @@ import type { SigningKeys } from '../shared/signing-keys.js';
 import type { ClientResolver } from './client-resolver.js';
 import type { ClientStore } from './client-store.js';
 import type { GrantStore } from './grant-store.js';
+import type { EnterpriseIdps } from './grants/jwt-bearer.js';
 import type { IdentityProvider } from './identity-provider.js';
 import type { InitialAccessTokens } from './initial-access-token.js';
 import type { RevocationList } from './revocations.js';
@@ -25,6 +26,8 @@ export interface OAuthDeps {
   revocations: RevocationList;
   /** The upstream OpenID provider; without one, user login is off and only machine grants work. */
   identityProvider?: IdentityProvider;
+  /** Company identity providers whose ID-JAGs the jwt-bearer grant redeems (`ENTERPRISE_IDPS`); none when absent. */
+  enterpriseIdps?: EnterpriseIdps;
   keys: SigningKeys;
   logger: Logger;
   /** The business metrics (lambda/shared/metrics.ts); the local server and most tests count nothing. */

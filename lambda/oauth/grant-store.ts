@@ -66,6 +66,11 @@ export interface GrantFamily {
   /** No token of the family is valid after this (epoch seconds). */
   expiresAt: number;
   revoked?: boolean;
+  /**
+   * The enterprise identity provider whose ID-JAG started the grant (the jwt-bearer grant,
+   * `grants/jwt-bearer.ts`); absent for a login through `/authorize`.
+   */
+  enterpriseIdp?: string;
 }
 
 export interface AuthorizationCode {
@@ -106,6 +111,11 @@ export interface GrantStore {
   takePending(handleHash: string, now: number): Promise<PendingAuthorization | undefined>;
 
   createFamily(family: GrantFamily): Promise<void>;
+  /**
+   * Creates the family unless one with its id exists (expired or not): exactly one caller gets
+   * true. The jwt-bearer grant derives the id from the assertion's `jti`, so this is its replay check.
+   */
+  createFamilyOnce(family: GrantFamily): Promise<boolean>;
   getFamily(familyId: string, now: number): Promise<GrantFamily | undefined>;
   revokeFamily(familyId: string): Promise<void>;
 
@@ -212,6 +222,16 @@ export class DynamoGrantStore implements GrantStore {
 
   async createFamily(family: GrantFamily): Promise<void> {
     await this.put({ ...keys.family(family.familyId), type: 'family', ...family });
+  }
+
+  async createFamilyOnce(family: GrantFamily): Promise<boolean> {
+    try {
+      await this.createFamily(family);
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   async getFamily(familyId: string, now: number): Promise<GrantFamily | undefined> {

@@ -21,6 +21,8 @@ import { createOAuthApp } from './app.js';
 import { ClientResolver } from './client-resolver.js';
 import { DynamoClientStore } from './client-store.js';
 import { DynamoGrantStore } from './grant-store.js';
+import { parseEnterpriseIdps } from './grants/enterprise-idps.js';
+import { EnterpriseIdps } from './grants/jwt-bearer.js';
 import { OpenIdProvider } from './identity-provider.js';
 import { SecretsManagerInitialAccessToken } from './initial-access-token.js';
 import { DynamoMetadataDocumentCache } from './metadata-document-cache.js';
@@ -35,6 +37,7 @@ function required(name: string): string {
 const logger = createLogger('oauth');
 const metrics = createBusinessMetrics('oauth', logger);
 const config = loadConfig();
+const enterpriseIdps = parseEnterpriseIdps(process.env.ENTERPRISE_IDPS);
 // Bounded time and retries, so a slow dependency is answered 503 inside the function timeout.
 const secrets = new SecretsManagerClient(awsClientOptions());
 const db = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientOptions()), {
@@ -71,6 +74,7 @@ const app = lambdaHandler(
     }),
     grants: new DynamoGrantStore(db, tableName),
     revocations: new DynamoRevocationList(db, tableName),
+    ...(enterpriseIdps.length > 0 && { enterpriseIdps: new EnterpriseIdps(enterpriseIdps) }),
     ...(upstream
       ? {
           identityProvider: new OpenIdProvider(upstream, async () =>

@@ -6,7 +6,12 @@ import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
 import { randomToken, sha256 } from '../shared/crypto.js';
 import { json, mediaType, readText } from '../shared/http.js';
 import { clientInformation } from './client-information.js';
-import { validateClientMetadata, type ClientMetadata } from './client-metadata.js';
+import {
+  JWT_BEARER,
+  validateClientMetadata,
+  type ClientMetadata,
+  type GrantType,
+} from './client-metadata.js';
 import { ClientExistsError, type StoredClient } from './client-store.js';
 import { bearerToken } from './credentials.js';
 import type { OAuthDeps } from './deps.js';
@@ -48,12 +53,19 @@ export function requireJson(request: HttpRequest): void {
 }
 
 /**
- * Whether a client is a machine client: registered for `client_credentials`, so it gets tool
- * access with no user involved. Those follow `registrationPolicy`; clients that only log users in
- * follow `interactiveRegistrationPolicy`, since a user must still log in and consent.
+ * The grants that get a token with no login or consent page at this server: `client_credentials`
+ * (the client for itself) and the jwt-bearer grant (a user, as the company's identity provider
+ * vouches in an ID-JAG). Clients registered for one follow `registrationPolicy`.
+ */
+const UNATTENDED_GRANTS: readonly GrantType[] = ['client_credentials', JWT_BEARER];
+
+/**
+ * Whether a client is a machine client: registered for a grant that gets tool access with no
+ * consent page ({@link UNATTENDED_GRANTS}). Those follow `registrationPolicy`; clients that only
+ * log users in follow `interactiveRegistrationPolicy`, since a user must still log in and consent.
  */
 export function isMachineClient(metadata: ClientMetadata): boolean {
-  return metadata.grant_types.includes('client_credentials');
+  return metadata.grant_types.some((g) => UNATTENDED_GRANTS.includes(g));
 }
 
 async function checkRegistrationPolicy(
@@ -64,7 +76,7 @@ async function checkRegistrationPolicy(
   // A client with both kinds of grant must pass both policies.
   const policies = [
     ...(isMachineClient(metadata) ? [deps.config.registrationPolicy] : []),
-    ...(metadata.grant_types.some((g) => g !== 'client_credentials')
+    ...(metadata.grant_types.some((g) => !UNATTENDED_GRANTS.includes(g))
       ? [deps.config.interactiveRegistrationPolicy]
       : []),
   ];

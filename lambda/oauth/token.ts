@@ -5,7 +5,7 @@
 import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
 import { json, mediaType, readText } from '../shared/http.js';
 import { authenticateClient } from './client-auth.js';
-import type { GrantType } from './client-metadata.js';
+import { JWT_BEARER, type GrantType } from './client-metadata.js';
 import { parseForm } from './credentials.js';
 import type { OAuthDeps } from './deps.js';
 import {
@@ -17,6 +17,7 @@ import {
 import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
 import type { GrantHandler } from './grants/grant.js';
+import { jwtBearerGrant } from './grants/jwt-bearer.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
 import { quote } from './excerpt.js';
 
@@ -25,6 +26,7 @@ export const GRANTS: Record<GrantType, GrantHandler> = {
   authorization_code: authorizationCodeGrant,
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
+  [JWT_BEARER]: jwtBearerGrant,
 };
 
 const MAX_TOKEN_REQUEST_BYTES = 16 * 1024;

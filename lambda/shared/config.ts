@@ -29,8 +29,8 @@ export interface Config {
   /** Human-readable name of the resource (RFC 9728 `resource_name`). */
   resourceName: string;
   /**
-   * Who may register clients that do not use `client_credentials` (desktop and web clients that
-   * log a user in). `registrationPolicy` governs clients that ask for `client_credentials`.
+   * Who may register clients that use neither `client_credentials` nor the jwt-bearer grant
+   * (desktop and web clients that log a user in). `registrationPolicy` governs those that do.
    */
   interactiveRegistrationPolicy: RegistrationPolicy;
   /** How long a rotated-out refresh token stays usable, for clients that refresh in parallel. */

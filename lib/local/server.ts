@@ -41,6 +41,9 @@ import { DerivedPublicKeySource, ensureKeyFile, FileKeySource, MemoryKeySource }
 import { normalizeLocalEnv, parseInMemory, parseLogLevel } from './local-env.js';
 import { PayloadTooLargeForGatewayError, readBody, toEvent, writeResult } from './http-bridge.js';
 import { startLocalUpstream, type LocalUpstream } from './upstream-provider.js';
+import { startLocalEnterpriseIdp, type LocalEnterpriseIdp } from './enterprise-idp.js';
+import { parseEnterpriseIdps } from '../../lambda/oauth/grants/enterprise-idps.js';
+import { EnterpriseIdps } from '../../lambda/oauth/grants/jwt-bearer.js';
 
 export interface LocalServerOptions {
   /** Port to listen on; 0 picks a free one. Default: `PORT` or 3000. */
@@ -66,6 +69,8 @@ export interface LocalServerOptions {
    * built-in tools). Default: what `lambda/mcp/served-server.ts` names, as the deployed function.
    */
   mcpServer?: SdkServerFront | 'built-in';
+  /** Tests: how the keys of enterprise identity providers are fetched (a fetch that trusts a test CA). */
+  enterpriseIdpFetch?: typeof fetch;
 }
 
 export interface LocalServer {
@@ -81,6 +86,11 @@ export interface LocalServer {
   upstreamIssuer: string;
   /** True when that is the built-in local provider (any username and password). */
   localUpstream: boolean;
+  /**
+   * The local enterprise identity provider (`enterprise-idp.ts`) whose ID-JAGs the jwt-bearer
+   * grant redeems; absent when `ENTERPRISE_IDPS` names the providers instead.
+   */
+  localEnterpriseIdp: string | undefined;
   /** The embedded DynamoDB engine and the table, for tests that check what a request stored. */
   table: { endpoint: string; name: string };
   /** How many entries each in-process cache of the handlers holds now (`npm run soak` reports them). */
@@ -209,6 +219,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     throw new LocalServerStartError(`PORT must be an integer from 0 to 65535, not "${env.PORT}"`);
   }
   loadConfig(localSettings(env, options.issuer ?? env.ISSUER ?? `http://localhost:${port || 3000}`));
+  parseEnterpriseIdps(env.ENTERPRISE_IDPS);
   const logLevel = parseLogLevel(
     options.logLevel ?? env.LOG_LEVEL,
     options.logLevel ? 'logLevel' : 'LOG_LEVEL',
@@ -306,12 +317,24 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       ...(env.UPSTREAM_PORT ? { port: Number(env.UPSTREAM_PORT) } : {}),
     });
   }
+  // Unless ENTERPRISE_IDPS names the providers, a local one issues ID-JAGs for the jwt-bearer grant.
+  let enterpriseIdp: LocalEnterpriseIdp | undefined;
+  if (!env.ENTERPRISE_IDPS?.trim()) {
+    enterpriseIdp = await startLocalEnterpriseIdp({
+      ...(env.ENTERPRISE_IDP_PORT ? { port: Number(env.ENTERPRISE_IDP_PORT) } : {}),
+      onError: (error) => localLogger.error('local enterprise identity provider error', { error }),
+    });
+  }
+  const enterpriseIdps = enterpriseIdp
+    ? [{ issuer: enterpriseIdp.issuer }]
+    : parseEnterpriseIdps(env.ENTERPRISE_IDPS);
   let config;
   try {
     config = loadConfig(localSettings(env, issuer, upstream));
   } catch (error) {
     server.closeAllConnections();
     server.close();
+    await enterpriseIdp?.close();
     await upstream?.close();
     await dynamo.close();
     await releaseDataDir();
@@ -358,6 +381,11 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       clientResolver,
       grants: new DynamoGrantStore(dynamo.documentClient, TABLE_NAME),
       revocations: new DynamoRevocationList(dynamo.documentClient, TABLE_NAME),
+      ...(enterpriseIdps.length > 0 && {
+        enterpriseIdps: new EnterpriseIdps(enterpriseIdps, {
+          ...(options.enterpriseIdpFetch && { fetch: options.enterpriseIdpFetch }),
+        }),
+      }),
       identityProvider: new OpenIdProvider(upstreamConfig, async () => {
         if (upstreamConfig.clientSecret === undefined) {
           throw new Error('locally, give the upstream client secret as UPSTREAM_CLIENT_SECRET');
@@ -401,6 +429,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     generatedKeys,
     upstreamIssuer: upstreamConfig.issuer,
     localUpstream: upstream !== undefined,
+    localEnterpriseIdp: enterpriseIdp?.issuer,
     table: { endpoint: dynamo.endpoint, name: TABLE_NAME },
     cacheSizes: () => ({
       oauthPublicKeys: keys.size,
@@ -413,6 +442,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       server.closeAllConnections();
       await new Promise<void>((done) => server.close(() => done()));
       await upstream?.close();
+      await enterpriseIdp?.close();
       await dynamo.close();
       await releaseDataDir();
     },

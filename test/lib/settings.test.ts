@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_SETTINGS, resolveSettings, SettingsError } from '../../lib/settings.js';
+import { parseEnterpriseIdps } from '../../lambda/oauth/grants/enterprise-idps.js';
 import { applyStage, loadStage, STAGES_DIR } from '../../lib/stages.js';
 import {
   customResourceCall,
@@ -208,6 +209,30 @@ describe('resolveSettings', () => {
     [
       { trustedIssuers: '[{"issuer":"https://a.example.com","scopeMap":{"mcp/tools":["mcp:tool"]}}]' },
       `"trustedIssuers": trustedIssuers[0].scopeMap["mcp/tools"] grants "mcp:tool", which is not one of this server's scopes (mcp:tools mcp:resources)`,
+    ],
+    [
+      { enterpriseIdps: '{"issuer":"https://idp.example.com"}' },
+      '"enterpriseIdps": enterpriseIdps must be a JSON array of {"issuer": "<url>", "jwksUri"?, "clientIds"?}',
+    ],
+    [
+      { enterpriseIdps: '[{"issuer":"http://127.0.0.1:9000"}]' },
+      '"enterpriseIdps": enterpriseIdps[0].issuer must be an https URL',
+    ],
+    [
+      { enterpriseIdps: '[{"issuer":"https://idp.example.com","jwksUri":"http://idp.example.com/keys"}]' },
+      '"enterpriseIdps": enterpriseIdps[0].jwksUri must be an https URL without query, fragment or credentials',
+    ],
+    [
+      { enterpriseIdps: '[{"issuer":"https://idp.example.com","clientIDs":["a"]}]' },
+      '"enterpriseIdps": enterpriseIdps[0] has the unknown field "clientIDs" (issuer, jwksUri, clientIds)',
+    ],
+    [
+      { enterpriseIdps: '[{"issuer":"https://idp.example.com","clientIds":[]}]' },
+      '"enterpriseIdps": enterpriseIdps[0].clientIds must be a non-empty array of client ids',
+    ],
+    [
+      { enterpriseIdps: '[{"issuer":"https://idp.example.com"},{"issuer":"https://idp.example.com"}]' },
+      '"enterpriseIdps": enterpriseIdps[1].issuer repeats enterpriseIdps[0].issuer',
     ],
     [
       { customDomainName: 'mcp.example.com' },
@@ -470,6 +495,25 @@ describe('the stack under other settings', () => {
       functions[logicalId(template, 'AWS::Lambda::Function', prefix)]!.Properties!.Environment.Variables;
     expect(JSON.parse(env('McpFunction').TRUSTED_ISSUERS)).toEqual(trustedIssuers);
     expect(env('OAuthFunction').TRUSTED_ISSUERS).toBeUndefined();
+  });
+
+  it('passes enterprise identity providers to the oauth function only, as the JSON it parses', () => {
+    // Prepare
+    const enterpriseIdps = [
+      { issuer: 'https://example.okta.com', clientIds: ['agent'] },
+      { issuer: 'https://idp.example.com', jwksUri: 'https://idp.example.com/keys' },
+    ];
+
+    // Act
+    const { template } = synth({ enterpriseIdps }, { bundle: false });
+
+    // Assess
+    const functions = template.findResources('AWS::Lambda::Function') as Resources;
+    const env = (prefix: string) =>
+      functions[logicalId(template, 'AWS::Lambda::Function', prefix)]!.Properties!.Environment.Variables;
+    expect(parseEnterpriseIdps(env('OAuthFunction').ENTERPRISE_IDPS)).toEqual(enterpriseIdps);
+    expect(env('McpFunction').ENTERPRISE_IDPS).toBeUndefined();
+    expect(oauthEnvironment(synth({}, { bundle: false }).template).ENTERPRISE_IDPS).toBeUndefined();
   });
 
   it('rotates on the configured schedule and sizes the functions as configured', () => {
