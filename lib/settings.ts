@@ -159,7 +159,8 @@ export interface DeploymentSettings {
   /**
    * Steady-state requests per second API Gateway accepts on EACH route (the stage's default
    * route throttle applies to every route separately, not to all routes together), shared by
-   * all callers of that route. See doc/operations.md for the cost ceiling it implies.
+   * all callers of that route: 27 routes at 200 allow 5,400 requests/s in all. See
+   * doc/operations.md for the cost ceiling it implies.
    */
   readonly throttleRateLimit: number;
   /** Burst of requests each route accepts above its steady rate. */
