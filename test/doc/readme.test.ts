@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { PROJECT_ROOT } from '../../lib/bundling.js';
+import { ROUTES } from '../../lambda/shared/routes.js';
 
 const read = (file: string) => readFileSync(join(PROJECT_ROOT, file), 'utf8');
 
@@ -76,6 +77,35 @@ describe('README.md', () => {
       expect(text).not.toMatch(/npx cdk deploy`? does the same/);
       expect(text).toMatch(/plain `npx cdk deploy`[^.]*(skips|none of)/i);
     }
+  });
+});
+
+describe('doc/reference/endpoints.md', () => {
+  const reference = read('doc/reference/endpoints.md');
+
+  it('lists every route the stack and the local server serve', () => {
+    // `/x[/mcp]` stands for both `/x` and `/x/mcp`.
+    const listed = (path: string) =>
+      [`${path}\``, `${path}[/mcp]\``, `${path.replace(/\/mcp$/, '[/mcp]')}\``].some((form) =>
+        reference.includes(form),
+      );
+    expect(ROUTES.map((route) => route.path).filter((path) => !listed(path))).toEqual([]);
+  });
+
+  it('lists every output of the stack', () => {
+    const sources = (dir: string): string[] =>
+      readdirSync(join(PROJECT_ROOT, dir), { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory()
+          ? sources(join(dir, entry.name))
+          : entry.name.endsWith('.ts')
+            ? [join(dir, entry.name)]
+            : [],
+      );
+    const outputs = sources('lib').flatMap((file) =>
+      [...read(file).matchAll(/new CfnOutput\(this, '(\w+)'/g)].map((m) => m[1]!),
+    );
+    expect(outputs.length).toBeGreaterThan(20);
+    expect(outputs.filter((name) => !reference.includes(`\`${name}\``))).toEqual([]);
   });
 });
 
