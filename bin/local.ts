@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole system on http://localhost:3000 with no AWS account.
  * Settings: PORT, HOST, ISSUER, DATA_DIR, IN_MEMORY=1 (true or yes; or --in-memory), and the function settings
- * listed in the README (REGISTRATION_POLICY, SCOPES, ACCESS_TOKEN_TTL_SECONDS, ALLOWED_ORIGINS, ...).
+ * listed in doc/reference/settings.md (REGISTRATION_POLICY, SCOPES, ACCESS_TOKEN_TTL_SECONDS, ALLOWED_ORIGINS, ...).
  */
 import { LocalServerStartError, startLocalServer, type LocalServer } from '../lib/local/server.js';
 

@@ -105,7 +105,10 @@ export interface DeploymentSettings {
   readonly customDomainName?: string;
   /** ACM certificate for the custom domain, in the stack's region. */
   readonly customDomainCertificateArn?: string;
-  /** Email address subscribed to the alarm topic (confirm the subscription email once). */
+  /**
+   * Email address subscribed to the alarm topic (confirm the subscription email once). This or
+   * `alarmTopicArn` is required for every stage but `dev`.
+   */
   readonly alarmEmail?: string;
   /**
    * An IAM role (its complete ARN, path included) that may also read the stack's secrets, for an
@@ -120,11 +123,17 @@ export interface DeploymentSettings {
   readonly monthlyBudgetUsd: number;
   /** Value of the `project` tag on every resource. */
   readonly project: string;
-  /** Value of the `stage` tag; every stage but `dev` gets stack termination protection. */
+  /**
+   * Value of the `stage` tag. Every stage but `dev` gets stack termination protection, and needs
+   * `alarmEmail` or `alarmTopicArn` and a canary.
+   */
   readonly stage: string;
   /** Value of the `owner` tag (a team, an email address); no tag when absent. */
   readonly owner?: string;
-  /** What `cdk destroy` does to the table and log groups. */
+  /**
+   * What `cdk destroy` does to the table and log groups: `retain` keeps them (the table with
+   * deletion protection); `destroy` deletes them (development stacks).
+   */
   readonly removalPolicy: RemovalChoice;
   /**
    * Days between signing key rotations. A `rate(N days)` rotation can land anywhere in its
@@ -157,12 +166,13 @@ export interface DeploymentSettings {
   /**
    * Steady-state requests per second API Gateway accepts on EACH route (the stage's default
    * route throttle applies to every route separately, not to all routes together), shared by
-   * all callers of that route. See doc/operations.md for the cost ceiling it implies.
+   * all callers of that route: 27 routes at 200 allow 5,400 requests/s in all. See
+   * doc/operations.md for the cost ceiling it implies.
    */
   readonly throttleRateLimit: number;
   /** Burst of requests each route accepts above its steady rate. */
   readonly throttleBurstLimit: number;
-  /** Steady-state requests per second for `POST /register` and for `POST /dcr`, each. */
+  /** Steady-state requests per second for `POST /register` and for `POST /dcr`, each (burst twice that). */
   readonly registrationRateLimit: number;
   /** p99 latency of `POST /mcp`, in milliseconds, above which the latency alarm fires. */
   readonly mcpLatencyP99AlarmMs: number;
@@ -284,11 +294,19 @@ const RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
-type Parser<T> = (value: unknown, key: string) => T;
+/**
+ * A setting's parser. `describe` says in a few words what it accepts (type and range): the
+ * settings reference (`npm run docs` writes doc/reference/settings.md) prints it with the
+ * setting's JSDoc and default, so the reference comes from what validates the settings.
+ */
+type Parser<T> = ((value: unknown, key: string) => T) & { readonly describe?: string };
 
-const integer =
-  (min: number, max: number): Parser<number> =>
-  (value, key) => {
+/** `parse`, with the words the settings reference shows for what it accepts. */
+const described = <T>(describe: string, parse: (value: unknown, key: string) => T): Parser<T> =>
+  Object.assign((value: unknown, key: string) => parse(value, key), { describe });
+
+const integer = (min: number, max: number): Parser<number> =>
+  described(`integer, ${min} to ${max}`, (value, key) => {
     const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
       throw new SettingsError(
@@ -296,32 +314,31 @@ const integer =
       );
     }
     return n;
-  };
+  });
 
 /** A setting the functions read too: its range is theirs (`lambda/shared/function-settings.ts`). */
 const integerSetting = (key: keyof typeof INTEGER_SETTINGS): Parser<number> =>
   integer(INTEGER_SETTINGS[key].min, INTEGER_SETTINGS[key].max);
 
-const oneOf =
-  <T extends string>(...allowed: T[]): Parser<T> =>
-  (value, key) => {
+const oneOf = <T extends string>(...allowed: T[]): Parser<T> =>
+  described(`one of ${allowed.map((a) => `\`${a}\``).join(', ')}`, (value, key) => {
     if (typeof value !== 'string' || !allowed.includes(value as T)) {
       throw new SettingsError(`"${key}" must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
     }
     return value as T;
-  };
+  });
 
-const text: Parser<string> = (value, key) => {
+const text: Parser<string> = described('text', (value, key) => {
   if (typeof value !== 'string' || value.trim() === '')
     throw new SettingsError(`"${key}" must be a non-empty string`);
   return value.trim();
-};
+});
 
-const bool: Parser<boolean> = (value, key) => {
+const bool: Parser<boolean> = described('`true` or `false`', (value, key) => {
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;
   throw new SettingsError(`"${key}" must be true or false, got ${JSON.stringify(value)}`);
-};
+});
 
 /** A list given as an array, or as a string split on `separator` (how `-c key=a,b` arrives). */
 const list =
@@ -573,37 +590,40 @@ const PARSERS: { [K in keyof DeploymentSettings]-?: Parser<NonNullable<Deploymen
   clientIdleTtlSeconds: integerSetting('clientIdleTtlSeconds'),
   revocationRefreshSeconds: integerSetting('revocationRefreshSeconds'),
   revocationMaxAgeSeconds: integerSetting('revocationMaxAgeSeconds'),
-  upstreamIssuer: issuerUrl,
+  upstreamIssuer: described('https URL, exactly as the `iss` of the provider reads', issuerUrl),
   upstreamClientId: text,
-  upstreamClientSecretArn: secretArn,
-  upstreamScopes,
-  cognitoDomainPrefix,
+  upstreamClientSecretArn: described('complete Secrets Manager secret ARN', secretArn),
+  upstreamScopes: described('scopes, space- or comma-separated, with `openid`', upstreamScopes),
+  cognitoDomainPrefix: described('1 to 63 lowercase letters, digits and hyphens', cognitoDomainPrefix),
   cognitoMachineClient: bool,
-  allowedOrigins: origins,
-  blockedClientMetadataDocuments: blockedDocuments,
-  scopes,
-  trustedIssuers,
-  enterpriseIdps,
-  customDomainName: (value, key) => {
+  allowedOrigins: described('origins (`https://app.example.com`), comma-separated', origins),
+  blockedClientMetadataDocuments: described('document URLs or hosts, comma-separated', blockedDocuments),
+  scopes: described('scopes, space- or comma-separated', scopes),
+  trustedIssuers: described(
+    'JSON array of `{issuer, clientIds?, audiences?, scopeMap?, requiredScopes?}`',
+    trustedIssuers,
+  ),
+  enterpriseIdps: described('JSON array of `{issuer, jwksUri?, clientIds?}`', enterpriseIdps),
+  customDomainName: described('domain name (`mcp.example.com`)', (value, key) => {
     const s = text(value, key).toLowerCase();
     if (!/^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/.test(s)) {
       throw new SettingsError(`"${key}" must be a domain name such as mcp.example.com`);
     }
     return s;
-  },
-  customDomainCertificateArn: (value, key) => {
+  }),
+  customDomainCertificateArn: described('ACM certificate ARN', (value, key) => {
     const s = text(value, key);
     if (!/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/.test(s)) {
       throw new SettingsError(`"${key}" must be an ACM certificate ARN`);
     }
     return s;
-  },
-  alarmEmail: email,
-  breakGlassRoleArn: roleArn,
+  }),
+  alarmEmail: described('email address', email),
+  breakGlassRoleArn: described('IAM role ARN, path included', roleArn),
   monthlyBudgetUsd: integer(0, 1_000_000),
-  project: tagValue,
-  stage,
-  owner: tagValue,
+  project: described('AWS tag value, at most 256 characters', tagValue),
+  stage: described('1 to 32 lowercase letters, digits and hyphens', stage),
+  owner: described('AWS tag value, at most 256 characters', tagValue),
   removalPolicy: oneOf('retain', 'destroy'),
   signingKeyRotationDays: integer(1, 365),
   mcpMemorySize: integer(128, 10_240),
@@ -611,7 +631,10 @@ const PARSERS: { [K in keyof DeploymentSettings]-?: Parser<NonNullable<Deploymen
   // 0 means none; Lambda checks the account's own limit at deployment.
   oauthReservedConcurrency: integer(0, 10_000),
   mcpReservedConcurrency: integer(0, 10_000),
-  logRetentionDays: retention,
+  logRetentionDays: described(
+    'days, a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, ...)',
+    retention,
+  ),
   throttleRateLimit: integer(1, 10_000),
   throttleBurstLimit: integer(1, 5_000),
   registrationRateLimit: integer(1, 10_000),
@@ -624,7 +647,7 @@ const PARSERS: { [K in keyof DeploymentSettings]-?: Parser<NonNullable<Deploymen
   originSecretRevision: integer(1, 1_000_000),
   // CloudWatch Synthetics schedules: rate(1 minute) to rate(1 hour).
   canaryIntervalMinutes: integer(0, 60),
-  alarmTopicArn: topicArn,
+  alarmTopicArn: described('SNS topic ARN', topicArn),
   safeRollouts: bool,
 };
 
@@ -638,6 +661,11 @@ export function parseSetting<K extends keyof DeploymentSettings>(
   name: string,
 ): NonNullable<DeploymentSettings[K]> {
   return PARSERS[key](value as never, name) as NonNullable<DeploymentSettings[K]>;
+}
+
+/** What a setting accepts, in the words of the settings reference (`npm run docs`). */
+export function describeSetting(key: keyof DeploymentSettings): string | undefined {
+  return PARSERS[key].describe;
 }
 
 /** The settings keys, which are also the CDK context keys. */
@@ -791,7 +819,7 @@ export function parseSettings(values: Record<string, unknown>, source: string): 
   const parsed: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(values)) {
     if (!(SETTING_KEYS as string[]).includes(key)) {
-      throw new SettingsError(`${source}: "${key}" is not a setting (see the Settings table in README.md)`);
+      throw new SettingsError(`${source}: "${key}" is not a setting (see doc/reference/settings.md)`);
     }
     try {
       parsed[key] = PARSERS[key as keyof DeploymentSettings](value as never, key);

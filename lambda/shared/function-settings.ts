@@ -45,10 +45,14 @@ export type IntegerSettingKey = keyof typeof INTEGER_SETTINGS;
 
 export const REGISTRATION_POLICIES: readonly RegistrationPolicy[] = ['open', 'token', 'closed'];
 
+/**
+ * The registration policies: their variable, and what the functions (and so `npm start`) use when
+ * it is unset. The stack always sets both, with its own defaults (`DEFAULT_SETTINGS`).
+ */
 export const POLICY_SETTINGS = {
-  registrationPolicy: { env: 'REGISTRATION_POLICY' },
-  interactiveRegistrationPolicy: { env: 'INTERACTIVE_REGISTRATION_POLICY' },
-} as const;
+  registrationPolicy: { env: 'REGISTRATION_POLICY', default: 'open' },
+  interactiveRegistrationPolicy: { env: 'INTERACTIVE_REGISTRATION_POLICY', default: 'open' },
+} as const satisfies Record<string, { env: string; default: RegistrationPolicy }>;
 
 type Named<K extends string> = (key: K) => string;
 

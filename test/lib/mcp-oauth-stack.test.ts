@@ -972,7 +972,7 @@ describe('API', () => {
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route') as Resources);
     const [stage] = Object.values(template.findResources('AWS::ApiGatewayV2::Stage') as Resources);
 
-    // Assess: if this changes, so does "27 × 200 + 2 × 5" in doc/operations.md and the README.
+    // Assess: if this changes, so does "27 × 200 + 2 × 5" in doc/operations.md and the throttleRateLimit JSDoc (lib/settings.ts).
     expect(routes).toHaveLength(29);
     expect(Object.keys(stage!.Properties!.RouteSettings)).toHaveLength(2);
   });

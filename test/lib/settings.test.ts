@@ -5,7 +5,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_SETTINGS, resolveSettings, SettingsError } from '../../lib/settings.js';
 import { parseEnterpriseIdps } from '../../lambda/oauth/grants/enterprise-idps.js';
-import { applyStage, loadStage, STAGES_DIR } from '../../lib/stages.js';
+import { applyStage, DEFAULT_STACK_NAME, loadStage, STAGES_DIR } from '../../lib/stages.js';
 import {
   customResourceCall,
   logicalId,
@@ -968,8 +968,25 @@ describe('stage files (lib/stages.ts)', () => {
     const stage = loadStage(file.replace(/\.json.*$/, ''), dir);
 
     // Assess
-    expect(stage.stackName).toMatch(/^McpOAuth-/);
     expect(resolveSettings(stage.settings as never)).toMatchObject({ stage: stage.name });
+  });
+
+  it('deploys with stages/dev.json the one dev stack a plain npm run deploy deploys, and prod apart', () => {
+    // Prepare: the stack a deploy without --stage names (bin/app.ts, and scripts/deploy.sh's own default).
+    const deployScript = readFileSync(join(STAGES_DIR, '..', 'scripts', 'deploy.sh'), 'utf8');
+    const scriptDefault = /STACK="\$\{STACK_NAME:-([\w-]+)\}"/.exec(deployScript)?.[1];
+    writeFileSync(join(dir, 'dev.json'), readFileSync(join(STAGES_DIR, 'dev.json')));
+    writeFileSync(join(dir, 'prod.json'), readFileSync(join(STAGES_DIR, 'prod.json.example')));
+
+    // Act
+    const dev = loadStage('dev', dir);
+    const prod = loadStage('prod', dir);
+
+    // Assess
+    expect(scriptDefault).toBe(DEFAULT_STACK_NAME);
+    expect(dev.stackName).toBe(DEFAULT_STACK_NAME);
+    expect(resolveSettings({}).stage).toBe(dev.name);
+    expect(prod.stackName).not.toBe(DEFAULT_STACK_NAME);
   });
 
   it('deploys the example production stage to us-east-1, which its CloudFront web ACL needs', () => {
