@@ -39,14 +39,21 @@ export interface MetadataDocumentOptions {
   now?: () => number;
 }
 
+/** The methods a document may declare: it carries no secret, so keys or nothing. */
+const DOCUMENT_AUTH_METHODS = ['none', 'private_key_jwt'];
+
 /**
  * The document's metadata, held to what a document may say: its `client_id` is its own URL, and
- * it carries no secret, so it authenticates with `none`; the rest is a registration's schema.
+ * it carries no secret, so it authenticates with `none` or with its keys (`private_key_jwt` with
+ * `jwks` or `jwks_uri`); anyone can publish a document, so it never gets `client_credentials`;
+ * the rest is a registration's schema. Locally (`allowHttpLoopback`), its `jwks_uri` may be a
+ * loopback `http` URL as its `client_id` may.
  */
 export function validateMetadataDocument(
   url: string,
   document: unknown,
   scopesSupported: readonly string[],
+  allowHttpLoopback = false,
 ): ClientMetadata {
   const invalid = (why: string) => new MetadataDocumentError('ERR_CIMD_INVALID', why);
   if (typeof document !== 'object' || document === null || Array.isArray(document))
@@ -56,10 +63,21 @@ export function validateMetadataDocument(
   for (const secret of ['client_secret', 'client_secret_expires_at'])
     if (secret in fields) throw invalid(`the document contains "${secret}"; a document carries no secret`);
   const method = fields.token_endpoint_auth_method ?? 'none';
-  if (method !== 'none')
+  if (typeof method !== 'string' || !DOCUMENT_AUTH_METHODS.includes(method))
     throw invalid(
-      `the document's "token_endpoint_auth_method" is ${quote(method)}; only "none" is supported`,
+      `the document's "token_endpoint_auth_method" is ${quote(method)}; only "none" and "private_key_jwt" are supported`,
     );
+  if (Array.isArray(fields.grant_types) && fields.grant_types.includes('client_credentials'))
+    throw invalid('a document client cannot use the "client_credentials" grant: anyone can publish one');
+  const { jwks_uri: jwksUri } = fields;
+  if (jwksUri !== undefined) {
+    try {
+      if (typeof jwksUri !== 'string') throw new Error();
+      parseDocumentUrl(jwksUri, allowHttpLoopback);
+    } catch {
+      throw invalid('the document\'s "jwks_uri" is not an https URL with a path in canonical form');
+    }
+  }
   // A document is written for many servers: scopes this one does not know are left out rather
   // than refused (the user still consents to the scopes actually requested), and a document
   // naming none of ours gets them all, as a registration without `scope` would.
@@ -74,7 +92,9 @@ export function validateMetadataDocument(
   // lock every user of the app out of this server until its publisher noticed.
   if (typeof fields.client_name === 'string') fields.client_name = displayText(fields.client_name);
   try {
-    return validateClientMetadata({ ...fields, token_endpoint_auth_method: 'none' }, scopesSupported);
+    return validateClientMetadata({ ...fields, token_endpoint_auth_method: method }, scopesSupported, {
+      allowHttpLoopback,
+    });
   } catch (error) {
     if (error instanceof OAuthError)
       throw invalid(`the document is not valid client metadata: ${error.message}`);
@@ -108,6 +128,11 @@ export class ClientResolver implements ClientLookup {
     return this.failures.size;
   }
 
+  /** Local mode only (`CIMD_ALLOW_HTTP_LOOPBACK=1`): loopback `http` documents and `jwks_uri`s are allowed. */
+  get allowsHttpLoopback(): boolean {
+    return this.documents?.fetch?.allowHttpLoopback ?? false;
+  }
+
   get documentsEnabled(): boolean {
     return this.documents !== undefined;
   }
@@ -133,7 +158,12 @@ export class ClientResolver implements ClientLookup {
     let metadata: ClientMetadata;
     try {
       fetched = await fetchMetadataDocument(url, this.documents.fetch);
-      metadata = validateMetadataDocument(clientId, fetched.document, this.documents.scopesSupported);
+      metadata = validateMetadataDocument(
+        clientId,
+        fetched.document,
+        this.documents.scopesSupported,
+        allowHttpLoopback,
+      );
     } catch (error) {
       if (error instanceof MetadataDocumentError) this.rememberFailure(clientId, error, nowMs);
       throw error;

@@ -19,6 +19,9 @@ import { SecretsManagerKeySource } from '../shared/secrets-manager-key-source.js
 import { CachedSigningKeys } from '../shared/signing-keys.js';
 import { createOAuthApp } from './app.js';
 import { ClientResolver } from './client-resolver.js';
+import { ClientAssertionVerifier } from './clients/client-assertion.js';
+import { ClientKeys } from './clients/client-keys.js';
+import { DynamoUsedJtis } from './stores/used-jtis.js';
 import { DynamoClientStore } from './client-store.js';
 import { DynamoGrantStore } from './grant-store.js';
 import { OpenIdProvider } from './identity-provider.js';
@@ -68,6 +71,12 @@ const app = lambdaHandler(
       cache: new DynamoMetadataDocumentCache(db, tableName),
       scopesSupported: config.scopesSupported,
       blocked: config.blockedClients,
+    }),
+    // `jwks_uri` key sets are fetched under the metadata documents' guards, with no allowance either.
+    clientAssertions: new ClientAssertionVerifier({
+      issuer: config.issuer,
+      keys: new ClientKeys(),
+      usedJtis: new DynamoUsedJtis(db, tableName),
     }),
     grants: new DynamoGrantStore(db, tableName),
     revocations: new DynamoRevocationList(db, tableName),

@@ -15,6 +15,9 @@ import type { SdkServerFront } from '../../lambda/mcp/sdk-server.js';
 import { SDK_SERVER } from '../../lambda/mcp/served-server.js';
 import { parseTrustedIssuers } from '../../lambda/mcp/trusted-issuers.js';
 import { createOAuthApp } from '../../lambda/oauth/app.js';
+import { ClientAssertionVerifier } from '../../lambda/oauth/clients/client-assertion.js';
+import { ClientKeys } from '../../lambda/oauth/clients/client-keys.js';
+import { DynamoUsedJtis } from '../../lambda/oauth/stores/used-jtis.js';
 import { ClientResolver } from '../../lambda/oauth/client-resolver.js';
 import { DynamoClientStore } from '../../lambda/oauth/client-store.js';
 import { DynamoGrantStore } from '../../lambda/oauth/grant-store.js';
@@ -336,6 +339,13 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       allowHttpLoopback: env.CIMD_ALLOW_HTTP_LOOPBACK === '1',
     },
   });
+  const clientAssertions = new ClientAssertionVerifier({
+    issuer: config.issuer,
+    keys: new ClientKeys({
+      fetch: { ...options.metadataDocumentFetch, allowHttpLoopback: env.CIMD_ALLOW_HTTP_LOOPBACK === '1' },
+    }),
+    usedJtis: new DynamoUsedJtis(dynamo.documentClient, TABLE_NAME),
+  });
   // The deployed mcp function's one read, against the embedded engine (which takes any
   // credentials): the keys are published into the table at start, as the rotation does.
   const mcpTable = new McpTableReader({
@@ -356,6 +366,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       keys,
       clients,
       clientResolver,
+      clientAssertions,
       grants: new DynamoGrantStore(dynamo.documentClient, TABLE_NAME),
       revocations: new DynamoRevocationList(dynamo.documentClient, TABLE_NAME),
       identityProvider: new OpenIdProvider(upstreamConfig, async () => {

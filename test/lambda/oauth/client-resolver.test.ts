@@ -30,8 +30,26 @@ describe('validateMetadataDocument', () => {
   it.each([
     ['another client_id', { client_id: 'https://app.example/other.json' }, 'its own URL'],
     ['a client secret', { client_secret: 'x' }, 'no secret'],
-    ['a secret auth method', { token_endpoint_auth_method: 'client_secret_basic' }, 'only "none"'],
-    ['private_key_jwt', { token_endpoint_auth_method: 'private_key_jwt' }, 'only "none"'],
+    [
+      'a secret auth method',
+      { token_endpoint_auth_method: 'client_secret_basic' },
+      'only "none" and "private_key_jwt"',
+    ],
+    ['private_key_jwt without keys', { token_endpoint_auth_method: 'private_key_jwt' }, 'requires "jwks"'],
+    [
+      'a jwks_uri that is not https',
+      { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'http://app.example/keys' },
+      '"jwks_uri" is not an https URL',
+    ],
+    [
+      'the client_credentials grant with keys',
+      {
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks_uri: 'https://app.example/keys',
+        grant_types: ['client_credentials'],
+      },
+      'anyone can publish one',
+    ],
     ['a javascript: redirect URI', { redirect_uris: ['javascript:alert(1)'] }, 'not valid client metadata'],
   ])('refuses %s', (_case, fields, message) => {
     expect(() => validateMetadataDocument(URL, document(fields), SCOPES)).toThrow(message);
