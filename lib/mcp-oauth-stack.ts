@@ -205,6 +205,9 @@ export class McpOAuthStack extends Stack {
       ...(this.initialAccessToken
         ? { INITIAL_ACCESS_TOKEN_SECRET_ARN: this.initialAccessToken.secret.secretArn }
         : {}),
+      ...(Object.keys(settings.clientMetadataDocuments).length
+        ? { CLIENT_METADATA_DOCUMENTS: JSON.stringify(settings.clientMetadataDocuments) }
+        : {}),
     })) {
       this.oauth.fn.addEnvironment(name, value);
     }

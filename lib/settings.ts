@@ -5,6 +5,7 @@
  */
 import type { Node } from 'constructs';
 import { parseBlockedClients } from '../lambda/shared/blocked-clients.js';
+import { parseDocumentOverrides } from '../lambda/oauth/clients/document-overrides.js';
 import { checkMappedScopes, parseTrustedIssuers, type TrustedIssuer } from '../lambda/mcp/trusted-issuers.js';
 import { DEFAULT_SCOPES } from '../lambda/shared/config.js';
 import {
@@ -87,6 +88,12 @@ export interface DeploymentSettings {
    * host names (`lambda/shared/blocked-clients.ts`).
    */
   readonly blockedClientMetadataDocuments: readonly string[];
+  /**
+   * Client ID metadata documents the operator supplies, by URL (a JSON object from document URL
+   * to the document), for documents the oauth function cannot fetch: each is validated as a
+   * fetched one is, and used instead of fetching (`lambda/oauth/clients/document-overrides.ts`).
+   */
+  readonly clientMetadataDocuments: Readonly<Record<string, unknown>>;
   /** Every scope the server knows. */
   readonly scopes: readonly string[];
   /**
@@ -225,6 +232,7 @@ export const DEFAULT_SETTINGS: DeploymentSettings = {
   upstreamScopes: ['openid', 'email', 'profile'],
   allowedOrigins: [],
   blockedClientMetadataDocuments: [],
+  clientMetadataDocuments: {},
   scopes: DEFAULT_SCOPES,
   trustedIssuers: [],
   cognitoMachineClient: false,
@@ -351,6 +359,25 @@ const blockedDocuments: Parser<string[]> = (value, key) => {
     throw new SettingsError((error as Error).message);
   }
   return entries;
+};
+
+/**
+ * Documents by URL, as JSON text (`-c`, an environment variable) or an object (a stage file, a
+ * stack prop). Each document is checked against `scopes` in `resolveSettings`, as the oauth
+ * function checks it at start.
+ */
+const clientMetadataDocuments: Parser<Record<string, unknown>> = (value, key) => {
+  let parsed: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw new SettingsError(`"${key}" must be a JSON object from document URL to document`);
+    }
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new SettingsError(`"${key}" must be a JSON object from document URL to document`);
+  return parsed as Record<string, unknown>;
 };
 
 const scopes: Parser<string[]> = (value, key) => {
@@ -547,6 +574,7 @@ const PARSERS: { [K in keyof DeploymentSettings]-?: Parser<NonNullable<Deploymen
   cognitoMachineClient: bool,
   allowedOrigins: origins,
   blockedClientMetadataDocuments: blockedDocuments,
+  clientMetadataDocuments,
   scopes,
   trustedIssuers,
   customDomainName: (value, key) => {
@@ -649,6 +677,7 @@ export function resolveSettings(props: Partial<DeploymentSettings>, node?: Node)
   if (broken) throw new SettingsError(broken);
   checkUpstream(settings);
   checkTrustedIssuers(settings);
+  checkClientMetadataDocuments(settings);
   checkProductionOptions(settings);
   return settings;
 }
@@ -765,6 +794,20 @@ export function parseSettings(values: Record<string, unknown>, source: string): 
     }
   }
   return parsed as Partial<DeploymentSettings>;
+}
+
+/** The supplied documents, held to what the oauth function will check at start. */
+function checkClientMetadataDocuments(settings: DeploymentSettings): void {
+  if (Object.keys(settings.clientMetadataDocuments).length === 0) return;
+  try {
+    parseDocumentOverrides(
+      JSON.stringify(settings.clientMetadataDocuments),
+      settings.scopes,
+      '"clientMetadataDocuments"',
+    );
+  } catch (error) {
+    throw new SettingsError((error as Error).message);
+  }
 }
 
 /**

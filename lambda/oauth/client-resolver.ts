@@ -11,7 +11,10 @@ import { isBlockedClient, type BlockedClients } from '../shared/blocked-clients.
 import { displayText } from './display-text.js';
 import type { ClientStore, StoredClient } from './client-store.js';
 import { OAuthError } from './errors.js';
-import type { MetadataDocumentCache } from './metadata-document-cache.js';
+import type { Logger } from '../shared/logger.js';
+import type { BusinessMetrics } from '../shared/metrics.js';
+import type { DocumentOverrides } from './clients/document-overrides.js';
+import type { CachedDocument, MetadataDocumentCache } from './metadata-document-cache.js';
 import {
   fetchMetadataDocument,
   isMetadataDocumentUrl,
@@ -35,9 +38,35 @@ export interface MetadataDocumentOptions {
   scopesSupported: readonly string[];
   /** Documents the operator has blocked (`blockedClientMetadataDocuments`): refused before any fetch. */
   blocked?: BlockedClients;
+  /** Documents the operator supplies (`clientMetadataDocuments`): used for their URL, never fetched. */
+  overrides?: DocumentOverrides;
   fetch?: FetchOptions;
+  /** Counts fetch failures by host (`MetadataDocumentFetchFailures`). */
+  metrics?: BusinessMetrics;
+  /** Says when a document is answered from its last good copy because a refetch failed. */
+  logger?: Logger;
   now?: () => number;
 }
+
+/**
+ * Failures of the fetch itself, counted by host: the host answered something else than a
+ * document (a 403 challenge page, an error, a redirect), or nothing in time. Except for an
+ * address that is no longer allowed, the last good copy stands in for the document then.
+ */
+const FETCH_FAILURES = new Set([
+  'ERR_CIMD_FETCH',
+  'ERR_CIMD_TIMEOUT',
+  'ERR_CIMD_TOO_LARGE',
+  'ERR_CIMD_NOT_JSON',
+]);
+const COUNTED_FAILURES = new Set([...FETCH_FAILURES, 'ERR_CIMD_ADDRESS']);
+
+/**
+ * Hosts whose documents real clients use (doc/clients.md). The metric's `host` dimension names
+ * these, hosts of documents the operator supplies, and hosts that served a good document before;
+ * any other is counted as `other`, so that requests naming made-up hosts cannot create metrics.
+ */
+export const KNOWN_DOCUMENT_HOSTS = ['claude.ai', 'claude.com', 'chatgpt.com', 'vscode.dev', 'opencode.ai'];
 
 /** The methods a document may declare: it carries no secret, so keys or nothing. */
 const DOCUMENT_AUTH_METHODS = ['none', 'private_key_jwt'];
@@ -146,14 +175,17 @@ export class ClientResolver implements ClientLookup {
     if (this.documents.blocked && isBlockedClient(url.href, this.documents.blocked)) {
       throw new MetadataDocumentError('ERR_CIMD_BLOCKED', "this server's operator has blocked this client");
     }
+    const override = this.documents.overrides?.get(url.href);
+    if (override) return documentClient(url, override, this.startedAt);
     const nowMs = this.documents.now?.() ?? Date.now();
     const cached = await this.documents.cache.get(clientId, nowMs);
-    if (cached) return documentClient(url, cached.metadata, cached.fetchedAt);
+    if (cached && cached.freshUntil > nowMs / 1000)
+      return documentClient(url, cached.metadata, cached.fetchedAt);
 
     // A document that just failed is not fetched again for a minute: a slow or broken URL costs
     // one fetch (at most the 5 s timeout) per minute per environment, not one per request.
     const failed = this.failures.get(clientId);
-    if (failed && failed.until > nowMs) throw failed.error;
+    if (failed && failed.until > nowMs) return this.lastGoodCopy(url, cached, failed.error);
     let fetched;
     let metadata: ClientMetadata;
     try {
@@ -165,17 +197,52 @@ export class ClientResolver implements ClientLookup {
         allowHttpLoopback,
       );
     } catch (error) {
-      if (error instanceof MetadataDocumentError) this.rememberFailure(clientId, error, nowMs);
-      throw error;
+      if (!(error instanceof MetadataDocumentError)) throw error;
+      this.rememberFailure(clientId, error, nowMs);
+      if (COUNTED_FAILURES.has(error.code)) {
+        const known =
+          cached || KNOWN_DOCUMENT_HOSTS.includes(url.hostname) || this.overrideHosts.has(url.hostname);
+        this.documents.metrics?.count('MetadataDocumentFetchFailures', known ? url.hostname : 'other');
+      }
+      return this.lastGoodCopy(url, cached, error);
     }
     const fetchedAt = Math.floor(nowMs / 1000);
     await this.documents.cache.put(clientId, {
       metadata,
       fetchedAt,
-      expiresAt: fetchedAt + fetched.maxAgeSeconds,
+      freshUntil: fetchedAt + fetched.maxAgeSeconds,
     });
     return documentClient(url, metadata, fetchedAt);
   }
+
+  /**
+   * Stale-if-error: when the document cannot be fetched, the last good copy (at most
+   * `STALE_IF_ERROR_SECONDS` old, which the cache enforces) stands in for it; with none, or when
+   * the host now resolves to an address that is not allowed, the failure stands.
+   */
+  private lastGoodCopy(
+    url: URL,
+    cached: CachedDocument | undefined,
+    error: MetadataDocumentError,
+  ): StoredClient {
+    if (!cached || !FETCH_FAILURES.has(error.code)) throw error;
+    this.documents?.logger?.warn('client metadata document answered from its last good copy', {
+      clientId: url.href,
+      fetchedAt: cached.fetchedAt,
+      reason: error.message,
+    });
+    return documentClient(url, cached.metadata, cached.fetchedAt);
+  }
+
+  private get overrideHosts(): Set<string> {
+    this.#overrideHosts ??= new Set(
+      [...(this.documents?.overrides?.keys() ?? [])].map((u) => new URL(u).hostname),
+    );
+    return this.#overrideHosts;
+  }
+  #overrideHosts: Set<string> | undefined;
+  /** What an operator-supplied document says it was "fetched" at: when this process started. */
+  private readonly startedAt = Math.floor(Date.now() / 1000);
 }
 
 function documentClient(url: URL, metadata: ClientMetadata, fetchedAt: number): StoredClient {

@@ -17,6 +17,7 @@ import { parseTrustedIssuers } from '../../lambda/mcp/trusted-issuers.js';
 import { createOAuthApp } from '../../lambda/oauth/app.js';
 import { ClientAssertionVerifier } from '../../lambda/oauth/clients/client-assertion.js';
 import { ClientKeys } from '../../lambda/oauth/clients/client-keys.js';
+import { parseDocumentOverrides } from '../../lambda/oauth/clients/document-overrides.js';
 import { DynamoUsedJtis } from '../../lambda/oauth/stores/used-jtis.js';
 import { ClientResolver } from '../../lambda/oauth/client-resolver.js';
 import { DynamoClientStore } from '../../lambda/oauth/client-store.js';
@@ -64,6 +65,8 @@ export interface LocalServerOptions {
   writeLog?: (line: string) => void;
   /** Tests: how client metadata documents are fetched (an injected resolver, a CA). */
   metadataDocumentFetch?: FetchOptions;
+  /** Tests: the clock of the metadata document cache (freshness, stale-if-error), instead of `Date.now`. */
+  metadataDocumentClock?: () => number;
   /**
    * What `/mcp` serves: an MCP SDK server (`sdkV2Server`, `sdkV1Server`) or `'built-in'` (the
    * built-in tools). Default: what `lambda/mcp/served-server.ts` names, as the deployed function.
@@ -310,8 +313,10 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     });
   }
   let config;
+  let overrides;
   try {
     config = loadConfig(localSettings(env, issuer, upstream));
+    overrides = parseDocumentOverrides(env.CLIENT_METADATA_DOCUMENTS, config.scopesSupported);
   } catch (error) {
     server.closeAllConnections();
     server.close();
@@ -333,6 +338,9 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     cache: new DynamoMetadataDocumentCache(dynamo.documentClient, TABLE_NAME),
     scopesSupported: config.scopesSupported,
     blocked: config.blockedClients,
+    overrides,
+    logger: oauthLogger,
+    ...(options.metadataDocumentClock ? { now: options.metadataDocumentClock } : {}),
     fetch: {
       ...options.metadataDocumentFetch,
       // Local mode only, off by default: lets tests serve documents from a loopback server.
