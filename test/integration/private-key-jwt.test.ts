@@ -14,6 +14,8 @@ import type { LocalServer } from '../../lib/local/server.js';
 import { CLIENT_ASSERTION_TYPE } from '../../lambda/oauth/clients/client-assertion.js';
 import { DocumentServer } from '../support/document-server.js';
 import { registerClient, startTestServer } from '../support/local-server.js';
+import { login, UserAgent } from '../support/user-agent.js';
+import * as oauth from 'oauth4webapi';
 import { NO_CHANGES, tableChanges, tableReader, type TableReader } from '../support/table.js';
 
 interface KeyPair {
@@ -361,5 +363,103 @@ describe('private_key_jwt client authentication', () => {
       error_description: 'the client assertion was already used ("jti" seen before)',
     });
     expect(tableChanges(before, await table.snapshot())).toEqual(NO_CHANGES);
+  });
+
+  describe("a metadata document of ChatGPT's shape (private_key_jwt first, keys at a jwks_uri)", () => {
+    const CHATGPT_REDIRECT = 'https://chatgpt.com/connector_platform_oauth_redirect';
+    const insecure = { [oauth.allowInsecureRequests]: true };
+
+    it('logs a user in, redeems the code and refreshes with client assertions, and refuses the client without one', async () => {
+      // Prepare: the document and its key set, served as ChatGPT serves them
+      const chatgptKey = await keyPair('RS256', 'chatgpt-2026');
+      const docUrl = `${documents.origin()}/oauth/app_123/client.json`;
+      documents.json('/oauth/app_123/jwks.json', { keys: [chatgptKey.publicJwk] });
+      documents.json('/oauth/app_123/client.json', {
+        client_id: docUrl,
+        client_name: 'ChatGPT',
+        redirect_uris: [CHATGPT_REDIRECT],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'private_key_jwt',
+        token_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
+        token_endpoint_auth_signing_alg: 'RS256',
+        jwks_uri: `${documents.origin()}/oauth/app_123/jwks.json`,
+        scope: 'mcp:tools',
+      });
+      const as = await oauth.processDiscoveryResponse(
+        new URL(server.issuer),
+        await oauth.discoveryRequest(new URL(server.issuer), { algorithm: 'oauth2', ...insecure }),
+      );
+      const client: oauth.Client = { client_id: docUrl };
+      const clientAuth = oauth.PrivateKeyJwt({ key: chatgptKey.privateKey, kid: 'chatgpt-2026' });
+      const verifier = oauth.generateRandomCodeVerifier();
+      const authorizeUrl = `${server.issuer}/authorize?${new URLSearchParams({
+        client_id: docUrl,
+        redirect_uri: CHATGPT_REDIRECT,
+        response_type: 'code',
+        scope: 'mcp:tools',
+        code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        state: 'chatgpt-state',
+        resource: `${server.issuer}/mcp`,
+      })}`;
+
+      // Act: log in, then redeem without an assertion (refused), then with one, then refresh
+      const redirect = await login(new UserAgent(), authorizeUrl, server, 'grace@example.com');
+      const params = oauth.validateAuthResponse(as, client, redirect, 'chatgpt-state');
+      const withoutAssertion = await post(`${server.issuer}/token`, {
+        grant_type: 'authorization_code',
+        client_id: docUrl,
+        code: params.get('code')!,
+        code_verifier: verifier,
+        redirect_uri: CHATGPT_REDIRECT,
+      });
+      const tokens = await oauth.processAuthorizationCodeResponse(
+        as,
+        client,
+        await oauth.authorizationCodeGrantRequest(
+          as,
+          client,
+          clientAuth,
+          params,
+          CHATGPT_REDIRECT,
+          verifier,
+          {
+            additionalParameters: { resource: `${server.issuer}/mcp` },
+            ...insecure,
+          },
+        ),
+      );
+      const refreshed = await oauth.processRefreshTokenResponse(
+        as,
+        client,
+        await oauth.refreshTokenGrantRequest(as, client, clientAuth, tokens.refresh_token!, insecure),
+      );
+      const call = await fetch(`${server.issuer}/mcp`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${refreshed.access_token}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2025-06-18',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/call',
+          params: { name: 'add', arguments: { a: 40, b: 2 } },
+        }),
+      });
+
+      // Assess
+      expect(withoutAssertion.status).toBe(401);
+      expect(((await withoutAssertion.json()) as { error_description: string }).error_description).toBe(
+        'the client is registered to authenticate with "private_key_jwt"',
+      );
+      expect(tokens.access_token).toEqual(expect.any(String));
+      expect(refreshed.access_token).toEqual(expect.any(String));
+      expect(call.status).toBe(200);
+      expect(JSON.stringify(await call.json())).toContain('"sum":42');
+    });
   });
 });
