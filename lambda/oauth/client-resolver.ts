@@ -200,6 +200,12 @@ export class ClientResolver implements ClientLookup {
       if (!(error instanceof MetadataDocumentError)) throw error;
       this.rememberFailure(clientId, error, nowMs);
       if (COUNTED_FAILURES.has(error.code)) {
+        this.documents.logger?.warn('client metadata document not fetched', {
+          clientId,
+          code: error.code,
+          reason: error.message,
+          lastGoodCopyFetchedAt: cached?.fetchedAt,
+        });
         const known =
           cached || KNOWN_DOCUMENT_HOSTS.includes(url.hostname) || this.overrideHosts.has(url.hostname);
         this.documents.metrics?.count('MetadataDocumentFetchFailures', known ? url.hostname : 'other');
