@@ -135,8 +135,8 @@ export class ClientKeys {
     } catch (error) {
       if (!(error instanceof MetadataDocumentError)) throw error;
       const why =
-        error.code === 'ERR_CIMD_URL' ? 'is not a URL this server fetches keys from' : error.message;
-      throw new ClientKeysError(`the client's "jwks_uri" ${why}`, { cause: error });
+        error.code === 'ERR_CIMD_URL' ? 'it is not a URL this server fetches keys from' : error.message;
+      throw new ClientKeysError(`the client's "jwks_uri" could not be used: ${why}`, { cause: error });
     }
     const problem = publicJwksProblem(fetched.document);
     if (problem) throw new ClientKeysError(`the key set at the client's "jwks_uri" ${problem}`);
