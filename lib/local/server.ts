@@ -347,11 +347,12 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       allowHttpLoopback: env.CIMD_ALLOW_HTTP_LOOPBACK === '1',
     },
   });
+  const clientKeys = new ClientKeys({
+    fetch: { ...options.metadataDocumentFetch, allowHttpLoopback: env.CIMD_ALLOW_HTTP_LOOPBACK === '1' },
+  });
   const clientAssertions = new ClientAssertionVerifier({
     issuer: config.issuer,
-    keys: new ClientKeys({
-      fetch: { ...options.metadataDocumentFetch, allowHttpLoopback: env.CIMD_ALLOW_HTTP_LOOPBACK === '1' },
-    }),
+    keys: clientKeys,
     usedJtis: new DynamoUsedJtis(dynamo.documentClient, TABLE_NAME),
   });
   // The deployed mcp function's one read, against the embedded engine (which takes any
@@ -426,6 +427,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       oauthPrivateKeys: keys.privateKeyCount,
       mcpPublicKeys: mcpKeys.size,
       metadataDocumentFailures: clientResolver.failureCacheSize,
+      clientKeySets: clientKeys.size,
       revocationListEntries: revocations.size,
     }),
     close: async () => {
