@@ -126,6 +126,36 @@ describe('private_key_jwt client authentication', () => {
     expect(registered.jwks).toEqual({ keys: [key.publicJwk] });
   });
 
+  it('refuses to move a key client to a secret by RFC 7592 update, which would leave it without credentials', async () => {
+    // Prepare
+    const registered = await registerClient(server.issuer, {
+      grant_types: ['client_credentials'],
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [key.publicJwk] },
+    });
+    const before = await table.snapshot();
+
+    // Act
+    const response = await fetch(registered.registration_client_uri, {
+      method: 'PUT',
+      headers: {
+        authorization: `Bearer ${registered.registration_access_token}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        client_id: registered.client_id,
+        grant_types: ['client_credentials'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      }),
+    });
+    const body = (await response.json()) as { error: string; error_description: string };
+
+    // Assess
+    expect(response.status).toBe(400);
+    expect(body.error_description).toContain('cannot change between public, secret and key authentication');
+    expect(tableChanges(before, await table.snapshot())).toEqual(NO_CHANGES);
+  });
+
   it.each([
     ['no key', { token_endpoint_auth_method: 'private_key_jwt' }, 'requires "jwks" or "jwks_uri"'],
     [
