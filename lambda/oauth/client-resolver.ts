@@ -185,7 +185,7 @@ export class ClientResolver implements ClientLookup {
     // A document that just failed is not fetched again for a minute: a slow or broken URL costs
     // one fetch (at most the 5 s timeout) per minute per environment, not one per request.
     const failed = this.failures.get(clientId);
-    if (failed && failed.until > nowMs) return this.lastGoodCopy(url, cached, failed.error);
+    if (failed && failed.until > nowMs) return this.lastGoodCopy(url, cached, failed.error, false);
     let fetched;
     let metadata: ClientMetadata;
     try {
@@ -230,13 +230,16 @@ export class ClientResolver implements ClientLookup {
     url: URL,
     cached: CachedDocument | undefined,
     error: MetadataDocumentError,
+    /** Once per failed fetch, not on every request while the failure is remembered. */
+    log = true,
   ): StoredClient {
     if (!cached || !FETCH_FAILURES.has(error.code)) throw error;
-    this.documents?.logger?.warn('client metadata document answered from its last good copy', {
-      clientId: url.href,
-      fetchedAt: cached.fetchedAt,
-      reason: error.message,
-    });
+    if (log)
+      this.documents?.logger?.warn('client metadata document answered from its last good copy', {
+        clientId: url.href,
+        fetchedAt: cached.fetchedAt,
+        reason: error.message,
+      });
     return documentClient(url, cached.metadata, cached.fetchedAt);
   }
 
