@@ -208,6 +208,9 @@ export class McpOAuthStack extends Stack {
       ...(settings.enterpriseIdps.length > 0
         ? { ENTERPRISE_IDPS: JSON.stringify(settings.enterpriseIdps) }
         : {}),
+      ...(Object.keys(settings.clientMetadataDocuments).length
+        ? { CLIENT_METADATA_DOCUMENTS: JSON.stringify(settings.clientMetadataDocuments) }
+        : {}),
     })) {
       this.oauth.fn.addEnvironment(name, value);
     }

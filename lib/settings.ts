@@ -5,6 +5,7 @@
  */
 import type { Node } from 'constructs';
 import { parseBlockedClients } from '../lambda/shared/blocked-clients.js';
+import { parseDocumentOverrides } from '../lambda/oauth/clients/document-overrides.js';
 import { checkMappedScopes, parseTrustedIssuers, type TrustedIssuer } from '../lambda/mcp/trusted-issuers.js';
 import { parseEnterpriseIdps, type EnterpriseIdp } from '../lambda/oauth/grants/enterprise-idps.js';
 import { DEFAULT_SCOPES } from '../lambda/shared/config.js';
@@ -89,6 +90,12 @@ export interface DeploymentSettings {
    * host names (`lambda/shared/blocked-clients.ts`).
    */
   readonly blockedClientMetadataDocuments: readonly string[];
+  /**
+   * Client ID metadata documents the operator supplies, by URL (a JSON object from document URL
+   * to the document), for documents the oauth function cannot fetch: each is validated as a
+   * fetched one is, and used instead of fetching (`lambda/oauth/clients/document-overrides.ts`).
+   */
+  readonly clientMetadataDocuments: Readonly<Record<string, unknown>>;
   /** Every scope the server knows. */
   readonly scopes: readonly string[];
   /**
@@ -242,6 +249,7 @@ export const DEFAULT_SETTINGS: DeploymentSettings = {
   upstreamScopes: ['openid', 'email', 'profile'],
   allowedOrigins: [],
   blockedClientMetadataDocuments: [],
+  clientMetadataDocuments: {},
   scopes: DEFAULT_SCOPES,
   trustedIssuers: [],
   enterpriseIdps: [],
@@ -376,6 +384,25 @@ const blockedDocuments: Parser<string[]> = (value, key) => {
     throw new SettingsError((error as Error).message);
   }
   return entries;
+};
+
+/**
+ * Documents by URL, as JSON text (`-c`, an environment variable) or an object (a stage file, a
+ * stack prop). Each document is checked against `scopes` in `resolveSettings`, as the oauth
+ * function checks it at start.
+ */
+const clientMetadataDocuments: Parser<Record<string, unknown>> = (value, key) => {
+  let parsed: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw new SettingsError(`"${key}" must be a JSON object from document URL to document`);
+    }
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new SettingsError(`"${key}" must be a JSON object from document URL to document`);
+  return parsed as Record<string, unknown>;
 };
 
 const scopes: Parser<string[]> = (value, key) => {
@@ -598,6 +625,10 @@ const PARSERS: { [K in keyof DeploymentSettings]-?: Parser<NonNullable<Deploymen
   cognitoMachineClient: bool,
   allowedOrigins: described('origins (`https://app.example.com`), comma-separated', origins),
   blockedClientMetadataDocuments: described('document URLs or hosts, comma-separated', blockedDocuments),
+  clientMetadataDocuments: described(
+    'JSON object: a document URL to the document served there',
+    clientMetadataDocuments,
+  ),
   scopes: described('scopes, space- or comma-separated', scopes),
   trustedIssuers: described(
     'JSON array of `{issuer, clientIds?, audiences?, scopeMap?, requiredScopes?}`',
@@ -712,6 +743,7 @@ export function resolveSettings(props: Partial<DeploymentSettings>, node?: Node)
   if (broken) throw new SettingsError(broken);
   checkUpstream(settings);
   checkTrustedIssuers(settings);
+  checkClientMetadataDocuments(settings);
   checkProductionOptions(settings);
   return settings;
 }
@@ -828,6 +860,20 @@ export function parseSettings(values: Record<string, unknown>, source: string): 
     }
   }
   return parsed as Partial<DeploymentSettings>;
+}
+
+/** The supplied documents, held to what the oauth function will check at start. */
+function checkClientMetadataDocuments(settings: DeploymentSettings): void {
+  if (Object.keys(settings.clientMetadataDocuments).length === 0) return;
+  try {
+    parseDocumentOverrides(
+      JSON.stringify(settings.clientMetadataDocuments),
+      settings.scopes,
+      '"clientMetadataDocuments"',
+    );
+  } catch (error) {
+    throw new SettingsError((error as Error).message);
+  }
 }
 
 /**

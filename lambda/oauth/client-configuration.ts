@@ -11,7 +11,13 @@ import type { StoredClient } from './client-store.js';
 import { bearerToken } from './credentials.js';
 import type { OAuthDeps } from './deps.js';
 import { InvalidClientMetadataError, InvalidTokenError, MissingTokenError, NO_STORE } from './errors.js';
-import { isMachineClient, MAX_REGISTRATION_BYTES, readJsonObject, requireJson } from './register.js';
+import {
+  isMachineClient,
+  MAX_REGISTRATION_BYTES,
+  readJsonObject,
+  requireJson,
+  usesSecret,
+} from './register.js';
 import { revokeClientTokens } from './revocations.js';
 
 const REALM = 'clients';
@@ -73,11 +79,15 @@ export async function updateClient(
   }
   for (const name of ['client_id', 'client_secret', ...SERVER_FIELDS]) delete fields[name];
 
-  const metadata = validateClientMetadata(fields, deps.config.scopesSupported);
-  const wasPublic = client.metadata.token_endpoint_auth_method === 'none';
-  if (wasPublic !== (metadata.token_endpoint_auth_method === 'none')) {
+  const metadata = validateClientMetadata(fields, deps.config.scopesSupported, {
+    allowHttpLoopback: deps.clientResolver.allowsHttpLoopback,
+  });
+  // The credential kind is fixed at registration: a secret issued then, keys, or nothing.
+  const credential = (m: typeof metadata) =>
+    m.token_endpoint_auth_method === 'none' ? 'none' : usesSecret(m) ? 'secret' : 'keys';
+  if (credential(client.metadata) !== credential(metadata)) {
     throw new InvalidClientMetadataError(
-      '"token_endpoint_auth_method" cannot change between public and confidential; register a new client',
+      '"token_endpoint_auth_method" cannot change between public, secret and key authentication; register a new client',
     );
   }
   const usesLogin = (m: typeof metadata) => m.grant_types.includes('authorization_code');

@@ -3,6 +3,7 @@ import type { Logger } from '../shared/logger.js';
 import type { BusinessMetrics } from '../shared/metrics.js';
 import type { SigningKeys } from '../shared/signing-keys.js';
 import type { ClientResolver } from './client-resolver.js';
+import type { ClientAssertionVerifier } from './clients/client-assertion.js';
 import type { ClientStore } from './client-store.js';
 import type { GrantStore } from './grant-store.js';
 import type { EnterpriseIdps } from './grants/jwt-bearer.js';
@@ -20,6 +21,11 @@ export interface OAuthDeps {
    * document fetched from the URL that is its `client_id`.
    */
   clientResolver: ClientResolver;
+  /**
+   * Checks `private_key_jwt` client assertions at `/token` and `/revoke`; without it, they are
+   * refused (`invalid_client`).
+   */
+  clientAssertions?: ClientAssertionVerifier;
   /** Pending logins, codes, refresh token families and consents. */
   grants: GrantStore;
   /** What `/mcp` must refuse: revoked grants, deleted clients, revoked access tokens. */

@@ -19,6 +19,10 @@ import { SecretsManagerKeySource } from '../shared/secrets-manager-key-source.js
 import { CachedSigningKeys } from '../shared/signing-keys.js';
 import { createOAuthApp } from './app.js';
 import { ClientResolver } from './client-resolver.js';
+import { ClientAssertionVerifier } from './clients/client-assertion.js';
+import { ClientKeys } from './clients/client-keys.js';
+import { parseDocumentOverrides } from './clients/document-overrides.js';
+import { DynamoUsedJtis } from './stores/used-jtis.js';
 import { DynamoClientStore } from './client-store.js';
 import { DynamoGrantStore } from './grant-store.js';
 import { parseEnterpriseIdps } from './grants/enterprise-idps.js';
@@ -71,6 +75,15 @@ const app = lambdaHandler(
       cache: new DynamoMetadataDocumentCache(db, tableName),
       scopesSupported: config.scopesSupported,
       blocked: config.blockedClients,
+      overrides: parseDocumentOverrides(process.env.CLIENT_METADATA_DOCUMENTS, config.scopesSupported),
+      metrics,
+      logger,
+    }),
+    // `jwks_uri` key sets are fetched under the metadata documents' guards, with no allowance either.
+    clientAssertions: new ClientAssertionVerifier({
+      issuer: config.issuer,
+      keys: new ClientKeys(),
+      usedJtis: new DynamoUsedJtis(db, tableName),
     }),
     grants: new DynamoGrantStore(db, tableName),
     revocations: new DynamoRevocationList(db, tableName),

@@ -8,6 +8,7 @@ import { json } from '../shared/http.js';
 import { SIGNING_ALGORITHM } from '../shared/key-set.js';
 import type { SigningKeys } from '../shared/signing-keys.js';
 import { AUTH_METHODS, JWT_BEARER } from './client-metadata.js';
+import { CLIENT_ASSERTION_ALGORITHMS } from './clients/client-keys.js';
 import { GRANTS } from './token.js';
 
 /** Both documents change only on deployment or rotation, which publishes keys a rotation ahead. */
@@ -40,7 +41,9 @@ export function authorizationServerMetadata(
     ),
     code_challenge_methods_supported: ['S256'],
     token_endpoint_auth_methods_supported: [...AUTH_METHODS],
+    token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
     revocation_endpoint_auth_methods_supported: [...AUTH_METHODS],
+    revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
     authorization_response_iss_parameter_supported: true,
     subject_types_supported: ['public'],
     // Required by OpenID Connect Discovery for `/.well-known/openid-configuration`; this server

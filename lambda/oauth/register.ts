@@ -1,6 +1,7 @@
 /**
- * Dynamic client registration (RFC 7591), served at `/register` and `/dcr`. Confidential clients
- * get a 256-bit secret; every client gets a registration access token for RFC 7592 management.
+ * Dynamic client registration (RFC 7591), served at `/register` and `/dcr`. Clients that
+ * authenticate with a secret get a 256-bit one; `private_key_jwt` clients get none (their keys
+ * are their credentials); every client gets a registration access token for RFC 7592 management.
  */
 import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
 import { randomToken, sha256 } from '../shared/crypto.js';
@@ -68,6 +69,11 @@ export function isMachineClient(metadata: ClientMetadata): boolean {
   return metadata.grant_types.some((g) => UNATTENDED_GRANTS.includes(g));
 }
 
+/** Whether the client authenticates with a secret this server issues (`client_secret_basic`, `_post`). */
+export function usesSecret(metadata: ClientMetadata): boolean {
+  return metadata.token_endpoint_auth_method.startsWith('client_secret_');
+}
+
 async function checkRegistrationPolicy(
   request: HttpRequest,
   metadata: ClientMetadata,
@@ -94,10 +100,11 @@ async function checkRegistrationPolicy(
 export async function registerClient(request: HttpRequest, deps: OAuthDeps): Promise<PlainResponse> {
   requireJson(request);
   const body = await readJsonObject(request, MAX_REGISTRATION_BYTES);
-  const metadata = validateClientMetadata(body, deps.config.scopesSupported);
+  const metadata = validateClientMetadata(body, deps.config.scopesSupported, {
+    allowHttpLoopback: deps.clientResolver.allowsHttpLoopback,
+  });
   await checkRegistrationPolicy(request, metadata, deps);
-  const confidential = metadata.token_endpoint_auth_method !== 'none';
-  const clientSecret = confidential ? randomToken() : undefined;
+  const clientSecret = usesSecret(metadata) ? randomToken() : undefined;
   const registrationAccessToken = randomToken();
   const now = Math.floor((deps.now?.() ?? Date.now()) / 1000);
 

@@ -50,7 +50,7 @@ export async function token(request: HttpRequest, deps: OAuthDeps): Promise<Plai
   const grantType = params.get('grant_type');
   if (!grantType) throw new InvalidRequestError('"grant_type" is required');
 
-  const client = await authenticateClient(request, params, deps.clientResolver);
+  const client = await authenticateClient(request, params, deps.clientResolver, deps.clientAssertions);
   const grant = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType as GrantType] : undefined;
   if (!grant) throw new UnsupportedGrantTypeError(`the grant type ${quote(grantType)} is not supported`);
   if (!isRegisteredFor(client.metadata.grant_types, grantType as GrantType)) {

@@ -97,6 +97,12 @@ export const LOCAL_VARIABLES: readonly LocalVariable[] = [
     meaning: 'port of the local enterprise identity provider (when `ENTERPRISE_IDPS` is unset)',
   },
   {
+    name: 'CLIENT_METADATA_DOCUMENTS',
+    setting: 'clientMetadataDocuments',
+    default: 'none',
+    meaning: 'client ID metadata documents supplied by URL, used instead of fetching them',
+  },
+  {
     name: 'BLOCKED_CLIENT_METADATA_DOCUMENTS',
     setting: 'blockedClientMetadataDocuments',
     default: 'none',

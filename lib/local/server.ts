@@ -15,6 +15,10 @@ import type { SdkServerFront } from '../../lambda/mcp/sdk-server.js';
 import { SDK_SERVER } from '../../lambda/mcp/served-server.js';
 import { parseTrustedIssuers } from '../../lambda/mcp/trusted-issuers.js';
 import { createOAuthApp } from '../../lambda/oauth/app.js';
+import { ClientAssertionVerifier } from '../../lambda/oauth/clients/client-assertion.js';
+import { ClientKeys } from '../../lambda/oauth/clients/client-keys.js';
+import { parseDocumentOverrides } from '../../lambda/oauth/clients/document-overrides.js';
+import { DynamoUsedJtis } from '../../lambda/oauth/stores/used-jtis.js';
 import { ClientResolver } from '../../lambda/oauth/client-resolver.js';
 import { DynamoClientStore } from '../../lambda/oauth/client-store.js';
 import { DynamoGrantStore } from '../../lambda/oauth/grant-store.js';
@@ -64,6 +68,8 @@ export interface LocalServerOptions {
   writeLog?: (line: string) => void;
   /** Tests: how client metadata documents are fetched (an injected resolver, a CA). */
   metadataDocumentFetch?: FetchOptions;
+  /** Tests: the clock of the metadata document cache (freshness, stale-if-error), instead of `Date.now`. */
+  metadataDocumentClock?: () => number;
   /**
    * What `/mcp` serves: an MCP SDK server (`sdkV2Server`, `sdkV1Server`) or `'built-in'` (the
    * built-in tools). Default: what `lambda/mcp/served-server.ts` names, as the deployed function.
@@ -329,8 +335,10 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     ? [{ issuer: enterpriseIdp.issuer }]
     : parseEnterpriseIdps(env.ENTERPRISE_IDPS);
   let config;
+  let overrides;
   try {
     config = loadConfig(localSettings(env, issuer, upstream));
+    overrides = parseDocumentOverrides(env.CLIENT_METADATA_DOCUMENTS, config.scopesSupported);
   } catch (error) {
     server.closeAllConnections();
     server.close();
@@ -353,11 +361,22 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     cache: new DynamoMetadataDocumentCache(dynamo.documentClient, TABLE_NAME),
     scopesSupported: config.scopesSupported,
     blocked: config.blockedClients,
+    overrides,
+    logger: oauthLogger,
+    ...(options.metadataDocumentClock ? { now: options.metadataDocumentClock } : {}),
     fetch: {
       ...options.metadataDocumentFetch,
       // Local mode only, off by default: lets tests serve documents from a loopback server.
       allowHttpLoopback: env.CIMD_ALLOW_HTTP_LOOPBACK === '1',
     },
+  });
+  const clientKeys = new ClientKeys({
+    fetch: { ...options.metadataDocumentFetch, allowHttpLoopback: env.CIMD_ALLOW_HTTP_LOOPBACK === '1' },
+  });
+  const clientAssertions = new ClientAssertionVerifier({
+    issuer: config.issuer,
+    keys: clientKeys,
+    usedJtis: new DynamoUsedJtis(dynamo.documentClient, TABLE_NAME),
   });
   // The deployed mcp function's one read, against the embedded engine (which takes any
   // credentials): the keys are published into the table at start, as the rotation does.
@@ -379,6 +398,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       keys,
       clients,
       clientResolver,
+      clientAssertions,
       grants: new DynamoGrantStore(dynamo.documentClient, TABLE_NAME),
       revocations: new DynamoRevocationList(dynamo.documentClient, TABLE_NAME),
       ...(enterpriseIdps.length > 0 && {
@@ -436,6 +456,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       oauthPrivateKeys: keys.privateKeyCount,
       mcpPublicKeys: mcpKeys.size,
       metadataDocumentFailures: clientResolver.failureCacheSize,
+      clientKeySets: clientKeys.size,
       revocationListEntries: revocations.size,
     }),
     close: async () => {

@@ -209,8 +209,8 @@ describe('registration (RFC 7591)', () => {
     ],
     [
       'an unknown auth method',
-      { grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt' },
-      'private_key_jwt',
+      { grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_jwt' },
+      'client_secret_jwt',
     ],
     [
       'a public client asking for client_credentials',

@@ -239,6 +239,26 @@ describe('resolveSettings', () => {
       '"customDomainName" and "customDomainCertificateArn" must be given together',
     ],
     [
+      { clientMetadataDocuments: '["https://claude.ai/oauth/mcp-oauth-client-metadata"]' },
+      '"clientMetadataDocuments" must be a JSON object from document URL to document',
+    ],
+    [
+      {
+        clientMetadataDocuments: JSON.stringify({
+          'https://app.example.com/client.json': { client_id: 'https://app.example.com/other.json' },
+        }),
+      },
+      '"clientMetadataDocuments": the document for "https://app.example.com/client.json": the document\'s "client_id" is not its own URL',
+    ],
+    [
+      {
+        clientMetadataDocuments: JSON.stringify({
+          'http://app.example.com/client.json': { client_id: 'http://app.example.com/client.json' },
+        }),
+      },
+      'the client_id URL must use https',
+    ],
+    [
       { signingKeyRotationDays: 1 },
       '"signingKeyRotationDays" 1 is too short for "accessTokenTtlSeconds" 3600: two rotations can land ' +
         '(1 − 1) × 86400 = 0 s apart, and a key must stay published for the token lifetime + 300 s key cache + ' +
@@ -514,6 +534,29 @@ describe('the stack under other settings', () => {
     expect(parseEnterpriseIdps(env('OAuthFunction').ENTERPRISE_IDPS)).toEqual(enterpriseIdps);
     expect(env('McpFunction').ENTERPRISE_IDPS).toBeUndefined();
     expect(oauthEnvironment(synth({}, { bundle: false }).template).ENTERPRISE_IDPS).toBeUndefined();
+  });
+
+  it('passes supplied client metadata documents to the oauth function only, validated', () => {
+    // Prepare
+    const url = 'https://claude.ai/oauth/mcp-oauth-client-metadata';
+    const clientMetadataDocuments = {
+      [url]: {
+        client_id: url,
+        client_name: 'Claude',
+        redirect_uris: ['https://claude.ai/api/mcp/auth_callback'],
+        token_endpoint_auth_method: 'none',
+      },
+    };
+
+    // Act
+    const { template } = synth({ clientMetadataDocuments }, { bundle: false });
+
+    // Assess
+    const functions = template.findResources('AWS::Lambda::Function') as Resources;
+    const env = (prefix: string) =>
+      functions[logicalId(template, 'AWS::Lambda::Function', prefix)]!.Properties!.Environment.Variables;
+    expect(JSON.parse(env('OAuthFunction').CLIENT_METADATA_DOCUMENTS)).toEqual(clientMetadataDocuments);
+    expect(env('McpFunction').CLIENT_METADATA_DOCUMENTS).toBeUndefined();
   });
 
   it('rotates on the configured schedule and sizes the functions as configured', () => {
