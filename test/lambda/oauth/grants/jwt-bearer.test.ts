@@ -56,6 +56,7 @@ function registration(env: Record<string, string>) {
   const deps = {
     config: loadConfig({ ISSUER: 'https://as.example', ...env }),
     clients,
+    clientResolver: { allowsHttpLoopback: false },
     logger: createLogger('oauth', { level: 'silent' }),
   } as unknown as OAuthDeps;
   const register = async (metadata: Record<string, unknown>) => {
