@@ -52,6 +52,9 @@ describe('resolveSettings', () => {
       clientLoginDeadlineSeconds: 86_400,
       clientIdleTtlSeconds: 7_776_000,
       upstreamScopes: ['openid', 'email', 'profile'],
+      upstreamRecheckSeconds: 900,
+      upstreamOutageGraceSeconds: 3600,
+      upstreamSessionMaxSeconds: 43_200,
       removalPolicy: 'retain',
       signingKeyRotationDays: 30,
       fipsEndpoints: false,
@@ -64,6 +67,7 @@ describe('resolveSettings', () => {
       mcpReservedConcurrency: 0,
     });
     expect(settings.upstreamIssuer).toBeUndefined();
+    expect(settings.scopePolicy).toBeUndefined();
     expect(settings.cognitoDomainPrefix).toBeUndefined();
     expect(settings.breakGlassRoleArn).toBeUndefined();
     expect(settings.owner).toBeUndefined();
@@ -98,6 +102,10 @@ describe('resolveSettings', () => {
       cloudFrontWaf: 'true',
       originSecretRevision: '2',
       safeRollouts: 'true',
+      upstreamRecheckSeconds: '0',
+      upstreamOutageGraceSeconds: '600',
+      upstreamSessionMaxSeconds: '3600',
+      scopePolicy: '{"scopes":{"mcp:admin":["admins"]}}',
     });
 
     // Act
@@ -132,7 +140,26 @@ describe('resolveSettings', () => {
       cloudFrontWaf: true,
       originSecretRevision: 2,
       safeRollouts: true,
+      upstreamRecheckSeconds: 0,
+      upstreamOutageGraceSeconds: 600,
+      upstreamSessionMaxSeconds: 3600,
+      // An external provider: the groups claim defaults to `groups`.
+      scopePolicy: { claim: 'groups', scopes: { 'mcp:admin': ['admins'] } },
     });
+  });
+
+  it("defaults the scope policy's claim to cognito:groups with the stack's own user pool", () => {
+    // Act
+    const settings = resolveSettings({
+      scopePolicy: { scopes: { 'mcp:tools': ['staff', 'staff'] } },
+    } as never);
+
+    // Assess
+    expect(settings.scopePolicy).toEqual({ claim: 'cognito:groups', scopes: { 'mcp:tools': ['staff'] } });
+    expect(
+      resolveSettings({ scopePolicy: '{"claim":"roles","scopes":{"mcp:tools":["staff"]}}' } as never)
+        .scopePolicy,
+    ).toEqual({ claim: 'roles', scopes: { 'mcp:tools': ['staff'] } });
   });
 
   it('accepts the shortest rotation period that still outlives a token, the key cache and clock skew', () => {
@@ -310,6 +337,32 @@ describe('resolveSettings', () => {
       'got only "upstreamClientId", "upstreamClientSecretArn"',
     ],
     [{ upstreamScopes: 'email profile' }, '"upstreamScopes" must include "openid"'],
+    [
+      { upstreamRecheckSeconds: '86401' },
+      '"upstreamRecheckSeconds" must be an integer from 0 to 86400, got "86401"',
+    ],
+    [
+      { upstreamOutageGraceSeconds: '-1' },
+      '"upstreamOutageGraceSeconds" must be an integer from 0 to 604800, got "-1"',
+    ],
+    [
+      { upstreamSessionMaxSeconds: '60' },
+      '"upstreamSessionMaxSeconds" must be an integer from 300 to 31536000, got "60"',
+    ],
+    [{ scopePolicy: '{"scopes":' }, '"scopePolicy" is not valid JSON'],
+    [
+      { scopePolicy: '{"scopes":{"mcp:tools":[]}}' },
+      '"scopePolicy" scope "mcp:tools" must list at least one group',
+    ],
+    [
+      { scopePolicy: '{"scopes":{"finance:tools":["finance"]}}' },
+      '"scopePolicy" names the unknown scope "finance:tools"',
+    ],
+    [
+      { scopePolicy: '{"scopes":{"mcp:tools":["a b"]}}' },
+      '"scopePolicy" scope "mcp:tools" has an invalid group',
+    ],
+    [{ scopePolicy: '{"scope":{}}' }, '"scopePolicy" has an unknown field "scope"'],
     [
       { upstreamScopes: 'openid offline_access' },
       '"upstreamScopes" with the stack\'s Cognito user pool may only contain openid, email, phone, profile; got "offline_access"',
