@@ -7,6 +7,7 @@ import type { ClientStore } from './client-store.js';
 import type { GrantStore } from './grant-store.js';
 import type { IdentityProvider } from './identity-provider.js';
 import type { InitialAccessTokens } from './initial-access-token.js';
+import type { UpstreamTokenCipher } from './login/upstream-token-cipher.js';
 import type { RevocationList } from './revocations.js';
 
 /** What the authorization server's endpoints need; built once per process. */
@@ -25,6 +26,12 @@ export interface OAuthDeps {
   revocations: RevocationList;
   /** The upstream OpenID provider; without one, user login is off and only machine grants work. */
   identityProvider?: IdentityProvider;
+  /**
+   * Encrypts the upstream refresh tokens kept for the re-checks (a key only the oauth role reads).
+   * Without it, no upstream refresh token is kept: every grant ends `upstreamSessionMaxSeconds`
+   * after its login.
+   */
+  upstreamTokens?: UpstreamTokenCipher;
   keys: SigningKeys;
   logger: Logger;
   /** The business metrics (lambda/shared/metrics.ts); the local server and most tests count nothing. */

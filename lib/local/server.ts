@@ -40,7 +40,8 @@ import { checkLevelDb, startLocalDynamo } from './dynamodb.js';
 import { DerivedPublicKeySource, ensureKeyFile, FileKeySource, MemoryKeySource } from './file-key-source.js';
 import { normalizeLocalEnv, parseInMemory, parseLogLevel } from './local-env.js';
 import { PayloadTooLargeForGatewayError, readBody, toEvent, writeResult } from './http-bridge.js';
-import { startLocalUpstream, type LocalUpstream } from './upstream-provider.js';
+import { startLocalUpstream, type LocalUpstream, type LocalUpstreamOptions } from './upstream-provider.js';
+import { newKeyMaterial, UpstreamTokenCipher } from '../../lambda/oauth/login/upstream-token-cipher.js';
 
 export interface LocalServerOptions {
   /** Port to listen on; 0 picks a free one. Default: `PORT` or 3000. */
@@ -59,6 +60,8 @@ export interface LocalServerOptions {
   logLevel?: string;
   /** Where the local server's own log lines go (one JSON object a line); default stdout. */
   writeLog?: (line: string) => void;
+  /** Tests: where the oauth and mcp handlers' log lines go (one JSON object a line); default stdout. */
+  writeFunctionLog?: (line: string) => void;
   /** Tests: how client metadata documents are fetched (an injected resolver, a CA). */
   metadataDocumentFetch?: FetchOptions;
   /**
@@ -66,6 +69,10 @@ export interface LocalServerOptions {
    * built-in tools). Default: what `lambda/mcp/served-server.ts` names, as the deployed function.
    */
   mcpServer?: SdkServerFront | 'built-in';
+  /** Tests: how the local OpenID provider behaves (refresh tokens, their rotation). */
+  localUpstream?: Pick<LocalUpstreamOptions, 'refreshTokens' | 'rotateRefreshTokens'>;
+  /** Tests: the oauth function's clock (epoch milliseconds), to reach re-check intervals without waiting. */
+  now?: () => number;
 }
 
 export interface LocalServer {
@@ -81,6 +88,8 @@ export interface LocalServer {
   upstreamIssuer: string;
   /** True when that is the built-in local provider (any username and password). */
   localUpstream: boolean;
+  /** The built-in local provider's controls (disable a user, set groups), when it runs; `/users` on it too. */
+  upstreamControls: LocalUpstream['controls'] | undefined;
   /** The embedded DynamoDB engine and the table, for tests that check what a request stored. */
   table: { endpoint: string; name: string };
   /** How many entries each in-process cache of the handlers holds now (`npm run soak` reports them). */
@@ -220,6 +229,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
 
   let releaseDataDir = async () => {};
   let keySource: SigningKeySource = new MemoryKeySource();
+  let upstreamKeyMaterial = newKeyMaterial();
   let generatedKeys = true;
   if (dataDir) {
     try {
@@ -232,6 +242,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       await checkLevelDb(join(dataDir, 'dynamodb')).catch((error: Error) => {
         throw new DataDirError(dataDir, `its table cannot be opened: ${error.message}`);
       });
+      upstreamKeyMaterial = await ensureUpstreamTokenKey(join(dataDir, 'upstream-token-key.json'));
       const keyFile = join(dataDir, 'signing-keys.json');
       generatedKeys = await ensureKeyFile(keyFile);
       await checkKeyFile(keyFile);
@@ -302,6 +313,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   let upstream: LocalUpstream | undefined;
   if (!env.UPSTREAM_ISSUER) {
     upstream = await startLocalUpstream({
+      ...options.localUpstream,
       callbackUrl: `${issuer}/callback`,
       ...(env.UPSTREAM_PORT ? { port: Number(env.UPSTREAM_PORT) } : {}),
     });
@@ -324,7 +336,8 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       : undefined;
   const upstreamConfig = config.upstream!;
 
-  const oauthLogger = createLogger('oauth', { level: logLevel });
+  const write = options.writeFunctionLog ? { write: options.writeFunctionLog } : {};
+  const oauthLogger = createLogger('oauth', { level: logLevel, ...write });
   const clients = new DynamoClientStore(dynamo.documentClient, TABLE_NAME);
   const clientResolver = new ClientResolver(clients, {
     cache: new DynamoMetadataDocumentCache(dynamo.documentClient, TABLE_NAME),
@@ -364,13 +377,16 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         }
         return upstreamConfig.clientSecret;
       }),
+      // Locally the key lives beside the signing keys, in the data directory (or in memory).
+      upstreamTokens: new UpstreamTokenCipher(async () => upstreamKeyMaterial),
+      ...(options.now ? { now: options.now } : {}),
       ...(initialAccessToken
         ? { initialAccessTokens: new StaticInitialAccessToken(initialAccessToken) }
         : {}),
     }),
     oauthLogger,
   );
-  const mcpLogger = createLogger('mcp', { level: logLevel });
+  const mcpLogger = createLogger('mcp', { level: logLevel, ...write });
   const mcpServer = options.mcpServer ?? SDK_SERVER ?? 'built-in';
   const revocations = new RevocationList({
     source: new TableRevocationSource({
@@ -401,6 +417,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     generatedKeys,
     upstreamIssuer: upstreamConfig.issuer,
     localUpstream: upstream !== undefined,
+    upstreamControls: upstream?.controls,
     table: { endpoint: dynamo.endpoint, name: TABLE_NAME },
     cacheSizes: () => ({
       oauthPublicKeys: keys.size,
@@ -417,6 +434,18 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       await releaseDataDir();
     },
   };
+}
+
+/** The upstream token key file: generated on first start, readable by its owner only. */
+async function ensureUpstreamTokenKey(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const material = newKeyMaterial();
+  await writeFile(path, material, { mode: 0o600, flag: 'wx' });
+  return material;
 }
 
 /**

@@ -13,6 +13,7 @@ import { narrowScope, resolveAudience } from '../token-request.js';
 import type { GrantHandler } from './grant.js';
 import { issueUserTokens } from './user-tokens.js';
 import { isUserRevoked, revokeGrantFamily } from '../revocations.js';
+import { recheckUpstream } from '../login/upstream-recheck.js';
 
 const DAY = 86_400;
 
@@ -26,10 +27,12 @@ export const refreshTokenGrant: GrantHandler = async (context) => {
   const tokenHash = sha256(token);
   const stored = await deps.grants.getRefreshToken(tokenHash, now);
   if (!stored || stored.clientId !== client.clientId) throw invalid();
-  const family = await deps.grants.getFamily(stored.familyId, now);
-  if (!family || family.revoked) throw invalid();
+  const found = await deps.grants.getFamily(stored.familyId, now);
+  if (!found || found.revoked) throw invalid();
   // Every grant of a user revoked at once (revokeUser) ends here too, before anything is spent.
-  if (await isUserRevoked(deps, family.identity.sub, family.createdAt)) throw invalid();
+  if (await isUserRevoked(deps, found.identity.sub, found.createdAt)) throw invalid();
+  // The upstream provider's say (when a check is due): the user may be gone, or hold less now.
+  const family = await recheckUpstream(deps, found, now);
 
   // Narrowing is checked before rotation, so a refused request does not spend the token.
   // Within the grant, and within what the client is registered for now (RFC 7592 may narrow it).

@@ -153,17 +153,36 @@ describe('DynamoGrantStore pending authorizations', () => {
     dbMock.on(UpdateCommand).resolves({});
 
     // Act
-    const recorded = await store.setPendingIdentity('handle-hash', identity, 'csrf-hash', NOW_MS);
+    const recorded = await store.setPendingIdentity(
+      'handle-hash',
+      { identity, scope: 'mcp:tools', upstreamToken: 'v1.k1.sealed' },
+      'csrf-hash',
+      NOW_MS,
+    );
 
-    // Assess
+    // Assess: with the scope the policy left and the encrypted upstream token.
     expect(recorded).toBe(true);
     expect(updateInput()).toEqual({
       TableName: 'table',
       Key: { pk: 'authz#handle-hash' },
-      UpdateExpression: 'SET #identity = :identity, #csrf = :csrf',
+      UpdateExpression:
+        'SET #identity = :identity, #csrf = :csrf, #request.#scope = :scope, #upstream = :upstream',
       ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#identity) AND #exp > :now',
-      ExpressionAttributeNames: { '#identity': 'identity', '#csrf': 'csrfHash', '#exp': 'expiresAt' },
-      ExpressionAttributeValues: { ':identity': identity, ':csrf': 'csrf-hash', ':now': NOW },
+      ExpressionAttributeNames: {
+        '#identity': 'identity',
+        '#csrf': 'csrfHash',
+        '#exp': 'expiresAt',
+        '#request': 'request',
+        '#scope': 'scope',
+        '#upstream': 'upstreamToken',
+      },
+      ExpressionAttributeValues: {
+        ':identity': identity,
+        ':csrf': 'csrf-hash',
+        ':now': NOW,
+        ':scope': 'mcp:tools',
+        ':upstream': 'v1.k1.sealed',
+      },
     });
   });
 
@@ -172,7 +191,12 @@ describe('DynamoGrantStore pending authorizations', () => {
     dbMock.on(UpdateCommand).rejects(conditionFailed());
 
     // Act
-    const recorded = await store.setPendingIdentity('handle-hash', identity, 'csrf-hash', NOW_MS);
+    const recorded = await store.setPendingIdentity(
+      'handle-hash',
+      { identity, scope: 'mcp:tools' },
+      'csrf-hash',
+      NOW_MS,
+    );
 
     // Assess
     expect(recorded).toBe(false);
@@ -183,7 +207,12 @@ describe('DynamoGrantStore pending authorizations', () => {
     dbMock.on(UpdateCommand).rejects(throttled());
 
     // Act
-    const recording = store.setPendingIdentity('handle-hash', identity, 'csrf-hash', NOW_MS);
+    const recording = store.setPendingIdentity(
+      'handle-hash',
+      { identity, scope: 'mcp:tools' },
+      'csrf-hash',
+      NOW_MS,
+    );
 
     // Assess
     await expect(recording).rejects.toBeInstanceOf(ProvisionedThroughputExceededException);
