@@ -173,7 +173,8 @@ export class McpOAuthStack extends Stack {
         removalPolicy,
         ...(settings.cognitoDomainPrefix ? { domainPrefix: settings.cognitoDomainPrefix } : {}),
         ...(settings.cognitoMachineClient ? { machineClient: true } : {}),
-        refreshTokenValidity: Duration.seconds(settings.refreshTokenAbsoluteTtlSeconds),
+        // Cognito counts it in whole minutes.
+        refreshTokenValidity: Duration.minutes(Math.ceil(settings.refreshTokenAbsoluteTtlSeconds / 60)),
         groups: [...new Set(Object.values(settings.scopePolicy?.scopes ?? {}).flat())],
         ...breakGlass,
       });
