@@ -88,6 +88,11 @@ export interface LocalServer {
   upstreamIssuer: string;
   /** True when that is the built-in local provider (any username and password). */
   localUpstream: boolean;
+  /** How the upstream provider governs grants (the banner says which mode the server is in). */
+  upstreamGovernance: Pick<
+    import('../../lambda/shared/config.js').Config,
+    'upstreamRecheckSeconds' | 'upstreamOutageGraceSeconds' | 'upstreamSessionMaxSeconds' | 'scopePolicy'
+  >;
   /** The built-in local provider's controls (disable a user, set groups), when it runs; `/users` on it too. */
   upstreamControls: LocalUpstream['controls'] | undefined;
   /** The embedded DynamoDB engine and the table, for tests that check what a request stored. */
@@ -418,6 +423,12 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     upstreamIssuer: upstreamConfig.issuer,
     localUpstream: upstream !== undefined,
     upstreamControls: upstream?.controls,
+    upstreamGovernance: {
+      upstreamRecheckSeconds: config.upstreamRecheckSeconds,
+      upstreamOutageGraceSeconds: config.upstreamOutageGraceSeconds,
+      upstreamSessionMaxSeconds: config.upstreamSessionMaxSeconds,
+      ...(config.scopePolicy ? { scopePolicy: config.scopePolicy } : {}),
+    },
     table: { endpoint: dynamo.endpoint, name: TABLE_NAME },
     cacheSizes: () => ({
       oauthPublicKeys: keys.size,
