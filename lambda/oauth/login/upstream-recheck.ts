@@ -67,7 +67,6 @@ export async function recheckUpstream(
       ...log,
       reason,
     });
-    deps.metrics?.count('Refusals', 'temporarily_unavailable');
     throw new TemporarilyUnavailableError(
       'the identity provider cannot be reached to confirm this grant; retry later',
       OUTAGE_RETRY_AFTER_SECONDS,
