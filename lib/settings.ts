@@ -22,6 +22,12 @@ import {
 
 export type { ScopePolicy, TrustedIssuer };
 
+/** `scopePolicy` as given; once resolved, `claim` is always set (`checkScopePolicy`). */
+export interface ScopePolicySetting {
+  readonly claim?: string;
+  readonly scopes: Readonly<Record<string, readonly string[]>>;
+}
+
 export type RemovalChoice = 'retain' | 'destroy';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -95,7 +101,7 @@ export interface DeploymentSettings {
    * `cognito:groups` with the stack's user pool (which then gets one group per name) and to
    * `groups` otherwise. Applied at login and at every upstream re-check; never to machine clients.
    */
-  readonly scopePolicy?: ScopePolicy;
+  readonly scopePolicy?: ScopePolicySetting;
   /**
    * Prefix of the Cognito hosted login domain (`<prefix>.auth.<region>.amazoncognito.com`), which
    * must be unique in the region across all AWS accounts. Default: the stack name and the account
@@ -471,7 +477,7 @@ const upstreamScopes: Parser<string[]> = (value, key) => {
  * The policy's shape only (JSON text or object); its scopes are checked against `scopes`, and
  * its default claim filled in, by `resolveSettings` (`checkScopePolicy`), which knows both.
  */
-const scopePolicy: Parser<ScopePolicy> = (value, key) => {
+const scopePolicy: Parser<ScopePolicySetting> = (value, key) => {
   let parsed: unknown = value;
   if (typeof value === 'string') {
     try {
@@ -484,12 +490,10 @@ const scopePolicy: Parser<ScopePolicy> = (value, key) => {
   }
   try {
     // Every scope is accepted here; the real check is in checkScopePolicy.
-    const scopes =
-      parsed && typeof parsed === 'object' ? Object.keys((parsed as { scopes?: object }).scopes ?? {}) : [];
+    const named = (parsed as { scopes?: unknown } | null)?.scopes;
+    const scopes = named && typeof named === 'object' ? Object.keys(named) : [];
     const policy = parseScopePolicy(parsed, scopes, `"${key}"`);
-    return (parsed as { claim?: unknown }).claim === undefined
-      ? { scopes: policy.scopes, claim: '' }
-      : policy;
+    return (parsed as { claim?: unknown }).claim === undefined ? { scopes: policy.scopes } : policy;
   } catch (error) {
     throw new SettingsError((error as Error).message);
   }
@@ -777,9 +781,9 @@ function checkUpstream(settings: DeploymentSettings): void {
 function checkScopePolicy(settings: DeploymentSettings): void {
   const { scopePolicy: policy } = settings;
   if (!policy) return;
-  const claim = policy.claim || (hasExternalUpstream(settings) ? DEFAULT_GROUPS_CLAIM : COGNITO_GROUPS_CLAIM);
+  const claim = policy.claim ?? (hasExternalUpstream(settings) ? DEFAULT_GROUPS_CLAIM : COGNITO_GROUPS_CLAIM);
   try {
-    (settings as { scopePolicy?: ScopePolicy }).scopePolicy = parseScopePolicy(
+    (settings as { scopePolicy?: ScopePolicySetting }).scopePolicy = parseScopePolicy(
       { claim, scopes: policy.scopes },
       settings.scopes,
       '"scopePolicy"',

@@ -953,7 +953,7 @@ describe('the Cognito user pool users log in at', () => {
     // Act
     const { template: withPolicy } = synth(
       {
-        scopePolicy: { scopes: { 'mcp:tools': ['staff', 'finance'], 'mcp:resources': ['finance'] } } as never,
+        scopePolicy: { scopes: { 'mcp:tools': ['staff', 'finance'], 'mcp:resources': ['finance'] } },
       },
       { bundle: false },
     );

