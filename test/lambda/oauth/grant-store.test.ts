@@ -350,6 +350,68 @@ describe('DynamoGrantStore grant families', () => {
     // Assess
     await expect(revoking).rejects.toBeInstanceOf(ProvisionedThroughputExceededException);
   });
+
+  it('claims the upstream re-check with one conditional write: unrevoked, last check as seen, no live claim', async () => {
+    // Prepare
+    dbMock.on(UpdateCommand).resolves({});
+
+    // Act
+    const claimed = await store.claimUpstreamCheck('fam-1', NOW - 900, NOW, NOW - 30);
+
+    // Assess
+    expect(claimed).toBe(true);
+    expect(updateInput()).toEqual({
+      TableName: 'table',
+      Key: { pk: 'family#fam-1' },
+      UpdateExpression: 'SET #started = :now',
+      ConditionExpression:
+        'attribute_exists(pk) AND attribute_not_exists(#revoked) AND #checked = :seen AND ' +
+        '(attribute_not_exists(#started) OR #started < :stale)',
+      ExpressionAttributeNames: {
+        '#started': 'upstreamCheckStartedAt',
+        '#checked': 'upstreamCheckedAt',
+        '#revoked': 'revoked',
+      },
+      ExpressionAttributeValues: { ':now': NOW, ':stale': NOW - 30, ':seen': NOW - 900 },
+    });
+  });
+
+  it('answers false to the second claimant of a re-check', async () => {
+    // Prepare
+    dbMock.on(UpdateCommand).rejects(conditionFailed());
+
+    // Act
+    const claimed = await store.claimUpstreamCheck('fam-1', NOW - 900, NOW, NOW - 30);
+
+    // Assess
+    expect(claimed).toBe(false);
+  });
+
+  it('records a re-check: time, identity, scope and the new encrypted token, and ends the claim', async () => {
+    // Prepare
+    dbMock.on(UpdateCommand).resolves({});
+
+    // Act
+    await store.recordUpstreamCheck('fam-1', {
+      checkedAt: NOW,
+      identity: { sub: 'ada', name: 'Ada' },
+      scope: 'mcp:tools',
+      upstreamToken: 'v1.k2.sealed',
+    });
+
+    // Assess
+    expect(updateInput()).toMatchObject({
+      Key: { pk: 'family#fam-1' },
+      UpdateExpression:
+        'SET #checked = :checked, #identity = :identity, #scope = :scope, #upstream = :upstream REMOVE #started',
+      ExpressionAttributeValues: {
+        ':checked': NOW,
+        ':identity': { sub: 'ada', name: 'Ada' },
+        ':scope': 'mcp:tools',
+        ':upstream': 'v1.k2.sealed',
+      },
+    });
+  });
 });
 
 describe('DynamoGrantStore authorization codes', () => {
