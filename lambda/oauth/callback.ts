@@ -4,6 +4,11 @@
  * verify the response and ID token, and then either asks the user to consent to the client or,
  * when they already approved it for these scopes, sends the code straight back.
  *
+ * Here the scope policy (`SCOPE_POLICY`) meets the user's upstream groups: scopes they may not
+ * hold are left out of the grant and listed on the consent page as withheld, and a login left
+ * with none ends as `access_denied`. The upstream's refresh token is encrypted and kept with the
+ * grant for its re-checks (`login/upstream-recheck.ts`).
+ *
  * An upstream error, or a user who cancels, ends as `access_denied` at the client. A callback
  * whose pending authorization is unknown cannot be sent anywhere, so it gets an error page.
  */

@@ -4,7 +4,8 @@
  * token keeps working for a short grace window, because clients such as Claude Code refresh from
  * parallel sessions at once. Its use after the window is a replay: the whole family is revoked.
  * `scope` and `resource` may narrow the new access token, never widen it; the new refresh token
- * keeps the grant's scope (RFC 6749 §6).
+ * keeps the grant's scope (RFC 6749 §6). When the grant's upstream re-check is due, the upstream
+ * provider is asked first (`login/upstream-recheck.ts`), before anything is spent.
  */
 import { sha256 } from '../../shared/crypto.js';
 import { isIssuedToken } from '../authorization-response.js';
