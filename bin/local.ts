@@ -47,6 +47,10 @@ const lines = [
         '  doc/clients.md, "Enterprise-managed authorization", shows a client using it.',
       ]
     : []),
+  ...(server.localUpstream
+    ? [`  Disable its users or change their groups while it runs: ${server.upstreamIssuer}/users`]
+    : []),
+  ...governance(server),
   ...(server.generatedKeys && server.dataDir
     ? ['', `  Generated new signing keys in ${server.dataDir}`]
     : []),
@@ -74,6 +78,22 @@ const lines = [
   '',
 ];
 process.stderr.write(lines.join('\n') + '\n');
+
+/** Which mode the upstream's say over grants is in (doc/operations.md, "Offboarding"). */
+function governance({ upstreamGovernance: g, localUpstream }: LocalServer): string[] {
+  const refresh = localUpstream
+    ? 'the local provider issues refresh tokens'
+    : `grants the provider issues no refresh token for end ${g.upstreamSessionMaxSeconds} s after login`;
+  const policy = g.scopePolicy
+    ? `  Scope policy: ${Object.entries(g.scopePolicy.scopes)
+        .map(([scope, groups]) => `${scope} for ${groups.join(', ')}`)
+        .join('; ')} (claim "${g.scopePolicy.claim}").`
+    : '  Scope policy: none, every scope is open to every user.';
+  return [
+    `  Upstream re-check: every ${g.upstreamRecheckSeconds} s at the next refresh, outage grace ${g.upstreamOutageGraceSeconds} s; ${refresh}.`,
+    policy,
+  ];
+}
 
 const stop = async () => {
   await server.close();

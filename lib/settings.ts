@@ -10,13 +10,25 @@ import { checkMappedScopes, parseTrustedIssuers, type TrustedIssuer } from '../l
 import { parseEnterpriseIdps, type EnterpriseIdp } from '../lambda/oauth/grants/enterprise-idps.js';
 import { DEFAULT_SCOPES } from '../lambda/shared/config.js';
 import {
+  COGNITO_GROUPS_CLAIM,
+  DEFAULT_GROUPS_CLAIM,
+  parseScopePolicy,
+  type ScopePolicy,
+} from '../lambda/shared/scope-policy.js';
+import {
   brokenSettingRule,
   INTEGER_SETTINGS,
   REGISTRATION_POLICIES,
   type RegistrationPolicy,
 } from '../lambda/shared/function-settings.js';
 
-export type { TrustedIssuer };
+export type { ScopePolicy, TrustedIssuer };
+
+/** `scopePolicy` as given; once resolved, `claim` is always set (`checkScopePolicy`). */
+export interface ScopePolicySetting {
+  readonly claim?: string;
+  readonly scopes: Readonly<Record<string, readonly string[]>>;
+}
 
 export type RemovalChoice = 'retain' | 'destroy';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -70,6 +82,29 @@ export interface DeploymentSettings {
   readonly upstreamClientSecretArn?: string;
   /** Scopes requested at the upstream provider; must include `openid`. */
   readonly upstreamScopes: readonly string[];
+  /**
+   * How often a grant is checked again at the upstream provider with its refresh token, at the
+   * client's next refresh: a user disabled upstream gets no new access token after at most this.
+   * `0` checks at every refresh.
+   */
+  readonly upstreamRecheckSeconds: number;
+  /**
+   * While the upstream provider cannot be reached (or answers 5xx), refreshes go on for this long
+   * after the grant's last successful check; after it, they are answered 503 with `Retry-After`.
+   */
+  readonly upstreamOutageGraceSeconds: number;
+  /**
+   * A grant whose upstream provider issued no refresh token cannot be checked again: it ends this
+   * long after the login, and the user logs in again.
+   */
+  readonly upstreamSessionMaxSeconds: number;
+  /**
+   * Which upstream groups may hold which scopes: `{"claim"?: string, "scopes": {"<scope>":
+   * ["<group>", ...]}}`. A scope not listed is open to every user; `claim` defaults to
+   * `cognito:groups` with the stack's user pool (which then gets one group per name) and to
+   * `groups` otherwise. Applied at login and at every upstream re-check; never to machine clients.
+   */
+  readonly scopePolicy?: ScopePolicySetting;
   /**
    * Prefix of the Cognito hosted login domain (`<prefix>.auth.<region>.amazoncognito.com`), which
    * must be unique in the region across all AWS accounts. Default: the stack name and the account
@@ -247,6 +282,9 @@ export const DEFAULT_SETTINGS: DeploymentSettings = {
   revocationRefreshSeconds: INTEGER_SETTINGS.revocationRefreshSeconds.default,
   revocationMaxAgeSeconds: INTEGER_SETTINGS.revocationMaxAgeSeconds.default,
   upstreamScopes: ['openid', 'email', 'profile'],
+  upstreamRecheckSeconds: INTEGER_SETTINGS.upstreamRecheckSeconds.default,
+  upstreamOutageGraceSeconds: INTEGER_SETTINGS.upstreamOutageGraceSeconds.default,
+  upstreamSessionMaxSeconds: INTEGER_SETTINGS.upstreamSessionMaxSeconds.default,
   allowedOrigins: [],
   blockedClientMetadataDocuments: [],
   clientMetadataDocuments: {},
@@ -514,6 +552,32 @@ const upstreamScopes: Parser<string[]> = (value, key) => {
 };
 
 /**
+ * The policy's shape only (JSON text or object); its scopes are checked against `scopes`, and
+ * its default claim filled in, by `resolveSettings` (`checkScopePolicy`), which knows both.
+ */
+const scopePolicy: Parser<ScopePolicySetting> = (value, key) => {
+  let parsed: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw new SettingsError(
+        `"${key}" is not valid JSON; write {"claim": "groups", "scopes": {"<scope>": ["<group>", ...]}}`,
+      );
+    }
+  }
+  try {
+    // Every scope is accepted here; the real check is in checkScopePolicy.
+    const named = (parsed as { scopes?: unknown } | null)?.scopes;
+    const scopes = named && typeof named === 'object' ? Object.keys(named) : [];
+    const policy = parseScopePolicy(parsed, scopes, `"${key}"`);
+    return (parsed as { claim?: unknown }).claim === undefined ? { scopes: policy.scopes } : policy;
+  } catch (error) {
+    throw new SettingsError((error as Error).message);
+  }
+};
+
+/**
  * What `cognitoMachineClient` adds to the stack's user pool: a resource server `mcp` with the
  * scope `tools`, which Cognito writes into access tokens as `mcp/tools`, and the scopes that
  * grants on `/mcp`.
@@ -621,6 +685,13 @@ const PARSERS: { [K in keyof DeploymentSettings]-?: Parser<NonNullable<Deploymen
   upstreamClientId: text,
   upstreamClientSecretArn: described('complete Secrets Manager secret ARN', secretArn),
   upstreamScopes: described('scopes, space- or comma-separated, with `openid`', upstreamScopes),
+  upstreamRecheckSeconds: integerSetting('upstreamRecheckSeconds'),
+  upstreamOutageGraceSeconds: integerSetting('upstreamOutageGraceSeconds'),
+  upstreamSessionMaxSeconds: integerSetting('upstreamSessionMaxSeconds'),
+  scopePolicy: described(
+    'JSON `{"claim"?: "<claim>", "scopes": {"<scope>": ["<group>", ...]}}`',
+    scopePolicy,
+  ),
   cognitoDomainPrefix: described('1 to 63 lowercase letters, digits and hyphens', cognitoDomainPrefix),
   cognitoMachineClient: bool,
   allowedOrigins: described('origins (`https://app.example.com`), comma-separated', origins),
@@ -742,6 +813,7 @@ export function resolveSettings(props: Partial<DeploymentSettings>, node?: Node)
   );
   if (broken) throw new SettingsError(broken);
   checkUpstream(settings);
+  checkScopePolicy(settings);
   checkTrustedIssuers(settings);
   checkClientMetadataDocuments(settings);
   checkProductionOptions(settings);
@@ -797,6 +869,25 @@ function checkUpstream(settings: DeploymentSettings): void {
       `"upstreamScopes" with the stack's Cognito user pool may only contain ${COGNITO_STANDARD_SCOPES.join(', ')}; ` +
         `got ${unsupported.map((s) => `"${s}"`).join(', ')}`,
     );
+  }
+}
+
+/**
+ * The policy's scopes must be scopes the server knows, and its claim defaults to Cognito's groups
+ * claim with the stack's user pool, to `groups` with an external provider.
+ */
+function checkScopePolicy(settings: DeploymentSettings): void {
+  const { scopePolicy: policy } = settings;
+  if (!policy) return;
+  const claim = policy.claim ?? (hasExternalUpstream(settings) ? DEFAULT_GROUPS_CLAIM : COGNITO_GROUPS_CLAIM);
+  try {
+    (settings as { scopePolicy?: ScopePolicySetting }).scopePolicy = parseScopePolicy(
+      { claim, scopes: policy.scopes },
+      settings.scopes,
+      '"scopePolicy"',
+    );
+  } catch (error) {
+    throw new SettingsError((error as Error).message);
   }
 }
 

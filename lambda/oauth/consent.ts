@@ -72,6 +72,6 @@ export async function consent(request: HttpRequest, deps: OAuthDeps): Promise<Pl
     authorization.scope.split(' '),
     Math.floor(now / 1000) + deps.config.clientIdleTtlSeconds,
   );
-  const code = await issueAuthorizationCode(authorization, identity, deps, now);
+  const code = await issueAuthorizationCode(authorization, identity, deps, now, taken.upstreamToken);
   return redirectToClient(authorization, { code }, deps, clear, 303);
 }

@@ -9,6 +9,7 @@ import type { GrantStore } from './grant-store.js';
 import type { EnterpriseIdps } from './grants/jwt-bearer.js';
 import type { IdentityProvider } from './identity-provider.js';
 import type { InitialAccessTokens } from './initial-access-token.js';
+import type { UpstreamTokenCipher } from './login/upstream-token-cipher.js';
 import type { RevocationList } from './revocations.js';
 
 /** What the authorization server's endpoints need; built once per process. */
@@ -34,6 +35,12 @@ export interface OAuthDeps {
   identityProvider?: IdentityProvider;
   /** Company identity providers whose ID-JAGs the jwt-bearer grant redeems (`ENTERPRISE_IDPS`); none when absent. */
   enterpriseIdps?: EnterpriseIdps;
+  /**
+   * Encrypts the upstream refresh tokens kept for the re-checks (a key only the oauth role reads).
+   * Without it, no upstream refresh token is kept: every grant ends `upstreamSessionMaxSeconds`
+   * after its login.
+   */
+  upstreamTokens?: UpstreamTokenCipher;
   keys: SigningKeys;
   logger: Logger;
   /** The business metrics (lambda/shared/metrics.ts); the local server and most tests count nothing. */

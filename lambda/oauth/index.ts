@@ -31,6 +31,7 @@ import { OpenIdProvider } from './identity-provider.js';
 import { SecretsManagerInitialAccessToken } from './initial-access-token.js';
 import { DynamoMetadataDocumentCache } from './metadata-document-cache.js';
 import { DynamoRevocationList } from './revocations.js';
+import { UpstreamTokenCipher } from './login/upstream-token-cipher.js';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -49,6 +50,8 @@ const db = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientOptions()), {
 });
 const initialTokenSecret = process.env.INITIAL_ACCESS_TOKEN_SECRET_ARN;
 const originSecret = process.env.ORIGIN_SECRET_ARN;
+// The key of the upstream refresh tokens kept for the re-checks: readable by this role only.
+const upstreamTokenKey = process.env.UPSTREAM_TOKEN_KEY_SECRET_ARN;
 const tableName = required('TABLE_NAME');
 
 /** A secret's value as stored (the origin secret's JSON), read at start and every 5 minutes. */
@@ -98,6 +101,9 @@ const app = lambdaHandler(
         }
       : {}),
     keys: new CachedSigningKeys(new SecretsManagerKeySource(secrets, required('SIGNING_KEYS_SECRET_ARN'))),
+    ...(upstreamTokenKey
+      ? { upstreamTokens: new UpstreamTokenCipher(() => readSecretString(upstreamTokenKey)) }
+      : {}),
     ...(initialTokenSecret
       ? { initialAccessTokens: new SecretsManagerInitialAccessToken(secrets, initialTokenSecret) }
       : {}),

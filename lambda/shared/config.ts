@@ -11,6 +11,7 @@ import {
   type RegistrationPolicy,
 } from './function-settings.js';
 import { parseBlockedClients, type BlockedClients } from './blocked-clients.js';
+import { parseScopePolicy, type ScopePolicy } from './scope-policy.js';
 
 export type { RegistrationPolicy };
 
@@ -55,6 +56,17 @@ export interface Config {
   blockedClients: BlockedClients;
   /** The upstream OpenID provider users log in with; absent when login is not configured. */
   upstream?: UpstreamConfig;
+  /**
+   * How often a grant is checked again at the upstream provider (its refresh token), when the
+   * client refreshes: how late a user disabled upstream loses access.
+   */
+  upstreamRecheckSeconds: number;
+  /** While the upstream cannot be reached, refreshes go on this long after the last successful check. */
+  upstreamOutageGraceSeconds: number;
+  /** A grant whose upstream issued no refresh token cannot be re-checked: it ends this long after the login. */
+  upstreamSessionMaxSeconds: number;
+  /** Which upstream groups may hold which scopes (`SCOPE_POLICY`); absent: every scope is open to every user. */
+  scopePolicy?: ScopePolicy;
 }
 
 export interface UpstreamConfig {
@@ -194,7 +206,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     revocationMaxAgeSeconds: integer(env, 'revocationMaxAgeSeconds'),
     revocationRefreshSeconds: integer(env, 'revocationRefreshSeconds'),
     blockedClients: blockedClients(env),
+    upstreamRecheckSeconds: integer(env, 'upstreamRecheckSeconds'),
+    upstreamOutageGraceSeconds: integer(env, 'upstreamOutageGraceSeconds'),
+    upstreamSessionMaxSeconds: integer(env, 'upstreamSessionMaxSeconds'),
   };
+  if (env.SCOPE_POLICY) {
+    try {
+      config.scopePolicy = parseScopePolicy(env.SCOPE_POLICY, scopes, 'SCOPE_POLICY');
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
+  }
   const broken = brokenSettingRule(config, (key) => INTEGER_SETTINGS[key].env);
   if (broken) throw new ConfigError(broken);
   const up = upstream(env);

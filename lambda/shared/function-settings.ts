@@ -37,6 +37,15 @@ export const INTEGER_SETTINGS = {
   clientIdleTtlSeconds: { env: 'CLIENT_IDLE_TTL_SECONDS', min: DAY, max: 365 * DAY, default: 90 * DAY },
   revocationRefreshSeconds: { env: 'REVOCATION_REFRESH_SECONDS', min: 1, max: HOUR, default: 60 },
   revocationMaxAgeSeconds: { env: 'REVOCATION_MAX_AGE_SECONDS', min: 10, max: HOUR, default: 300 },
+  // The upstream provider's say over a grant (lambda/oauth/login/upstream-recheck.ts); 0: every refresh.
+  upstreamRecheckSeconds: { env: 'UPSTREAM_RECHECK_SECONDS', min: 0, max: DAY, default: 900 },
+  upstreamOutageGraceSeconds: { env: 'UPSTREAM_OUTAGE_GRACE_SECONDS', min: 0, max: 7 * DAY, default: HOUR },
+  upstreamSessionMaxSeconds: {
+    env: 'UPSTREAM_SESSION_MAX_SECONDS',
+    min: 300,
+    max: 365 * DAY,
+    default: 12 * HOUR,
+  },
   /** The functions' only: the stack leaves it at its default. */
   maxBodyBytes: { env: 'MAX_BODY_BYTES', min: 1024, max: 6 * 1024 * 1024, default: 256 * 1024 },
 } as const satisfies Record<string, IntegerSetting>;

@@ -75,6 +75,13 @@ export const LOCAL_VARIABLES: readonly LocalVariable[] = [
   },
   { name: 'UPSTREAM_PORT', default: 'any free port', meaning: 'port of the local OpenID provider' },
   {
+    name: 'SCOPE_POLICY',
+    setting: 'scopePolicy',
+    default: 'none',
+    meaning:
+      'which upstream groups may hold which scopes (JSON); the local provider sets groups on its `/users` page',
+  },
+  {
     name: 'INITIAL_ACCESS_TOKEN',
     default: 'generated and printed',
     meaning: 'the initial access token under the `token` registration policy',

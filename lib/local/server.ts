@@ -44,10 +44,11 @@ import { checkLevelDb, startLocalDynamo } from './dynamodb.js';
 import { DerivedPublicKeySource, ensureKeyFile, FileKeySource, MemoryKeySource } from './file-key-source.js';
 import { normalizeLocalEnv, parseInMemory, parseLogLevel } from './local-env.js';
 import { PayloadTooLargeForGatewayError, readBody, toEvent, writeResult } from './http-bridge.js';
-import { startLocalUpstream, type LocalUpstream } from './upstream-provider.js';
 import { startLocalEnterpriseIdp, type LocalEnterpriseIdp } from './enterprise-idp.js';
 import { parseEnterpriseIdps } from '../../lambda/oauth/grants/enterprise-idps.js';
 import { EnterpriseIdps } from '../../lambda/oauth/grants/jwt-bearer.js';
+import { startLocalUpstream, type LocalUpstream, type LocalUpstreamOptions } from './upstream-provider.js';
+import { newKeyMaterial, UpstreamTokenCipher } from '../../lambda/oauth/login/upstream-token-cipher.js';
 
 export interface LocalServerOptions {
   /** Port to listen on; 0 picks a free one. Default: `PORT` or 3000. */
@@ -66,6 +67,8 @@ export interface LocalServerOptions {
   logLevel?: string;
   /** Where the local server's own log lines go (one JSON object a line); default stdout. */
   writeLog?: (line: string) => void;
+  /** Tests: where the oauth and mcp handlers' log lines go (one JSON object a line); default stdout. */
+  writeFunctionLog?: (line: string) => void;
   /** Tests: how client metadata documents are fetched (an injected resolver, a CA). */
   metadataDocumentFetch?: FetchOptions;
   /** Tests: the clock of the metadata document cache (freshness, stale-if-error), instead of `Date.now`. */
@@ -77,6 +80,10 @@ export interface LocalServerOptions {
   mcpServer?: SdkServerFront | 'built-in';
   /** Tests: how the keys of enterprise identity providers are fetched (a fetch that trusts a test CA). */
   enterpriseIdpFetch?: typeof fetch;
+  /** Tests: how the local OpenID provider behaves (refresh tokens, their rotation). */
+  localUpstream?: Pick<LocalUpstreamOptions, 'refreshTokens' | 'rotateRefreshTokens'>;
+  /** Tests: the oauth function's clock (epoch milliseconds), to reach re-check intervals without waiting. */
+  now?: () => number;
 }
 
 export interface LocalServer {
@@ -97,6 +104,13 @@ export interface LocalServer {
    * grant redeems; absent when `ENTERPRISE_IDPS` names the providers instead.
    */
   localEnterpriseIdp: string | undefined;
+  /** How the upstream provider governs grants (the banner says which mode the server is in). */
+  upstreamGovernance: Pick<
+    import('../../lambda/shared/config.js').Config,
+    'upstreamRecheckSeconds' | 'upstreamOutageGraceSeconds' | 'upstreamSessionMaxSeconds' | 'scopePolicy'
+  >;
+  /** The built-in local provider's controls (disable a user, set groups), when it runs; `/users` on it too. */
+  upstreamControls: LocalUpstream['controls'] | undefined;
   /** The embedded DynamoDB engine and the table, for tests that check what a request stored. */
   table: { endpoint: string; name: string };
   /** How many entries each in-process cache of the handlers holds now (`npm run soak` reports them). */
@@ -237,6 +251,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
 
   let releaseDataDir = async () => {};
   let keySource: SigningKeySource = new MemoryKeySource();
+  let upstreamKeyMaterial = newKeyMaterial();
   let generatedKeys = true;
   if (dataDir) {
     try {
@@ -249,6 +264,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       await checkLevelDb(join(dataDir, 'dynamodb')).catch((error: Error) => {
         throw new DataDirError(dataDir, `its table cannot be opened: ${error.message}`);
       });
+      upstreamKeyMaterial = await ensureUpstreamTokenKey(join(dataDir, 'upstream-token-key.json'));
       const keyFile = join(dataDir, 'signing-keys.json');
       generatedKeys = await ensureKeyFile(keyFile);
       await checkKeyFile(keyFile);
@@ -319,6 +335,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   let upstream: LocalUpstream | undefined;
   if (!env.UPSTREAM_ISSUER) {
     upstream = await startLocalUpstream({
+      ...options.localUpstream,
       callbackUrl: `${issuer}/callback`,
       ...(env.UPSTREAM_PORT ? { port: Number(env.UPSTREAM_PORT) } : {}),
     });
@@ -355,7 +372,8 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       : undefined;
   const upstreamConfig = config.upstream!;
 
-  const oauthLogger = createLogger('oauth', { level: logLevel });
+  const write = options.writeFunctionLog ? { write: options.writeFunctionLog } : {};
+  const oauthLogger = createLogger('oauth', { level: logLevel, ...write });
   const clients = new DynamoClientStore(dynamo.documentClient, TABLE_NAME);
   const clientResolver = new ClientResolver(clients, {
     cache: new DynamoMetadataDocumentCache(dynamo.documentClient, TABLE_NAME),
@@ -412,13 +430,16 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         }
         return upstreamConfig.clientSecret;
       }),
+      // Locally the key lives beside the signing keys, in the data directory (or in memory).
+      upstreamTokens: new UpstreamTokenCipher(async () => upstreamKeyMaterial),
+      ...(options.now ? { now: options.now } : {}),
       ...(initialAccessToken
         ? { initialAccessTokens: new StaticInitialAccessToken(initialAccessToken) }
         : {}),
     }),
     oauthLogger,
   );
-  const mcpLogger = createLogger('mcp', { level: logLevel });
+  const mcpLogger = createLogger('mcp', { level: logLevel, ...write });
   const mcpServer = options.mcpServer ?? SDK_SERVER ?? 'built-in';
   const revocations = new RevocationList({
     source: new TableRevocationSource({
@@ -450,6 +471,13 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     upstreamIssuer: upstreamConfig.issuer,
     localUpstream: upstream !== undefined,
     localEnterpriseIdp: enterpriseIdp?.issuer,
+    upstreamControls: upstream?.controls,
+    upstreamGovernance: {
+      upstreamRecheckSeconds: config.upstreamRecheckSeconds,
+      upstreamOutageGraceSeconds: config.upstreamOutageGraceSeconds,
+      upstreamSessionMaxSeconds: config.upstreamSessionMaxSeconds,
+      ...(config.scopePolicy ? { scopePolicy: config.scopePolicy } : {}),
+    },
     table: { endpoint: dynamo.endpoint, name: TABLE_NAME },
     cacheSizes: () => ({
       oauthPublicKeys: keys.size,
@@ -468,6 +496,18 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       await releaseDataDir();
     },
   };
+}
+
+/** The upstream token key file: generated on first start, readable by its owner only. */
+async function ensureUpstreamTokenKey(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const material = newKeyMaterial();
+  await writeFile(path, material, { mode: 0o600, flag: 'wx' });
+  return material;
 }
 
 /**

@@ -518,3 +518,54 @@ describe('a provider that is also the login upstream', () => {
     }
   });
 });
+
+describe('the scope policy (SCOPE_POLICY)', () => {
+  it('holds an ID-JAG to the groups it carries, as a browser login is held to the user’s', async () => {
+    // Prepare: mcp:resources only for the finance group.
+    const policyServer = await startTestServer({
+      env: {
+        ENTERPRISE_IDPS: JSON.stringify([{ issuer: idp.issuer }]),
+        SCOPES: 'mcp:tools mcp:resources',
+        SCOPE_POLICY: JSON.stringify({ claim: 'groups', scopes: { 'mcp:resources': ['finance'] } }),
+      },
+      enterpriseIdpFetch: caFetch,
+    });
+    try {
+      const client = await registerEnterpriseClient(policyServer.issuer);
+      const redeemAt = async (claims: JWTPayload) => {
+        const assertion = await signed(
+          validClaims({
+            aud: policyServer.issuer,
+            resource: `${policyServer.issuer}/mcp`,
+            client_id: client.clientId,
+            scope: 'mcp:tools mcp:resources',
+            ...claims,
+          }),
+        );
+        const response = await fetch(`${policyServer.issuer}/token`, {
+          method: 'POST',
+          headers: {
+            authorization: basicAuth(client.clientId, client.clientSecret),
+            'content-type': 'application/x-www-form-urlencoded',
+          },
+          body: new URLSearchParams({ grant_type: JWT_BEARER, assertion }),
+        });
+        return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+      };
+
+      // Act
+      const member = await redeemAt({ groups: ['finance', 'staff'] });
+      const outsider = await redeemAt({ groups: ['staff'] });
+      const noGroups = await redeemAt({});
+      const onlyRestricted = await redeemAt({ scope: 'mcp:resources', groups: 'staff' });
+
+      // Assess
+      expect(member).toMatchObject({ status: 200, body: { scope: 'mcp:tools mcp:resources' } });
+      expect(outsider).toMatchObject({ status: 200, body: { scope: 'mcp:tools' } });
+      expect(noGroups).toMatchObject({ status: 200, body: { scope: 'mcp:tools' } });
+      expect(onlyRestricted).toMatchObject({ status: 400, body: { error: 'invalid_scope' } });
+    } finally {
+      await policyServer.close();
+    }
+  });
+});

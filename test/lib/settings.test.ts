@@ -53,6 +53,9 @@ describe('resolveSettings', () => {
       clientLoginDeadlineSeconds: 86_400,
       clientIdleTtlSeconds: 7_776_000,
       upstreamScopes: ['openid', 'email', 'profile'],
+      upstreamRecheckSeconds: 900,
+      upstreamOutageGraceSeconds: 3600,
+      upstreamSessionMaxSeconds: 43_200,
       removalPolicy: 'retain',
       signingKeyRotationDays: 30,
       fipsEndpoints: false,
@@ -65,6 +68,7 @@ describe('resolveSettings', () => {
       mcpReservedConcurrency: 0,
     });
     expect(settings.upstreamIssuer).toBeUndefined();
+    expect(settings.scopePolicy).toBeUndefined();
     expect(settings.cognitoDomainPrefix).toBeUndefined();
     expect(settings.breakGlassRoleArn).toBeUndefined();
     expect(settings.owner).toBeUndefined();
@@ -99,6 +103,10 @@ describe('resolveSettings', () => {
       cloudFrontWaf: 'true',
       originSecretRevision: '2',
       safeRollouts: 'true',
+      upstreamRecheckSeconds: '0',
+      upstreamOutageGraceSeconds: '600',
+      upstreamSessionMaxSeconds: '3600',
+      scopePolicy: '{"scopes":{"mcp:admin":["admins"]}}',
     });
 
     // Act
@@ -133,7 +141,26 @@ describe('resolveSettings', () => {
       cloudFrontWaf: true,
       originSecretRevision: 2,
       safeRollouts: true,
+      upstreamRecheckSeconds: 0,
+      upstreamOutageGraceSeconds: 600,
+      upstreamSessionMaxSeconds: 3600,
+      // An external provider: the groups claim defaults to `groups`.
+      scopePolicy: { claim: 'groups', scopes: { 'mcp:admin': ['admins'] } },
     });
+  });
+
+  it("defaults the scope policy's claim to cognito:groups with the stack's own user pool", () => {
+    // Act
+    const settings = resolveSettings({
+      scopePolicy: { scopes: { 'mcp:tools': ['staff', 'staff'] } },
+    });
+
+    // Assess
+    expect(settings.scopePolicy).toEqual({ claim: 'cognito:groups', scopes: { 'mcp:tools': ['staff'] } });
+    expect(
+      resolveSettings({}, contextNode({ scopePolicy: '{"claim":"roles","scopes":{"mcp:tools":["staff"]}}' }))
+        .scopePolicy,
+    ).toEqual({ claim: 'roles', scopes: { 'mcp:tools': ['staff'] } });
   });
 
   it('accepts the shortest rotation period that still outlives a token, the key cache and clock skew', () => {
@@ -356,6 +383,32 @@ describe('resolveSettings', () => {
     ],
     [{ upstreamScopes: 'email profile' }, '"upstreamScopes" must include "openid"'],
     [
+      { upstreamRecheckSeconds: '86401' },
+      '"upstreamRecheckSeconds" must be an integer from 0 to 86400, got "86401"',
+    ],
+    [
+      { upstreamOutageGraceSeconds: '-1' },
+      '"upstreamOutageGraceSeconds" must be an integer from 0 to 604800, got "-1"',
+    ],
+    [
+      { upstreamSessionMaxSeconds: '60' },
+      '"upstreamSessionMaxSeconds" must be an integer from 300 to 31536000, got "60"',
+    ],
+    [{ scopePolicy: '{"scopes":' }, '"scopePolicy" is not valid JSON'],
+    [
+      { scopePolicy: '{"scopes":{"mcp:tools":[]}}' },
+      '"scopePolicy" scope "mcp:tools" must list at least one group',
+    ],
+    [
+      { scopePolicy: '{"scopes":{"finance:tools":["finance"]}}' },
+      '"scopePolicy" names the unknown scope "finance:tools"',
+    ],
+    [
+      { scopePolicy: '{"scopes":{"mcp:tools":["a b"]}}' },
+      '"scopePolicy" scope "mcp:tools" has an invalid group',
+    ],
+    [{ scopePolicy: '{"scope":{}}' }, '"scopePolicy" has an unknown field "scope"'],
+    [
       { upstreamScopes: 'openid offline_access' },
       '"upstreamScopes" with the stack\'s Cognito user pool may only contain openid, email, phone, profile; got "offline_access"',
     ],
@@ -423,6 +476,7 @@ describe('the stack under other settings', () => {
       [
         logicalId(template, 'AWS::SecretsManager::Secret', 'SigningKeys'),
         logicalId(template, 'AWS::SecretsManager::Secret', 'UsersClientSecret'),
+        logicalId(template, 'AWS::SecretsManager::Secret', 'UpstreamTokenKey'),
       ].sort(),
     );
     expect(oauthEnvironment(template)).toMatchObject({
@@ -684,8 +738,8 @@ describe('the stack under other settings', () => {
     const policies = Object.values(
       template.findResources('AWS::SecretsManager::ResourcePolicy') as Resources,
     );
-    // The signing keys, the Cognito client secret and the canary client.
-    expect(policies).toHaveLength(3);
+    // The signing keys, the Cognito client secret, the upstream token key and the canary client.
+    expect(policies).toHaveLength(4);
     for (const policy of policies) {
       const [statement] = policy.Properties!.ResourcePolicy.Statement;
       expect(statement).toMatchObject({ Effect: 'Deny', Action: 'secretsmanager:GetSecretValue' });
@@ -706,9 +760,11 @@ describe('the stack under other settings', () => {
       [
         logicalId(template, 'AWS::SecretsManager::Secret', 'SigningKeys'),
         logicalId(template, 'AWS::SecretsManager::Secret', 'CanaryClientSecret'),
+        logicalId(template, 'AWS::SecretsManager::Secret', 'UpstreamTokenKey'),
       ].sort(),
     );
-    expect(secrets).not.toContainEqual(expect.stringContaining('Upstream'));
+    // None names the operator's secret (by its ARN): each is a stack secret's, by Ref.
+    expect(secrets.every((id) => typeof id === 'string')).toBe(true);
   });
 
   it('creates no budget, and lets AWS Budgets publish nothing, with monthlyBudgetUsd 0', () => {

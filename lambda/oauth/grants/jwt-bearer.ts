@@ -20,6 +20,7 @@
  */
 import { decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
 import { sha256 } from '../../shared/crypto.js';
+import { applyScopePolicy, groupsFromClaims, type ScopePolicy } from '../../shared/scope-policy.js';
 import { RemoteJwks } from '../../mcp/issuer-keys.js';
 import { InvalidTokenError } from '../../mcp/jwt.js';
 import { TRUSTED_ISSUER_ALGORITHMS, TrustedIssuerUnavailableError } from '../../mcp/trusted-issuers.js';
@@ -165,17 +166,20 @@ function userIdentity(
 
 /**
  * The scopes the user may hold through this client: the client's registration, narrowed to the
- * assertion's `scope` when it has one (the provider's policy), then to the scope policy.
+ * assertion's `scope` when it has one (the provider's policy), then to the scope policy
+ * (`SCOPE_POLICY`), with the groups the assertion carries in the policy's claim: an ID-JAG
+ * without them gets only the scopes the policy does not restrict, as a login would.
  */
-function allowedScopes(payload: JWTPayload, registered: string): string[] {
+function allowedScopes(payload: JWTPayload, registered: string, policy: ScopePolicy | undefined): string[] {
   let allowed = registered.split(' ').filter(Boolean);
   if (payload.scope !== undefined) {
     if (typeof payload.scope !== 'string') throw refused('has a "scope" claim that is not a string');
     const granted = new Set(payload.scope.split(' '));
     allowed = allowed.filter((s) => granted.has(s));
   }
-  // The seam for the scope policy (SCOPE_POLICY, groups → scopes; issue 19): it narrows
-  // `allowed` here, from the assertion's claims, once it exists.
+  if (policy) {
+    allowed = applyScopePolicy(policy, allowed.join(' '), groupsFromClaims(payload, policy.claim)).granted;
+  }
   if (allowed.length === 0) throw new InvalidScopeError('the assertion grants no scope this client may hold');
   return allowed;
 }
@@ -214,7 +218,10 @@ export const jwtBearerGrant: GrantHandler = async ({ client, params, deps, now }
   }
   const audience = resolveAudience(params.getAll('resource'), config);
   const identity = userIdentity(payload, idp, config.upstream?.issuer);
-  const scope = narrowScope(params.get('scope'), allowedScopes(payload, client.metadata.scope).join(' '));
+  const scope = narrowScope(
+    params.get('scope'),
+    allowedScopes(payload, client.metadata.scope, deps.config.scopePolicy).join(' '),
+  );
 
   // The signing key first: a key that cannot be read must not spend the assertion.
   await deps.keys.signingKey();
