@@ -85,6 +85,6 @@ export async function consent(request: HttpRequest, deps: OAuthDeps): Promise<Pl
     clientId: authorization.clientId,
     scope: authorization.scope,
   });
-  const code = await issueAuthorizationCode(authorization, identity, deps, now);
+  const code = await issueAuthorizationCode(authorization, identity, deps, now, taken.upstreamToken);
   return redirectToClient(authorization, { code }, deps, clear, 303);
 }

@@ -23,7 +23,7 @@ export async function revoke(request: HttpRequest, deps: OAuthDeps): Promise<Pla
     throw new InvalidRequestError('the body must be application/x-www-form-urlencoded');
   }
   const params = parseForm(await readText(request, MAX_REVOCATION_REQUEST_BYTES));
-  const client = await authenticateClient(request, params, deps.clientResolver);
+  const client = await authenticateClient(request, params, deps.clientResolver, deps.clientAssertions);
   const token = params.get('token');
   if (!token) throw new InvalidRequestError('"token" is required');
 

@@ -7,7 +7,7 @@ import { audit } from '../shared/audit.js';
 import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
 import { json, mediaType, readText } from '../shared/http.js';
 import { authenticateClient } from './client-auth.js';
-import type { GrantType } from './client-metadata.js';
+import { JWT_BEARER, type GrantType } from './client-metadata.js';
 import { parseForm } from './credentials.js';
 import type { OAuthDeps } from './deps.js';
 import {
@@ -19,6 +19,7 @@ import {
 import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
 import type { GrantHandler } from './grants/grant.js';
+import { jwtBearerGrant } from './grants/jwt-bearer.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
 import { quote } from './excerpt.js';
 
@@ -27,6 +28,7 @@ export const GRANTS: Record<GrantType, GrantHandler> = {
   authorization_code: authorizationCodeGrant,
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
+  [JWT_BEARER]: jwtBearerGrant,
 };
 
 const MAX_TOKEN_REQUEST_BYTES = 16 * 1024;
@@ -50,7 +52,7 @@ export async function token(request: HttpRequest, deps: OAuthDeps): Promise<Plai
   const grantType = params.get('grant_type');
   if (!grantType) throw new InvalidRequestError('"grant_type" is required');
 
-  const client = await authenticateClient(request, params, deps.clientResolver);
+  const client = await authenticateClient(request, params, deps.clientResolver, deps.clientAssertions);
   const grant = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType as GrantType] : undefined;
   if (!grant) throw new UnsupportedGrantTypeError(`the grant type ${quote(grantType)} is not supported`);
   if (!isRegisteredFor(client.metadata.grant_types, grantType as GrantType)) {

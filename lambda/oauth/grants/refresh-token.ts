@@ -4,7 +4,8 @@
  * token keeps working for a short grace window, because clients such as Claude Code refresh from
  * parallel sessions at once. Its use after the window is a replay: the whole family is revoked.
  * `scope` and `resource` may narrow the new access token, never widen it; the new refresh token
- * keeps the grant's scope (RFC 6749 §6).
+ * keeps the grant's scope (RFC 6749 §6). When the grant's upstream re-check is due, the upstream
+ * provider is asked first (`login/upstream-recheck.ts`), before anything is spent.
  */
 import { audit } from '../../shared/audit.js';
 import { sha256 } from '../../shared/crypto.js';
@@ -14,6 +15,7 @@ import { narrowScope, resolveAudience } from '../token-request.js';
 import type { GrantHandler } from './grant.js';
 import { issueUserTokens } from './user-tokens.js';
 import { isUserRevoked, revokeGrantFamily } from '../revocations.js';
+import { recheckUpstream } from '../login/upstream-recheck.js';
 
 const DAY = 86_400;
 const HOUR = 3600;
@@ -28,18 +30,20 @@ export const refreshTokenGrant: GrantHandler = async (context) => {
   const tokenHash = sha256(token);
   const stored = await deps.grants.getRefreshToken(tokenHash, now);
   if (!stored || stored.clientId !== client.clientId) throw invalid();
-  const family = await deps.grants.getFamily(stored.familyId, now);
-  if (!family || family.revoked) throw invalid();
+  const found = await deps.grants.getFamily(stored.familyId, now);
+  if (!found || found.revoked) throw invalid();
   // Every grant of a user revoked at once (revokeUser) ends here too, before anything is spent.
-  if (await isUserRevoked(deps, family.identity.sub, family.createdAt)) {
+  if (await isUserRevoked(deps, found.identity.sub, found.createdAt)) {
     audit(deps.logger, 'refused', {
       reason: 'user_revoked',
       clientId: client.clientId,
-      sub: family.identity.sub,
-      grantId: family.familyId,
+      sub: found.identity.sub,
+      grantId: found.familyId,
     });
     throw invalid();
   }
+  // The upstream provider's say (when a check is due): the user may be gone, or hold less now.
+  const family = await recheckUpstream(deps, found, now);
 
   // Narrowing is checked before rotation, so a refused request does not spend the token.
   // Within the grant, and within what the client is registered for now (RFC 7592 may narrow it).

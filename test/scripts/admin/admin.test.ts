@@ -111,7 +111,7 @@ beforeAll(async () => {
   dynamo = await startLocalDynamo({ tableName: 'admin-0' });
   fake = await startFakeAwsQuery({
     'McpOAuth-test': { table: 'admin-stack-table', logGroup: '/aws/lambda/oauth' },
-    'McpOAuth-dev': { table: 'admin-stage-table', logGroup: '/aws/lambda/oauth-dev' },
+    McpOAuth: { table: 'admin-stage-table', logGroup: '/aws/lambda/oauth-dev' },
     'McpOAuth-refusing': { table: 'admin-stack-table', logGroup: 'refusing-group' },
   });
 });
@@ -551,7 +551,7 @@ describe('npm run admin against a deployed stack (--stack)', () => {
       process.env.AWS_REGION = 'eu-west-1';
     });
 
-    // Assess: stages/dev.json names McpOAuth-dev in eu-west-1.
+    // Assess: stages/dev.json names McpOAuth in eu-west-1.
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).clients.map((c: { clientId: string }) => c.clientId)).toEqual([
       'stageClient1',
