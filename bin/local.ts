@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole system on http://localhost:3000 with no AWS account.
  * Settings: PORT, HOST, ISSUER, DATA_DIR, IN_MEMORY=1 (true or yes; or --in-memory), and the function settings
- * listed in the README (REGISTRATION_POLICY, SCOPES, ACCESS_TOKEN_TTL_SECONDS, ALLOWED_ORIGINS, ...).
+ * listed in doc/reference/settings.md (REGISTRATION_POLICY, SCOPES, ACCESS_TOKEN_TTL_SECONDS, ALLOWED_ORIGINS, ...).
  */
 import { LocalServerStartError, startLocalServer, type LocalServer } from '../lib/local/server.js';
 
@@ -41,6 +41,16 @@ const lines = [
   server.localUpstream
     ? `  Users log in at ${server.upstreamIssuer} (local OpenID provider): any username, any password.`
     : `  Users log in at ${server.upstreamIssuer}.`,
+  ...(server.localEnterpriseIdp
+    ? [
+        `  Enterprise IdP (ID-JAGs for the jwt-bearer grant) at ${server.localEnterpriseIdp}: any username;`,
+        '  doc/clients.md, "Enterprise-managed authorization", shows a client using it.',
+      ]
+    : []),
+  ...(server.localUpstream
+    ? [`  Disable its users or change their groups while it runs: ${server.upstreamIssuer}/users`]
+    : []),
+  ...governance(server),
   ...(server.generatedKeys && server.dataDir
     ? ['', `  Generated new signing keys in ${server.dataDir}`]
     : []),
@@ -68,6 +78,22 @@ const lines = [
   '',
 ];
 process.stderr.write(lines.join('\n') + '\n');
+
+/** Which mode the upstream's say over grants is in (doc/operations.md, "Offboarding"). */
+function governance({ upstreamGovernance: g, localUpstream }: LocalServer): string[] {
+  const refresh = localUpstream
+    ? 'the local provider issues refresh tokens'
+    : `grants the provider issues no refresh token for end ${g.upstreamSessionMaxSeconds} s after login`;
+  const policy = g.scopePolicy
+    ? `  Scope policy: ${Object.entries(g.scopePolicy.scopes)
+        .map(([scope, groups]) => `${scope} for ${groups.join(', ')}`)
+        .join('; ')} (claim "${g.scopePolicy.claim}").`
+    : '  Scope policy: none, every scope is open to every user.';
+  return [
+    `  Upstream re-check: every ${g.upstreamRecheckSeconds} s at the next refresh, outage grace ${g.upstreamOutageGraceSeconds} s; ${refresh}.`,
+    policy,
+  ];
+}
 
 const stop = async () => {
   await server.close();

@@ -7,7 +7,7 @@
  * (`cloudFrontWaf`), a synthetic canary (`canaryIntervalMinutes`), CodeDeploy rollouts through
  * aliases (`safeRollouts`). See doc/architecture.md.
  */
-import { Aws, CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -26,6 +26,7 @@ import { dynamoDbEndpoint } from './endpoints.js';
 import { requireStackAccount, requireStackRegion } from './region-checks.js';
 import { Storage } from './constructs/storage.js';
 import { UpstreamUserPool } from './constructs/user-pool.js';
+import { UpstreamTokenKey } from './constructs/upstream-token-key.js';
 import { DEV_STAGE, hasExternalUpstream, resolveSettings, type DeploymentSettings } from './settings.js';
 
 /**
@@ -50,6 +51,8 @@ export class McpOAuthStack extends Stack {
   readonly oauth: ServiceFunction;
   readonly mcp: ServiceFunction;
   readonly initialAccessToken?: InitialAccessToken;
+  /** The key of the upstream refresh tokens kept for the re-checks; the oauth role alone reads it. */
+  readonly upstreamTokenKey: UpstreamTokenKey;
   /** The user pool users log in at; absent when `upstreamIssuer` names another provider. */
   readonly userPool?: UpstreamUserPool;
   readonly alarms: Alarms;
@@ -96,6 +99,7 @@ export class McpOAuthStack extends Stack {
     if (settings.registrationPolicy === 'token' || settings.interactiveRegistrationPolicy === 'token') {
       this.initialAccessToken = new InitialAccessToken(this, 'InitialAccessToken');
     }
+    this.upstreamTokenKey = new UpstreamTokenKey(this, 'UpstreamTokenKey', breakGlass);
 
     // Memory: CPU grows with memory, and cold-start import and RSA work are CPU-bound, while a
     // warm call bills a few milliseconds either way. Measured in doc/performance.md.
@@ -169,6 +173,9 @@ export class McpOAuthStack extends Stack {
         removalPolicy,
         ...(settings.cognitoDomainPrefix ? { domainPrefix: settings.cognitoDomainPrefix } : {}),
         ...(settings.cognitoMachineClient ? { machineClient: true } : {}),
+        // Cognito counts it in whole minutes.
+        refreshTokenValidity: Duration.minutes(Math.ceil(settings.refreshTokenAbsoluteTtlSeconds / 60)),
+        groups: [...new Set(Object.values(settings.scopePolicy?.scopes ?? {}).flat())],
         ...breakGlass,
       });
       upstream = {
@@ -202,8 +209,19 @@ export class McpOAuthStack extends Stack {
       UPSTREAM_CLIENT_ID: upstream.clientId,
       UPSTREAM_CLIENT_SECRET_ARN: upstream.clientSecretArn,
       UPSTREAM_SCOPES: settings.upstreamScopes.join(' '),
+      UPSTREAM_RECHECK_SECONDS: String(settings.upstreamRecheckSeconds),
+      UPSTREAM_OUTAGE_GRACE_SECONDS: String(settings.upstreamOutageGraceSeconds),
+      UPSTREAM_SESSION_MAX_SECONDS: String(settings.upstreamSessionMaxSeconds),
+      UPSTREAM_TOKEN_KEY_SECRET_ARN: this.upstreamTokenKey.secret.secretArn,
+      ...(settings.scopePolicy ? { SCOPE_POLICY: JSON.stringify(settings.scopePolicy) } : {}),
       ...(this.initialAccessToken
         ? { INITIAL_ACCESS_TOKEN_SECRET_ARN: this.initialAccessToken.secret.secretArn }
+        : {}),
+      ...(settings.enterpriseIdps.length > 0
+        ? { ENTERPRISE_IDPS: JSON.stringify(settings.enterpriseIdps) }
+        : {}),
+      ...(Object.keys(settings.clientMetadataDocuments).length
+        ? { CLIENT_METADATA_DOCUMENTS: JSON.stringify(settings.clientMetadataDocuments) }
         : {}),
     })) {
       this.oauth.fn.addEnvironment(name, value);
@@ -233,6 +251,7 @@ export class McpOAuthStack extends Stack {
     this.storage.grantItemReadWrite(this.oauth.fn);
     this.signingKeys.grantReadPrivateKeys(this.oauth.role);
     this.initialAccessToken?.grantRead(this.oauth.role);
+    this.upstreamTokenKey.grantRead(this.oauth.role);
     if (this.userPool) {
       this.userPool.clientSecretReaders.grantRead(this.oauth.role);
     } else {
@@ -263,6 +282,7 @@ export class McpOAuthStack extends Stack {
         ? { extraTopic: sns.Topic.fromTopicArn(this, 'ExistingAlarmTopic', settings.alarmTopicArn) }
         : {}),
     });
+    this.alarms.alarmOnRefusals(this.oauth.logGroup);
     this.alarms.alertOnEvents('SigningKeyRotationFailed', {
       description:
         'A rotation of the signing key secret failed or was abandoned (CloudTrail, via EventBridge)',
@@ -343,6 +363,10 @@ export class McpOAuthStack extends Stack {
     new CfnOutput(this, 'TableName', {
       value: this.storage.table.tableName,
       description: 'The one DynamoDB table (clients, grants, revocation markers, the published public keys)',
+    });
+    new CfnOutput(this, 'AuditLogGroupName', {
+      value: this.oauth.logGroup.logGroupName,
+      description: "The oauth function's log group: its audit lines, and npm run admin's (doc/operations.md)",
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     if (this.initialAccessToken) {

@@ -5,8 +5,16 @@
  */
 import type { Node } from 'constructs';
 import { parseBlockedClients } from '../lambda/shared/blocked-clients.js';
+import { parseDocumentOverrides } from '../lambda/oauth/clients/document-overrides.js';
 import { checkMappedScopes, parseTrustedIssuers, type TrustedIssuer } from '../lambda/mcp/trusted-issuers.js';
+import { parseEnterpriseIdps, type EnterpriseIdp } from '../lambda/oauth/grants/enterprise-idps.js';
 import { DEFAULT_SCOPES } from '../lambda/shared/config.js';
+import {
+  COGNITO_GROUPS_CLAIM,
+  DEFAULT_GROUPS_CLAIM,
+  parseScopePolicy,
+  type ScopePolicy,
+} from '../lambda/shared/scope-policy.js';
 import {
   brokenSettingRule,
   INTEGER_SETTINGS,
@@ -14,7 +22,13 @@ import {
   type RegistrationPolicy,
 } from '../lambda/shared/function-settings.js';
 
-export type { TrustedIssuer };
+export type { ScopePolicy, TrustedIssuer };
+
+/** `scopePolicy` as given; once resolved, `claim` is always set (`checkScopePolicy`). */
+export interface ScopePolicySetting {
+  readonly claim?: string;
+  readonly scopes: Readonly<Record<string, readonly string[]>>;
+}
 
 export type RemovalChoice = 'retain' | 'destroy';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -24,13 +38,14 @@ export interface DeploymentSettings {
   readonly accessTokenTtlSeconds: number;
   /**
    * Who may register clients that ask for the `client_credentials` grant (machine clients, which
-   * act without a user): `open` (anyone), `token` (an initial access token the stack generates,
-   * RFC 7591 §3) or `closed`. `token` by default: such a client gets tool access with no user
-   * logging in, so open registration would hand it to anyone on the internet.
+   * act without a user) or the jwt-bearer grant (enterprise-managed clients, which get a user's
+   * token with no consent page here): `open` (anyone), `token` (an initial access token the stack
+   * generates, RFC 7591 §3) or `closed`. `token` by default: such a client gets tool access with
+   * no user logging in here, so open registration would hand it to anyone on the internet.
    */
   readonly registrationPolicy: RegistrationPolicy;
   /**
-   * Who may register clients that do not use `client_credentials` (Claude, Cursor, VS Code, which
+   * Who may register clients that use neither of those grants (Claude, Cursor, VS Code, which
    * register themselves and cannot present an initial access token): `open`, `token` or `closed`.
    * `open` by default: such a client gets nothing until a user logs in upstream and consents.
    */
@@ -68,6 +83,29 @@ export interface DeploymentSettings {
   /** Scopes requested at the upstream provider; must include `openid`. */
   readonly upstreamScopes: readonly string[];
   /**
+   * How often a grant is checked again at the upstream provider with its refresh token, at the
+   * client's next refresh: a user disabled upstream gets no new access token after at most this.
+   * `0` checks at every refresh.
+   */
+  readonly upstreamRecheckSeconds: number;
+  /**
+   * While the upstream provider cannot be reached (or answers 5xx), refreshes go on for this long
+   * after the grant's last successful check; after it, they are answered 503 with `Retry-After`.
+   */
+  readonly upstreamOutageGraceSeconds: number;
+  /**
+   * A grant whose upstream provider issued no refresh token cannot be checked again: it ends this
+   * long after the login, and the user logs in again.
+   */
+  readonly upstreamSessionMaxSeconds: number;
+  /**
+   * Which upstream groups may hold which scopes: `{"claim"?: string, "scopes": {"<scope>":
+   * ["<group>", ...]}}`. A scope not listed is open to every user; `claim` defaults to
+   * `cognito:groups` with the stack's user pool (which then gets one group per name) and to
+   * `groups` otherwise. Applied at login and at every upstream re-check; never to machine clients.
+   */
+  readonly scopePolicy?: ScopePolicySetting;
+  /**
    * Prefix of the Cognito hosted login domain (`<prefix>.auth.<region>.amazoncognito.com`), which
    * must be unique in the region across all AWS accounts. Default: the stack name and the account
    * id (see `lib/constructs/user-pool.ts`). Only with the Cognito user pool the stack creates.
@@ -87,6 +125,12 @@ export interface DeploymentSettings {
    * host names (`lambda/shared/blocked-clients.ts`).
    */
   readonly blockedClientMetadataDocuments: readonly string[];
+  /**
+   * Client ID metadata documents the operator supplies, by URL (a JSON object from document URL
+   * to the document), for documents the oauth function cannot fetch: each is validated as a
+   * fetched one is, and used instead of fetching (`lambda/oauth/clients/document-overrides.ts`).
+   */
+  readonly clientMetadataDocuments: Readonly<Record<string, unknown>>;
   /** Every scope the server knows. */
   readonly scopes: readonly string[];
   /**
@@ -94,11 +138,19 @@ export interface DeploymentSettings {
    * how its scopes map to this server's (`scopeMap`).
    */
   readonly trustedIssuers: readonly TrustedIssuer[];
+  /**
+   * Company identity providers whose ID-JAGs (enterprise-managed authorization) the jwt-bearer
+   * grant at `/token` redeems for a user's token: `[{issuer, jwksUri?, clientIds?}]`.
+   */
+  readonly enterpriseIdps: readonly EnterpriseIdp[];
   /** Custom domain (e.g. `mcp.example.com`); the issuer follows it. Needs `customDomainCertificateArn`. */
   readonly customDomainName?: string;
   /** ACM certificate for the custom domain, in the stack's region. */
   readonly customDomainCertificateArn?: string;
-  /** Email address subscribed to the alarm topic (confirm the subscription email once). */
+  /**
+   * Email address subscribed to the alarm topic (confirm the subscription email once). This or
+   * `alarmTopicArn` is required for every stage but `dev`.
+   */
   readonly alarmEmail?: string;
   /**
    * An IAM role (its complete ARN, path included) that may also read the stack's secrets, for an
@@ -113,11 +165,17 @@ export interface DeploymentSettings {
   readonly monthlyBudgetUsd: number;
   /** Value of the `project` tag on every resource. */
   readonly project: string;
-  /** Value of the `stage` tag; every stage but `dev` gets stack termination protection. */
+  /**
+   * Value of the `stage` tag. Every stage but `dev` gets stack termination protection, and needs
+   * `alarmEmail` or `alarmTopicArn` and a canary.
+   */
   readonly stage: string;
   /** Value of the `owner` tag (a team, an email address); no tag when absent. */
   readonly owner?: string;
-  /** What `cdk destroy` does to the table and log groups. */
+  /**
+   * What `cdk destroy` does to the table and log groups: `retain` keeps them (the table with
+   * deletion protection); `destroy` deletes them (development stacks).
+   */
   readonly removalPolicy: RemovalChoice;
   /**
    * Days between signing key rotations. A `rate(N days)` rotation can land anywhere in its
@@ -150,12 +208,13 @@ export interface DeploymentSettings {
   /**
    * Steady-state requests per second API Gateway accepts on EACH route (the stage's default
    * route throttle applies to every route separately, not to all routes together), shared by
-   * all callers of that route. See doc/operations.md for the cost ceiling it implies.
+   * all callers of that route: 27 routes at 200 allow 5,400 requests/s in all. See
+   * doc/operations.md for the cost ceiling it implies.
    */
   readonly throttleRateLimit: number;
   /** Burst of requests each route accepts above its steady rate. */
   readonly throttleBurstLimit: number;
-  /** Steady-state requests per second for `POST /register` and for `POST /dcr`, each. */
+  /** Steady-state requests per second for `POST /register` and for `POST /dcr`, each (burst twice that). */
   readonly registrationRateLimit: number;
   /** p99 latency of `POST /mcp`, in milliseconds, above which the latency alarm fires. */
   readonly mcpLatencyP99AlarmMs: number;
@@ -223,10 +282,15 @@ export const DEFAULT_SETTINGS: DeploymentSettings = {
   revocationRefreshSeconds: INTEGER_SETTINGS.revocationRefreshSeconds.default,
   revocationMaxAgeSeconds: INTEGER_SETTINGS.revocationMaxAgeSeconds.default,
   upstreamScopes: ['openid', 'email', 'profile'],
+  upstreamRecheckSeconds: INTEGER_SETTINGS.upstreamRecheckSeconds.default,
+  upstreamOutageGraceSeconds: INTEGER_SETTINGS.upstreamOutageGraceSeconds.default,
+  upstreamSessionMaxSeconds: INTEGER_SETTINGS.upstreamSessionMaxSeconds.default,
   allowedOrigins: [],
   blockedClientMetadataDocuments: [],
+  clientMetadataDocuments: {},
   scopes: DEFAULT_SCOPES,
   trustedIssuers: [],
+  enterpriseIdps: [],
   cognitoMachineClient: false,
   removalPolicy: 'retain',
   signingKeyRotationDays: 30,
@@ -276,11 +340,19 @@ const RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
-type Parser<T> = (value: unknown, key: string) => T;
+/**
+ * A setting's parser. `describe` says in a few words what it accepts (type and range): the
+ * settings reference (`npm run docs` writes doc/reference/settings.md) prints it with the
+ * setting's JSDoc and default, so the reference comes from what validates the settings.
+ */
+type Parser<T> = ((value: unknown, key: string) => T) & { readonly describe?: string };
 
-const integer =
-  (min: number, max: number): Parser<number> =>
-  (value, key) => {
+/** `parse`, with the words the settings reference shows for what it accepts. */
+const described = <T>(describe: string, parse: (value: unknown, key: string) => T): Parser<T> =>
+  Object.assign((value: unknown, key: string) => parse(value, key), { describe });
+
+const integer = (min: number, max: number): Parser<number> =>
+  described(`integer, ${min} to ${max}`, (value, key) => {
     const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
       throw new SettingsError(
@@ -288,32 +360,31 @@ const integer =
       );
     }
     return n;
-  };
+  });
 
 /** A setting the functions read too: its range is theirs (`lambda/shared/function-settings.ts`). */
 const integerSetting = (key: keyof typeof INTEGER_SETTINGS): Parser<number> =>
   integer(INTEGER_SETTINGS[key].min, INTEGER_SETTINGS[key].max);
 
-const oneOf =
-  <T extends string>(...allowed: T[]): Parser<T> =>
-  (value, key) => {
+const oneOf = <T extends string>(...allowed: T[]): Parser<T> =>
+  described(`one of ${allowed.map((a) => `\`${a}\``).join(', ')}`, (value, key) => {
     if (typeof value !== 'string' || !allowed.includes(value as T)) {
       throw new SettingsError(`"${key}" must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
     }
     return value as T;
-  };
+  });
 
-const text: Parser<string> = (value, key) => {
+const text: Parser<string> = described('text', (value, key) => {
   if (typeof value !== 'string' || value.trim() === '')
     throw new SettingsError(`"${key}" must be a non-empty string`);
   return value.trim();
-};
+});
 
-const bool: Parser<boolean> = (value, key) => {
+const bool: Parser<boolean> = described('`true` or `false`', (value, key) => {
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;
   throw new SettingsError(`"${key}" must be true or false, got ${JSON.stringify(value)}`);
-};
+});
 
 /** A list given as an array, or as a string split on `separator` (how `-c key=a,b` arrives). */
 const list =
@@ -351,6 +422,25 @@ const blockedDocuments: Parser<string[]> = (value, key) => {
     throw new SettingsError((error as Error).message);
   }
   return entries;
+};
+
+/**
+ * Documents by URL, as JSON text (`-c`, an environment variable) or an object (a stage file, a
+ * stack prop). Each document is checked against `scopes` in `resolveSettings`, as the oauth
+ * function checks it at start.
+ */
+const clientMetadataDocuments: Parser<Record<string, unknown>> = (value, key) => {
+  let parsed: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw new SettingsError(`"${key}" must be a JSON object from document URL to document`);
+    }
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new SettingsError(`"${key}" must be a JSON object from document URL to document`);
+  return parsed as Record<string, unknown>;
 };
 
 const scopes: Parser<string[]> = (value, key) => {
@@ -395,6 +485,32 @@ const trustedIssuers: Parser<TrustedIssuer[]> = (value, key) => {
 };
 
 /**
+ * Enterprise identity providers, as the oauth function reads them (`ENTERPRISE_IDPS`, parsed by
+ * its own `parseEnterpriseIdps`, so a setting that would stop the function from starting fails
+ * synth instead). Deployed, every URL is https: the loopback http the local server allows for
+ * its stand-in provider is refused here.
+ */
+const enterpriseIdps: Parser<EnterpriseIdp[]> = (value, key) => {
+  let idps: EnterpriseIdp[];
+  try {
+    idps = parseEnterpriseIdps(typeof value === 'string' ? value : JSON.stringify(value), key);
+  } catch (error) {
+    throw new SettingsError(`"${key}": ${(error as Error).message}`);
+  }
+  idps.forEach((idp, i) => {
+    for (const [field, url] of [
+      ['issuer', idp.issuer],
+      ['jwksUri', idp.jwksUri],
+    ] as const) {
+      if (url !== undefined && !url.startsWith('https://')) {
+        throw new SettingsError(`"${key}": ${key}[${i}].${field} must be an https URL`);
+      }
+    }
+  });
+  return idps;
+};
+
+/**
  * An upstream OpenID issuer, kept exactly as given: it must equal the provider's `iss` claim
  * (OpenID Connect Discovery §4.3), so a trailing slash is part of it where the provider has one.
  */
@@ -433,6 +549,32 @@ const upstreamScopes: Parser<string[]> = (value, key) => {
   const parsed = scopes(value, key);
   if (!parsed.includes('openid')) throw new SettingsError(`"${key}" must include "openid"`);
   return parsed;
+};
+
+/**
+ * The policy's shape only (JSON text or object); its scopes are checked against `scopes`, and
+ * its default claim filled in, by `resolveSettings` (`checkScopePolicy`), which knows both.
+ */
+const scopePolicy: Parser<ScopePolicySetting> = (value, key) => {
+  let parsed: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw new SettingsError(
+        `"${key}" is not valid JSON; write {"claim": "groups", "scopes": {"<scope>": ["<group>", ...]}}`,
+      );
+    }
+  }
+  try {
+    // Every scope is accepted here; the real check is in checkScopePolicy.
+    const named = (parsed as { scopes?: unknown } | null)?.scopes;
+    const scopes = named && typeof named === 'object' ? Object.keys(named) : [];
+    const policy = parseScopePolicy(parsed, scopes, `"${key}"`);
+    return (parsed as { claim?: unknown }).claim === undefined ? { scopes: policy.scopes } : policy;
+  } catch (error) {
+    throw new SettingsError((error as Error).message);
+  }
 };
 
 /**
@@ -539,36 +681,51 @@ const PARSERS: { [K in keyof DeploymentSettings]-?: Parser<NonNullable<Deploymen
   clientIdleTtlSeconds: integerSetting('clientIdleTtlSeconds'),
   revocationRefreshSeconds: integerSetting('revocationRefreshSeconds'),
   revocationMaxAgeSeconds: integerSetting('revocationMaxAgeSeconds'),
-  upstreamIssuer: issuerUrl,
+  upstreamIssuer: described('https URL, exactly as the `iss` of the provider reads', issuerUrl),
   upstreamClientId: text,
-  upstreamClientSecretArn: secretArn,
-  upstreamScopes,
-  cognitoDomainPrefix,
+  upstreamClientSecretArn: described('complete Secrets Manager secret ARN', secretArn),
+  upstreamScopes: described('scopes, space- or comma-separated, with `openid`', upstreamScopes),
+  upstreamRecheckSeconds: integerSetting('upstreamRecheckSeconds'),
+  upstreamOutageGraceSeconds: integerSetting('upstreamOutageGraceSeconds'),
+  upstreamSessionMaxSeconds: integerSetting('upstreamSessionMaxSeconds'),
+  scopePolicy: described(
+    'JSON `{"claim"?: "<claim>", "scopes": {"<scope>": ["<group>", ...]}}`',
+    scopePolicy,
+  ),
+  cognitoDomainPrefix: described('1 to 63 lowercase letters, digits and hyphens', cognitoDomainPrefix),
   cognitoMachineClient: bool,
-  allowedOrigins: origins,
-  blockedClientMetadataDocuments: blockedDocuments,
-  scopes,
-  trustedIssuers,
-  customDomainName: (value, key) => {
+  allowedOrigins: described('origins (`https://app.example.com`), comma-separated', origins),
+  blockedClientMetadataDocuments: described('document URLs or hosts, comma-separated', blockedDocuments),
+  clientMetadataDocuments: described(
+    'JSON object: a document URL to the document served there',
+    clientMetadataDocuments,
+  ),
+  scopes: described('scopes, space- or comma-separated', scopes),
+  trustedIssuers: described(
+    'JSON array of `{issuer, clientIds?, audiences?, scopeMap?, requiredScopes?}`',
+    trustedIssuers,
+  ),
+  enterpriseIdps: described('JSON array of `{issuer, jwksUri?, clientIds?}`', enterpriseIdps),
+  customDomainName: described('domain name (`mcp.example.com`)', (value, key) => {
     const s = text(value, key).toLowerCase();
     if (!/^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/.test(s)) {
       throw new SettingsError(`"${key}" must be a domain name such as mcp.example.com`);
     }
     return s;
-  },
-  customDomainCertificateArn: (value, key) => {
+  }),
+  customDomainCertificateArn: described('ACM certificate ARN', (value, key) => {
     const s = text(value, key);
     if (!/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/.test(s)) {
       throw new SettingsError(`"${key}" must be an ACM certificate ARN`);
     }
     return s;
-  },
-  alarmEmail: email,
-  breakGlassRoleArn: roleArn,
+  }),
+  alarmEmail: described('email address', email),
+  breakGlassRoleArn: described('IAM role ARN, path included', roleArn),
   monthlyBudgetUsd: integer(0, 1_000_000),
-  project: tagValue,
-  stage,
-  owner: tagValue,
+  project: described('AWS tag value, at most 256 characters', tagValue),
+  stage: described('1 to 32 lowercase letters, digits and hyphens', stage),
+  owner: described('AWS tag value, at most 256 characters', tagValue),
   removalPolicy: oneOf('retain', 'destroy'),
   signingKeyRotationDays: integer(1, 365),
   mcpMemorySize: integer(128, 10_240),
@@ -576,7 +733,10 @@ const PARSERS: { [K in keyof DeploymentSettings]-?: Parser<NonNullable<Deploymen
   // 0 means none; Lambda checks the account's own limit at deployment.
   oauthReservedConcurrency: integer(0, 10_000),
   mcpReservedConcurrency: integer(0, 10_000),
-  logRetentionDays: retention,
+  logRetentionDays: described(
+    'days, a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, ...)',
+    retention,
+  ),
   throttleRateLimit: integer(1, 10_000),
   throttleBurstLimit: integer(1, 5_000),
   registrationRateLimit: integer(1, 10_000),
@@ -589,7 +749,7 @@ const PARSERS: { [K in keyof DeploymentSettings]-?: Parser<NonNullable<Deploymen
   originSecretRevision: integer(1, 1_000_000),
   // CloudWatch Synthetics schedules: rate(1 minute) to rate(1 hour).
   canaryIntervalMinutes: integer(0, 60),
-  alarmTopicArn: topicArn,
+  alarmTopicArn: described('SNS topic ARN', topicArn),
   safeRollouts: bool,
 };
 
@@ -603,6 +763,11 @@ export function parseSetting<K extends keyof DeploymentSettings>(
   name: string,
 ): NonNullable<DeploymentSettings[K]> {
   return PARSERS[key](value as never, name) as NonNullable<DeploymentSettings[K]>;
+}
+
+/** What a setting accepts, in the words of the settings reference (`npm run docs`). */
+export function describeSetting(key: keyof DeploymentSettings): string | undefined {
+  return PARSERS[key].describe;
 }
 
 /** The settings keys, which are also the CDK context keys. */
@@ -648,7 +813,9 @@ export function resolveSettings(props: Partial<DeploymentSettings>, node?: Node)
   );
   if (broken) throw new SettingsError(broken);
   checkUpstream(settings);
+  checkScopePolicy(settings);
   checkTrustedIssuers(settings);
+  checkClientMetadataDocuments(settings);
   checkProductionOptions(settings);
   return settings;
 }
@@ -705,6 +872,25 @@ function checkUpstream(settings: DeploymentSettings): void {
   }
 }
 
+/**
+ * The policy's scopes must be scopes the server knows, and its claim defaults to Cognito's groups
+ * claim with the stack's user pool, to `groups` with an external provider.
+ */
+function checkScopePolicy(settings: DeploymentSettings): void {
+  const { scopePolicy: policy } = settings;
+  if (!policy) return;
+  const claim = policy.claim ?? (hasExternalUpstream(settings) ? DEFAULT_GROUPS_CLAIM : COGNITO_GROUPS_CLAIM);
+  try {
+    (settings as { scopePolicy?: ScopePolicySetting }).scopePolicy = parseScopePolicy(
+      { claim, scopes: policy.scopes },
+      settings.scopes,
+      '"scopePolicy"',
+    );
+  } catch (error) {
+    throw new SettingsError((error as Error).message);
+  }
+}
+
 /** The one stage that may run without a canary and without anyone receiving its alarms. */
 export const DEV_STAGE = 'dev';
 
@@ -756,7 +942,7 @@ export function parseSettings(values: Record<string, unknown>, source: string): 
   const parsed: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(values)) {
     if (!(SETTING_KEYS as string[]).includes(key)) {
-      throw new SettingsError(`${source}: "${key}" is not a setting (see the Settings table in README.md)`);
+      throw new SettingsError(`${source}: "${key}" is not a setting (see doc/reference/settings.md)`);
     }
     try {
       parsed[key] = PARSERS[key as keyof DeploymentSettings](value as never, key);
@@ -765,6 +951,20 @@ export function parseSettings(values: Record<string, unknown>, source: string): 
     }
   }
   return parsed as Partial<DeploymentSettings>;
+}
+
+/** The supplied documents, held to what the oauth function will check at start. */
+function checkClientMetadataDocuments(settings: DeploymentSettings): void {
+  if (Object.keys(settings.clientMetadataDocuments).length === 0) return;
+  try {
+    parseDocumentOverrides(
+      JSON.stringify(settings.clientMetadataDocuments),
+      settings.scopes,
+      '"clientMetadataDocuments"',
+    );
+  } catch (error) {
+    throw new SettingsError((error as Error).message);
+  }
 }
 
 /**

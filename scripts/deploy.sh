@@ -9,10 +9,18 @@
 #   npm run deploy -- -c stackName=foo               # a second stack in the same account
 #   SMOKE_TEST=1 npm run deploy                      # also runs scripts/test-api.sh against the deployment
 #   CONFIRM_STATEFUL_CHANGES=<stack name> npm run deploy ...   # the typed confirmation, for CI
+#   npm run deploy -- --help                         # this text; calls nothing
 # `--require-approval never` only for the dev stage; other stages keep cdk's default (it asks
-# before widening IAM permissions or security groups).
+# before widening IAM permissions or security groups). Plain `npx cdk deploy` deploys the same
+# template but none of the above around it: no stateful-change guard, no wait for the first
+# signing key, no publishing of the public keys, no canary client.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+usage() {
+  # The comment block above, without its first line and its leading '# '.
+  sed -n '2,/^set -euo pipefail$/p' scripts/deploy.sh | sed -e '$d' -e 's/^# \{0,1\}//'
+}
 
 export CDK_DISABLE_VERSION_CHECK=true
 cdk() { npx --no-install cdk "$@"; }
@@ -23,6 +31,7 @@ ARGS=()
 CONTEXT=()
 while [ $# -gt 0 ]; do
   case "$1" in
+    -h | --help) usage; exit 0 ;;
     --stage) STAGE_FILE="${2:?--stage needs a name (a file stages/<name>.json)}"; shift 2 ;;
     --stage=*) STAGE_FILE="${1#--stage=}"; shift ;;
     -c | --context) ARGS+=("$1" "${2:?$1 needs key=value}"); CONTEXT+=("$1" "$2"); shift 2 ;;

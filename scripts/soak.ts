@@ -619,6 +619,7 @@ function report(samples: Sample[], ctx: Context, elapsed: number): boolean {
     oauthPrivateKeys: 'the current key: 1',
     mcpPublicKeys: 'the key set: at most 3',
     metadataDocumentFailures: '1,000, oldest out first',
+    clientKeySets: "clients' jwks_uri key sets: 1,000, oldest out first",
     getTimeFormatters: '64, then cleared',
     revocationListEntries: 'live revocations only (each ends when the tokens it covers expire)',
   };

@@ -230,15 +230,10 @@ export function createMcpApp(deps: McpAppDeps): McpHandler {
     }
   }
 
-  /** The scopes to name in a 403: what the operation needs, plus what the token has, so step-up loses nothing. */
-  function stepUpScopes(caller: Caller, required: readonly string[]): string[] {
-    return [...new Set([...required, ...caller.scopes])];
-  }
-
-  /** 403 `insufficient_scope`, counted as a refusal. */
+  /** 403 `insufficient_scope`, counted as a refusal; step-up asks for `required` and what the token has. */
   function refuseScope(caller: Caller, required: readonly string[], origin: string | null): PlainResponse {
     metrics?.count('Refusals', 'insufficient_scope');
-    return withCors(insufficientScopeResponse(metadataUrl, stepUpScopes(caller, required)), origin);
+    return withCors(insufficientScopeResponse(metadataUrl, required, caller.scopes), origin);
   }
 
   async function servePost(

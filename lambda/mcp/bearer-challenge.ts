@@ -67,9 +67,18 @@ export function invalidTokenResponse(
   );
 }
 
-/** 403 `insufficient_scope` with the scopes to request for step-up authorization. */
-export function insufficientScopeResponse(resourceMetadata: string, scope: readonly string[]): PlainResponse {
-  const description = `this operation requires the scope(s): ${scope.join(' ')}`;
+/**
+ * 403 `insufficient_scope`. The description names what the operation needs (`required`); the
+ * challenge's `scope` is that plus what the token already holds (`held`), the scopes to request
+ * for step-up authorization, so that the new token loses nothing the old one had.
+ */
+export function insufficientScopeResponse(
+  resourceMetadata: string,
+  required: readonly string[],
+  held: readonly string[] = [],
+): PlainResponse {
+  const scope = [...new Set([...required, ...held])];
+  const description = `this operation requires the scope(s): ${required.join(' ')}`;
   return challengeResponse(
     403,
     { resourceMetadata, scope, error: 'insufficient_scope', description },

@@ -34,6 +34,8 @@ export interface RemoteJwksOptions {
   timeoutMs?: number;
   /** Wait after a failed fetch before the next one (doubling while failures repeat). */
   retryIntervalMs?: number;
+  /** The JWKS URL, for an issuer without an OpenID discovery document; then discovery is skipped. */
+  jwksUri?: string;
   now?: () => number;
 }
 
@@ -90,6 +92,7 @@ export class RemoteJwks {
   private readonly timeoutMs: number;
   private readonly now: () => number;
   private readonly backoff: ReadBackoff;
+  private readonly jwksUri: string | undefined;
 
   constructor(
     readonly issuer: string,
@@ -101,6 +104,7 @@ export class RemoteJwks {
     this.maxStaleMs = options.maxStaleMs ?? 60 * 60_000;
     this.timeoutMs = options.timeoutMs ?? 5_000;
     this.now = options.now ?? Date.now;
+    this.jwksUri = options.jwksUri;
     this.backoff = new ReadBackoff({
       now: this.now,
       ...(options.retryIntervalMs !== undefined && { initialMs: options.retryIntervalMs }),
@@ -187,6 +191,7 @@ export class RemoteJwks {
   }
 
   private async discover(): Promise<URL> {
+    if (this.jwksUri !== undefined) return new URL(this.jwksUri);
     const url = `${this.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
     const discovery = await this.getJson(url);
     if (discovery.issuer !== this.issuer) {
@@ -194,7 +199,11 @@ export class RemoteJwks {
         `discovery document of ${this.issuer} names issuer "${String(discovery.issuer)}"`,
       );
     }
-    if (typeof discovery.jwks_uri !== 'string' || !discovery.jwks_uri.startsWith('https://')) {
+    // http only for an issuer that is itself http on a loopback host (the local stand-ins).
+    const scheme = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])[:/]/.test(this.issuer)
+      ? /^https?:\/\//
+      : /^https:\/\//;
+    if (typeof discovery.jwks_uri !== 'string' || !scheme.test(discovery.jwks_uri)) {
       throw new TrustedIssuerUnavailableError(`discovery document of ${this.issuer} has no https "jwks_uri"`);
     }
     return new URL(discovery.jwks_uri);

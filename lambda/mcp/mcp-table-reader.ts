@@ -4,8 +4,9 @@
  * key set the rotation publishes (whose item sorts last, so every read returns it). The first
  * read takes the markers written recently enough to matter; each later one only the items that
  * changed since the previous read began (less a margin for the index's propagation and the
- * functions' clocks), so a warm environment's read stays small however many markers exist. The mcp function's role may query this index only: clients, grants and codes
- * never carry its keys, so they are not in it.
+ * functions' clocks), so a warm environment's read stays small however many markers exist. The mcp function's role may query this index only. It reads the
+ * partition `mcp`; the admin command's partitions (`lambda/oauth/stores/access-index.ts`) hold
+ * only keys, hashes of `sub` and expiry times, and never a code, token or secret.
  *
  * Reads that overlap share one request, so the key cache and the revocation list, primed together
  * at start, cost one `Query`.

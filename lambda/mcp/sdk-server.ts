@@ -407,10 +407,8 @@ export function createSdkServerFront(exchange: SdkExchange, options: SdkServerOp
       const required = [...new Set(messages.flatMap((message) => [...requiredScopes(rules, message)]))];
       if (!hasScopes(context.caller, required)) {
         context.metrics?.count('Refusals', 'insufficient_scope');
-        // As the built-in path: what the operation needs plus what the token has, so step-up loses nothing.
-        return insufficientScopeResponse(context.metadataUrl, [
-          ...new Set([...required, ...context.caller.scopes]),
-        ]);
+        // As the built-in path: step-up asks for what the operation needs plus what the token has.
+        return insufficientScopeResponse(context.metadataUrl, required, context.caller.scopes);
       }
       const authInfo = authInfoFor(context.caller, context);
       const limitMs = context.timeLimitMs();

@@ -31,12 +31,16 @@ type Endpoint = (
   deps: OAuthDeps,
 ) => Promise<PlainResponse>;
 
+/** Authorization server metadata: the grants offered follow what is configured. */
+const metadataOf = (d: OAuthDeps) =>
+  metadataResponse(d.config, Boolean(d.identityProvider), Boolean(d.enterpriseIdps?.size));
+
 const ENDPOINTS: Record<string, Partial<Record<RouteMethod, Endpoint>>> = {
   '/.well-known/oauth-authorization-server': {
-    GET: async (_r, _p, d) => metadataResponse(d.config, Boolean(d.identityProvider)),
+    GET: async (_r, _p, d) => metadataOf(d),
   },
   '/.well-known/openid-configuration': {
-    GET: async (_r, _p, d) => metadataResponse(d.config, Boolean(d.identityProvider)),
+    GET: async (_r, _p, d) => metadataOf(d),
   },
   '/.well-known/jwks.json': { GET: async (_r, _p, d) => jwksResponse(d.keys) },
   '/register': { POST: (r, _p, d) => registerClient(r, d) },

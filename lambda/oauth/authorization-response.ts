@@ -94,17 +94,24 @@ const seconds = (ms: number) => Math.floor(ms / 1000);
 
 /**
  * Issues an authorization code for a user's approved request: starts the grant family the code's
- * tokens will belong to, and keeps the client registration alive (it completed a login).
+ * tokens will belong to, and keeps the client registration alive (it completed a login). The
+ * family keeps the encrypted upstream refresh token for the re-checks; without one it cannot be
+ * checked again, and ends `upstreamSessionMaxSeconds` after the login.
  */
 export async function issueAuthorizationCode(
   request: AuthorizationRequest,
   identity: UserIdentity,
   deps: OAuthDeps,
   nowMs: number,
+  upstreamToken?: string,
 ): Promise<string> {
   const now = seconds(nowMs);
   const familyId = randomToken(16);
-  const familyExpiresAt = now + deps.config.refreshTokenAbsoluteTtlSeconds;
+  const familyExpiresAt =
+    now +
+    (upstreamToken === undefined
+      ? Math.min(deps.config.refreshTokenAbsoluteTtlSeconds, deps.config.upstreamSessionMaxSeconds)
+      : deps.config.refreshTokenAbsoluteTtlSeconds);
   const code = randomToken();
   // Three independent writes, one round trip: the code names the family it starts, but nothing
   // reads the family before the code is redeemed, and on a failure of any of them the code is
@@ -118,6 +125,8 @@ export async function issueAuthorizationCode(
       audience: request.audience,
       createdAt: now,
       expiresAt: familyExpiresAt,
+      upstreamCheckedAt: now,
+      ...(upstreamToken !== undefined ? { upstreamToken } : {}),
     }),
     deps.grants.saveCode(sha256(code), {
       request,

@@ -4,14 +4,21 @@
  * verify the response and ID token, and then either asks the user to consent to the client or,
  * when they already approved it for these scopes, sends the code straight back.
  *
+ * Here the scope policy (`SCOPE_POLICY`) meets the user's upstream groups: scopes they may not
+ * hold are left out of the grant and listed on the consent page as withheld, and a login left
+ * with none ends as `access_denied`. The upstream's refresh token is encrypted and kept with the
+ * grant for its re-checks (`login/upstream-recheck.ts`).
+ *
  * An upstream error, or a user who cancels, ends as `access_denied` at the client. A callback
  * whose pending authorization is unknown cannot be sent anywhere, so it gets an error page.
  */
+import { audit } from '../shared/audit.js';
 import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
 import { randomToken, sha256 } from '../shared/crypto.js';
 import type { OAuthDeps } from './deps.js';
 import type { PendingAuthorization, UserIdentity } from './grant-store.js';
-import { UpstreamLoginError, UpstreamUnavailableError } from './identity-provider.js';
+import { UpstreamLoginError, UpstreamUnavailableError, type UpstreamLogin } from './identity-provider.js';
+import { applyScopePolicy, groupsFromClaims } from '../shared/scope-policy.js';
 import { MetadataDocumentError } from './metadata-document-fetch.js';
 import { consentPage, errorPage } from './pages.js';
 import {
@@ -66,14 +73,35 @@ export async function callback(request: HttpRequest, deps: OAuthDeps): Promise<P
     throw error;
   });
   clientLookup.catch(() => undefined); // awaited below, unless the login ends before that
-  let identity: UserIdentity;
+  let login: UpstreamLogin;
   try {
-    identity = await deps.identityProvider.completeLogin(callbackUrl, { state: handle, ...pending.upstream });
+    login = await deps.identityProvider.completeLogin(callbackUrl, { state: handle, ...pending.upstream });
   } catch (error) {
     if (!(error instanceof UpstreamLoginError) && !(error instanceof UpstreamUnavailableError)) throw error;
     return finishWithError(handleHash, pending, error, deps, now);
   }
-  const { request: authorization } = pending;
+  const { identity } = login;
+  audit(deps.logger, 'login', { sub: identity.sub, clientId: pending.request.clientId });
+  // The scope policy: what the user's groups upstream do not allow is left out of the grant.
+  const policy = deps.config.scopePolicy;
+  const { granted, withheld } = applyScopePolicy(
+    policy,
+    pending.request.scope,
+    policy ? groupsFromClaims(login.claims, policy.claim) : new Set(),
+  );
+  if (granted.length === 0) {
+    audit(deps.logger, 'refused', {
+      reason: 'scope_policy',
+      sub: identity.sub,
+      clientId: pending.request.clientId,
+    });
+    return finishWithError(handleHash, pending, new NoPermittedScopeError(), deps, now);
+  }
+  const authorization = { ...pending.request, scope: granted.join(' ') };
+  const upstreamToken =
+    login.refreshToken !== undefined && deps.upstreamTokens
+      ? await deps.upstreamTokens.encrypt(login.refreshToken, identity.sub)
+      : undefined;
   const subjectHash = sha256(identity.sub);
 
   const approved = mayRememberConsent(authorization.redirectUri, authorization.forceConsent)
@@ -81,15 +109,30 @@ export async function callback(request: HttpRequest, deps: OAuthDeps): Promise<P
     : undefined;
   if (approved && authorization.scope.split(' ').every((s) => approved.includes(s))) {
     if (!(await deps.grants.takePending(handleHash, now))) return errorPage('invalid_request', EXPIRED);
-    const code = await issueAuthorizationCode(authorization, identity, deps, now);
-    deps.logger.info('login completed with remembered consent', { clientId: authorization.clientId });
+    const code = await issueAuthorizationCode(authorization, identity, deps, now, upstreamToken);
+    deps.logger.info('login completed with remembered consent', {
+      clientId: authorization.clientId,
+      ...(withheld.length ? { withheld: withheld.join(' ') } : {}),
+    });
+    audit(deps.logger, 'consent', {
+      decision: 'remembered',
+      sub: identity.sub,
+      clientId: authorization.clientId,
+      scope: authorization.scope,
+    });
     return redirectToClient(authorization, { code }, deps, clearBrowserBinding(handleHash, deps));
   }
 
   const client = await clientLookup;
   if (!client) return errorPage('invalid_client', 'The app is no longer registered with this server.');
   const csrfToken = randomToken();
-  if (!(await deps.grants.setPendingIdentity(handleHash, identity, sha256(csrfToken), now))) {
+  const recorded = await deps.grants.setPendingIdentity(
+    handleHash,
+    { identity, scope: authorization.scope, ...(upstreamToken !== undefined ? { upstreamToken } : {}) },
+    sha256(csrfToken),
+    now,
+  );
+  if (!recorded) {
     return errorPage('invalid_request', EXPIRED);
   }
   return consentPage({
@@ -100,28 +143,44 @@ export async function callback(request: HttpRequest, deps: OAuthDeps): Promise<P
     ...(client.documentHost ? { clientHost: client.documentHost } : {}),
     redirectUri: authorization.redirectUri,
     user: displayName(identity),
-    permissions: authorization.scope.split(' ').map((s) => describeScope(s, deps.config.resourceName)),
+    permissions: granted.map((s) => describeScope(s, deps.config.resourceName)),
+    withheld: withheld.map((s) => describeScope(s, deps.config.resourceName)),
     resourceName: deps.config.resourceName,
   });
+}
+
+/** The scope policy leaves the user none of the scopes the client asked for. */
+class NoPermittedScopeError extends Error {
+  readonly code = 'ERR_NO_PERMITTED_SCOPE';
 }
 
 async function finishWithError(
   handleHash: string,
   pending: PendingAuthorization,
-  error: UpstreamLoginError | UpstreamUnavailableError,
+  error: UpstreamLoginError | UpstreamUnavailableError | NoPermittedScopeError,
   deps: OAuthDeps,
   now: number,
 ): Promise<PlainResponse> {
   const cancelled = error instanceof UpstreamLoginError && error.cancelled;
-  if (cancelled) deps.logger.info('login cancelled upstream', { clientId: pending.request.clientId });
-  else deps.logger.warn('upstream login failed', { clientId: pending.request.clientId, error });
+  const clientId = pending.request.clientId;
+  if (cancelled) deps.logger.info('login cancelled upstream', { clientId });
+  else if (error instanceof NoPermittedScopeError) {
+    deps.logger.info('login refused: the scope policy allows the user none of the requested scopes', {
+      clientId,
+      scope: pending.request.scope,
+    });
+  }
+  // The code and message only: an upstream error's cause may carry the provider's response.
+  else deps.logger.warn('upstream login failed', { clientId, code: error.code, reason: error.message });
   deps.metrics?.count('LoginsRefused');
   if (!(await deps.grants.takePending(handleHash, now))) return errorPage('invalid_request', EXPIRED);
   const description = cancelled
     ? 'the user cancelled the login'
-    : error instanceof UpstreamUnavailableError
-      ? 'the identity provider cannot be reached'
-      : 'the login at the identity provider failed';
+    : error instanceof NoPermittedScopeError
+      ? "the user's groups at the identity provider allow none of the requested scopes"
+      : error instanceof UpstreamUnavailableError
+        ? 'the identity provider cannot be reached'
+        : 'the login at the identity provider failed';
   return redirectError(
     pending.request,
     'access_denied',

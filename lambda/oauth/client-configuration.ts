@@ -2,6 +2,7 @@
  * Client configuration endpoint (RFC 7592): read, update and delete a registration, authorized
  * by that client's registration access token only.
  */
+import { audit } from '../shared/audit.js';
 import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
 import { matchesHash } from '../shared/crypto.js';
 import { json } from '../shared/http.js';
@@ -11,7 +12,13 @@ import type { StoredClient } from './client-store.js';
 import { bearerToken } from './credentials.js';
 import type { OAuthDeps } from './deps.js';
 import { InvalidClientMetadataError, InvalidTokenError, MissingTokenError, NO_STORE } from './errors.js';
-import { isMachineClient, MAX_REGISTRATION_BYTES, readJsonObject, requireJson } from './register.js';
+import {
+  isMachineClient,
+  MAX_REGISTRATION_BYTES,
+  readJsonObject,
+  requireJson,
+  usesSecret,
+} from './register.js';
 import { revokeClientTokens } from './revocations.js';
 
 const REALM = 'clients';
@@ -73,11 +80,15 @@ export async function updateClient(
   }
   for (const name of ['client_id', 'client_secret', ...SERVER_FIELDS]) delete fields[name];
 
-  const metadata = validateClientMetadata(fields, deps.config.scopesSupported);
-  const wasPublic = client.metadata.token_endpoint_auth_method === 'none';
-  if (wasPublic !== (metadata.token_endpoint_auth_method === 'none')) {
+  const metadata = validateClientMetadata(fields, deps.config.scopesSupported, {
+    allowHttpLoopback: deps.clientResolver.allowsHttpLoopback,
+  });
+  // The credential kind is fixed at registration: a secret issued then, keys, or nothing.
+  const credential = (m: typeof metadata) =>
+    m.token_endpoint_auth_method === 'none' ? 'none' : usesSecret(m) ? 'secret' : 'keys';
+  if (credential(client.metadata) !== credential(metadata)) {
     throw new InvalidClientMetadataError(
-      '"token_endpoint_auth_method" cannot change between public and confidential; register a new client',
+      '"token_endpoint_auth_method" cannot change between public, secret and key authentication; register a new client',
     );
   }
   const usesLogin = (m: typeof metadata) => m.grant_types.includes('authorization_code');
@@ -86,7 +97,7 @@ export async function updateClient(
     usesLogin(client.metadata) !== usesLogin(metadata)
   ) {
     throw new InvalidClientMetadataError(
-      '"grant_types" cannot add or remove "client_credentials" or "authorization_code", which follow their own registration policies; register a new client',
+      '"grant_types" cannot add or remove "client_credentials", the jwt-bearer grant or "authorization_code", which follow their own registration policies; register a new client',
     );
   }
   const now = Math.floor((deps.now?.() ?? Date.now()) / 1000);
@@ -94,6 +105,7 @@ export async function updateClient(
     throw new InvalidTokenError('the registration access token is not valid for this client', REALM);
   }
   deps.logger.info('client updated', { clientId });
+  audit(deps.logger, 'client', { action: 'updated', clientId });
   return json(200, clientInformation({ ...client, metadata, updatedAt: now }, deps.config), NO_STORE);
 }
 
@@ -107,5 +119,7 @@ export async function deleteClient(
   await revokeClientTokens(deps, clientId);
   await deps.clients.delete(clientId);
   deps.logger.info('client deleted', { clientId });
+  audit(deps.logger, 'revoke', { target: 'client', by: 'client', clientId });
+  audit(deps.logger, 'client', { action: 'deleted', clientId });
   return new PlainResponse(null, { status: 204, headers: NO_STORE });
 }

@@ -8,9 +8,13 @@ import { InvalidClientMetadataError, InvalidRedirectUriError } from './errors.js
 import { displayTextProblem, isDisplaySafe } from './display-text.js';
 import { redirectUriProblem } from './redirect-uris.js';
 import { quote } from './excerpt.js';
+import { CLIENT_ASSERTION_ALGORITHMS, publicJwksProblem, type PublicJwks } from './clients/client-keys.js';
 
-export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
-export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
+/** The JWT bearer grant (RFC 7523 §2.1), which redeems enterprise ID-JAGs (`grants/jwt-bearer.ts`). */
+export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', JWT_BEARER] as const;
+/** Last, `private_key_jwt` (RFC 7523 §2.2): clients that pick the first method they know keep their pick. */
+export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
@@ -29,6 +33,11 @@ export interface ClientMetadata {
   software_id?: string;
   software_version?: string;
   application_type?: 'web' | 'native';
+  /** `private_key_jwt` clients only: their public keys, inline or at a URL (never both). */
+  jwks?: PublicJwks;
+  jwks_uri?: string;
+  /** `private_key_jwt` clients only: the one algorithm their assertions may use, when they name one. */
+  token_endpoint_auth_signing_alg?: string;
 }
 
 /**
@@ -77,7 +86,7 @@ const strings = (maxItems: number, maxLength = 2000) =>
 
 const MetadataSchema = z.object({
   redirect_uris: strings(20),
-  grant_types: strings(3, 100),
+  grant_types: strings(GRANT_TYPES.length, 100),
   response_types: strings(3, 100),
   token_endpoint_auth_method: z.optional(z.string()),
   scope: z.optional(z.string().check(z.maxLength(1000))),
@@ -86,8 +95,10 @@ const MetadataSchema = z.object({
   logo_uri: optionalUrl,
   tos_uri: optionalUrl,
   policy_uri: optionalUrl,
-  // Checked but not kept: this server has no `private_key_jwt`, so it never fetches the keys.
-  jwks_uri: optionalUrl,
+  // Kept for `private_key_jwt` clients only; checked (and dropped) for the others.
+  jwks_uri: optionalText(2000),
+  jwks: z.optional(z.unknown()),
+  token_endpoint_auth_signing_alg: z.optional(z.string().check(z.maxLength(20))),
   contacts: strings(10, 320),
   software_id: optionalText(200),
   software_version: optionalText(100),
@@ -103,7 +114,12 @@ function describe(issue: z.core.$ZodIssue): string {
  * Validates registration metadata and fills in defaults: grant types `authorization_code`,
  * auth method `client_secret_basic`, every supported scope.
  */
-export function validateClientMetadata(input: unknown, scopesSupported: readonly string[]): ClientMetadata {
+export function validateClientMetadata(
+  input: unknown,
+  scopesSupported: readonly string[],
+  /** Local mode's metadata documents only: a loopback `http` `jwks_uri` is allowed, as their `client_id` is. */
+  options: { allowHttpLoopback?: boolean } = {},
+): ClientMetadata {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new InvalidClientMetadataError('the body must be a JSON object');
   }
@@ -140,10 +156,11 @@ export function validateClientMetadata(input: unknown, scopesSupported: readonly
       `"token_endpoint_auth_method" ${quote(authMethod)} is not supported`,
     );
   }
-  if (authMethod === 'none' && grantTypes.includes('client_credentials')) {
-    throw new InvalidClientMetadataError(
-      'a public client ("none") cannot use the "client_credentials" grant',
-    );
+  const keys = clientKeysMetadata(m, authMethod, options.allowHttpLoopback ?? false);
+  for (const grant of ['client_credentials', JWT_BEARER]) {
+    if (authMethod === 'none' && grantTypes.includes(grant)) {
+      throw new InvalidClientMetadataError(`a public client ("none") cannot use the "${grant}" grant`);
+    }
   }
 
   const redirectUris = m.redirect_uris;
@@ -183,5 +200,40 @@ export function validateClientMetadata(input: unknown, scopesSupported: readonly
     if (m[field] !== undefined) (metadata as unknown as Record<string, unknown>)[field] = m[field];
   }
   if (m.contacts?.length) metadata.contacts = m.contacts;
-  return metadata;
+  return { ...metadata, ...keys };
+}
+
+const LOOPBACK_HTTP = /^http:\/\/(localhost|127\.0\.0\.1)[:/]/;
+
+/**
+ * The key fields of a `private_key_jwt` client: `jwks` or `jwks_uri`, exactly one (RFC 7591 §2),
+ * public asymmetric keys only. Other clients may send them (they are checked) but nothing is kept.
+ */
+function clientKeysMetadata(
+  m: { jwks?: unknown; jwks_uri?: string | undefined; token_endpoint_auth_signing_alg?: string },
+  authMethod: string,
+  allowHttpLoopback: boolean,
+): Pick<ClientMetadata, 'jwks' | 'jwks_uri' | 'token_endpoint_auth_signing_alg'> {
+  const uri = m.jwks_uri;
+  if (uri !== undefined && !isHttpsUrlWithHost(uri) && !(allowHttpLoopback && LOOPBACK_HTTP.test(uri)))
+    throw new InvalidClientMetadataError('"jwks_uri" must be an absolute https URL with a host');
+  if (m.jwks !== undefined) {
+    const problem = publicJwksProblem(m.jwks);
+    if (problem) throw new InvalidClientMetadataError(`"jwks" ${problem}`);
+  }
+  const alg = m.token_endpoint_auth_signing_alg;
+  if (alg !== undefined && !(CLIENT_ASSERTION_ALGORITHMS as readonly string[]).includes(alg)) {
+    throw new InvalidClientMetadataError(
+      `"token_endpoint_auth_signing_alg" ${quote(alg)} is not supported; use one of ${CLIENT_ASSERTION_ALGORITHMS.join(', ')}`,
+    );
+  }
+  if (authMethod !== 'private_key_jwt') return {};
+  if (m.jwks !== undefined && m.jwks_uri !== undefined)
+    throw new InvalidClientMetadataError('"jwks" and "jwks_uri" must not both be present');
+  if (m.jwks === undefined && m.jwks_uri === undefined)
+    throw new InvalidClientMetadataError('"private_key_jwt" requires "jwks" or "jwks_uri"');
+  return {
+    ...(m.jwks !== undefined ? { jwks: m.jwks as PublicJwks } : { jwks_uri: m.jwks_uri! }),
+    ...(alg !== undefined ? { token_endpoint_auth_signing_alg: alg } : {}),
+  };
 }

@@ -12,6 +12,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { ClientMetadata } from './client-metadata.js';
+import { clientIndexAttributes } from './stores/access-index.js';
 
 export interface StoredClient {
   clientId: string;
@@ -75,7 +76,12 @@ export class DynamoClientStore implements ClientStore {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...key(client.clientId), type: 'client', ...client },
+          Item: {
+            ...key(client.clientId),
+            type: 'client',
+            ...client,
+            ...clientIndexAttributes(client.clientId, client.issuedAt),
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );

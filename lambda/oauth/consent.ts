@@ -6,6 +6,7 @@
  * This step is the confused-deputy defence: the upstream provider knows only this server, so
  * without it any registered client could ride on a user's upstream session.
  */
+import { audit } from '../shared/audit.js';
 import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
 import { matchesHash, sha256 } from '../shared/crypto.js';
 import { mediaType, readText } from '../shared/http.js';
@@ -63,9 +64,21 @@ export async function consent(request: HttpRequest, deps: OAuthDeps): Promise<Pl
   // 303: the browser follows with GET, whatever the redirect target.
   if (decision === 'deny') {
     deps.logger.info('consent denied', { clientId: authorization.clientId });
+    audit(deps.logger, 'consent', {
+      decision: 'denied',
+      sub: identity.sub,
+      clientId: authorization.clientId,
+      scope: authorization.scope,
+    });
     deps.metrics?.count('LoginsRefused');
     return redirectError(authorization, 'access_denied', 'the user denied the request', deps, clear, 303);
   }
+  audit(deps.logger, 'consent', {
+    decision: 'granted',
+    sub: identity.sub,
+    clientId: authorization.clientId,
+    scope: authorization.scope,
+  });
   // The consent and the code's writes wait on nothing of each other: one round trip.
   const [, code] = await Promise.all([
     deps.grants.saveConsent(
@@ -74,7 +87,7 @@ export async function consent(request: HttpRequest, deps: OAuthDeps): Promise<Pl
       authorization.scope.split(' '),
       Math.floor(now / 1000) + deps.config.clientIdleTtlSeconds,
     ),
-    issueAuthorizationCode(authorization, identity, deps, now),
+    issueAuthorizationCode(authorization, identity, deps, now, taken.upstreamToken),
   ]);
   return redirectToClient(authorization, { code }, deps, clear, 303);
 }

@@ -14,6 +14,8 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { MCP_READ_INDEX } from '../shared/revocations.js';
+import { familyIndexAttributes, userItemUpdate } from './stores/access-index.js';
 
 /** Who logged in, as the upstream provider's ID token says. */
 export interface UserIdentity {
@@ -50,6 +52,8 @@ export interface PendingAuthorization {
   identity?: UserIdentity;
   /** SHA-256 of the consent form's CSRF token, set with `identity`. */
   csrfHash?: string;
+  /** The upstream refresh token, encrypted (`login/upstream-token-cipher.ts`), set with `identity`. */
+  upstreamToken?: string;
   /** Epoch seconds. */
   expiresAt: number;
 }
@@ -66,6 +70,32 @@ export interface GrantFamily {
   /** No token of the family is valid after this (epoch seconds). */
   expiresAt: number;
   revoked?: boolean;
+  /** Epoch seconds of the last refresh, to the hour (`recordRefresh`); absent until one. */
+  lastRefreshAt?: number;
+  /**
+   * The enterprise identity provider whose ID-JAG started the grant (the jwt-bearer grant,
+   * `grants/jwt-bearer.ts`); absent for a login through `/authorize`.
+   */
+  enterpriseIdp?: string;
+  /**
+   * The upstream provider's refresh token, encrypted (`login/upstream-token-cipher.ts`); absent
+   * when the provider issued none (the family then ends `upstreamSessionMaxSeconds` after login).
+   */
+  upstreamToken?: string;
+  /** Epoch seconds of the last successful check at the upstream provider (the login, then each re-check). */
+  upstreamCheckedAt?: number;
+  /** Epoch seconds at which a re-check in progress began: one refresh at a time asks the upstream. */
+  upstreamCheckStartedAt?: number;
+}
+
+/** What a successful upstream re-check changes on the family. */
+export interface UpstreamCheck {
+  checkedAt: number;
+  identity: UserIdentity;
+  /** The family's scope, narrowed by the scope policy to the user's current groups. */
+  scope: string;
+  /** The upstream's new refresh token, encrypted, when it rotated. */
+  upstreamToken?: string;
 }
 
 export interface AuthorizationCode {
@@ -95,19 +125,45 @@ export type CodeRedemption =
 export interface GrantStore {
   savePending(handleHash: string, pending: PendingAuthorization): Promise<void>;
   getPending(handleHash: string, now: number): Promise<PendingAuthorization | undefined>;
-  /** Records the logged-in user, once; false if the pending authorization is gone or already has one. */
+  /**
+   * Records the logged-in user, once, with the scope the policy leaves them and the encrypted
+   * upstream refresh token; false if the pending authorization is gone or already has a user.
+   */
   setPendingIdentity(
     handleHash: string,
-    identity: UserIdentity,
+    login: { identity: UserIdentity; scope: string; upstreamToken?: string },
     csrfHash: string,
     now: number,
   ): Promise<boolean>;
   /** Removes and returns the pending authorization; exactly one caller gets it. */
   takePending(handleHash: string, now: number): Promise<PendingAuthorization | undefined>;
 
+  /** Stores a new family, in its user's partition of the access index, and records the user's login. */
   createFamily(family: GrantFamily): Promise<void>;
+  /**
+   * Creates the family unless one with its id exists (expired or not): exactly one caller gets
+   * true. The jwt-bearer grant derives the id from the assertion's `jti`, so this is its replay check.
+   */
+  createFamilyOnce(family: GrantFamily): Promise<boolean>;
   getFamily(familyId: string, now: number): Promise<GrantFamily | undefined>;
+  /** Marks the family revoked and takes it out of the access index. */
   revokeFamily(familyId: string): Promise<void>;
+  /** Records a refresh at `at` (epoch seconds) on the family, for the admin command's listing. */
+  recordRefresh(familyId: string, at: number): Promise<void>;
+  /**
+   * Takes the family's upstream re-check for the caller: true for exactly one caller while the
+   * family's last check is still `seenCheckedAt` and no other check began after `staleBefore`.
+   */
+  claimUpstreamCheck(
+    familyId: string,
+    seenCheckedAt: number | undefined,
+    now: number,
+    staleBefore: number,
+  ): Promise<boolean>;
+  /** Records a successful re-check and ends the claim. */
+  recordUpstreamCheck(familyId: string, check: UpstreamCheck): Promise<void>;
+  /** Ends a claim without a result (the upstream could not be reached). */
+  releaseUpstreamCheck(familyId: string): Promise<void>;
 
   saveCode(codeHash: string, code: AuthorizationCode): Promise<void>;
   /** The code, used or not, until it expires. */
@@ -169,19 +225,35 @@ export class DynamoGrantStore implements GrantStore {
 
   async setPendingIdentity(
     handleHash: string,
-    identity: UserIdentity,
+    login: { identity: UserIdentity; scope: string; upstreamToken?: string },
     csrfHash: string,
     now: number,
   ): Promise<boolean> {
+    const token = login.upstreamToken !== undefined;
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.pending(handleHash),
-          UpdateExpression: 'SET #identity = :identity, #csrf = :csrf',
+          UpdateExpression: `SET #identity = :identity, #csrf = :csrf, #request.#scope = :scope${
+            token ? ', #upstream = :upstream' : ''
+          }`,
           ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#identity) AND #exp > :now',
-          ExpressionAttributeNames: { '#identity': 'identity', '#csrf': 'csrfHash', '#exp': 'expiresAt' },
-          ExpressionAttributeValues: { ':identity': identity, ':csrf': csrfHash, ':now': seconds(now) },
+          ExpressionAttributeNames: {
+            '#identity': 'identity',
+            '#csrf': 'csrfHash',
+            '#exp': 'expiresAt',
+            '#request': 'request',
+            '#scope': 'scope',
+            ...(token ? { '#upstream': 'upstreamToken' } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':identity': login.identity,
+            ':csrf': csrfHash,
+            ':now': seconds(now),
+            ':scope': login.scope,
+            ...(token ? { ':upstream': login.upstreamToken } : {}),
+          },
         }),
       );
       return true;
@@ -211,7 +283,42 @@ export class DynamoGrantStore implements GrantStore {
   }
 
   async createFamily(family: GrantFamily): Promise<void> {
-    await this.put({ ...keys.family(family.familyId), type: 'family', ...family });
+    // The family and its user's item wait on nothing of each other: one round trip.
+    await Promise.all([this.putFamily(family), this.recordUserGrant(family)]);
+  }
+
+  async createFamilyOnce(family: GrantFamily): Promise<boolean> {
+    try {
+      await this.putFamily(family);
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+    // Only for a family this call created: a refused replay writes nothing.
+    await this.recordUserGrant(family);
+    return true;
+  }
+
+  private async putFamily(family: GrantFamily): Promise<void> {
+    await this.put({
+      ...keys.family(family.familyId),
+      type: 'family',
+      ...family,
+      ...familyIndexAttributes(family),
+    });
+  }
+
+  /**
+   * The user's item lists them in `npm run admin -- users`. If its write fails while the family's
+   * succeeds, the grant works and is listed under its user's partition anyway.
+   */
+  private async recordUserGrant(family: GrantFamily): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        ...userItemUpdate(family.identity, family.createdAt, family.expiresAt),
+      }),
+    );
   }
 
   async getFamily(familyId: string, now: number): Promise<GrantFamily | undefined> {
@@ -224,14 +331,114 @@ export class DynamoGrantStore implements GrantStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.family(familyId),
-          UpdateExpression: 'SET #revoked = :true',
+          // Out of the access index too: the index lists live grants only.
+          UpdateExpression: 'SET #revoked = :true REMOVE #part, #changed',
           ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#revoked': 'revoked' },
+          ExpressionAttributeNames: {
+            '#revoked': 'revoked',
+            '#part': MCP_READ_INDEX.partitionKey,
+            '#changed': MCP_READ_INDEX.sortKey,
+          },
           ExpressionAttributeValues: { ':true': true },
         }),
       );
     } catch (error) {
       // Already gone (expired or never written): nothing left to revoke.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async recordRefresh(familyId: string, at: number): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.family(familyId),
+          UpdateExpression: 'SET #at = :at',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#at': 'lastRefreshAt' },
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async claimUpstreamCheck(
+    familyId: string,
+    seenCheckedAt: number | undefined,
+    now: number,
+    staleBefore: number,
+  ): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.family(familyId),
+          UpdateExpression: 'SET #started = :now',
+          ConditionExpression:
+            'attribute_exists(pk) AND attribute_not_exists(#revoked) AND ' +
+            `${seenCheckedAt === undefined ? 'attribute_not_exists(#checked)' : '#checked = :seen'} AND ` +
+            '(attribute_not_exists(#started) OR #started < :stale)',
+          ExpressionAttributeNames: {
+            '#started': 'upstreamCheckStartedAt',
+            '#checked': 'upstreamCheckedAt',
+            '#revoked': 'revoked',
+          },
+          ExpressionAttributeValues: {
+            ':now': now,
+            ':stale': staleBefore,
+            ...(seenCheckedAt === undefined ? {} : { ':seen': seenCheckedAt }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async recordUpstreamCheck(familyId: string, check: UpstreamCheck): Promise<void> {
+    const token = check.upstreamToken !== undefined;
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.family(familyId),
+        UpdateExpression: `SET #checked = :checked, #identity = :identity, #scope = :scope${
+          token ? ', #upstream = :upstream' : ''
+        } REMOVE #started`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: {
+          '#checked': 'upstreamCheckedAt',
+          '#identity': 'identity',
+          '#scope': 'scope',
+          '#started': 'upstreamCheckStartedAt',
+          ...(token ? { '#upstream': 'upstreamToken' } : {}),
+        },
+        ExpressionAttributeValues: {
+          ':checked': check.checkedAt,
+          ':identity': check.identity,
+          ':scope': check.scope,
+          ...(token ? { ':upstream': check.upstreamToken } : {}),
+        },
+      }),
+    );
+  }
+
+  async releaseUpstreamCheck(familyId: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.family(familyId),
+          UpdateExpression: 'REMOVE #started',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#started': 'upstreamCheckStartedAt' },
+        }),
+      );
+    } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
   }

@@ -15,11 +15,35 @@ export interface UpstreamLoginChecks {
   codeVerifier: string;
 }
 
+/**
+ * What the upstream says about the user: the identity, every verified claim (the scope policy
+ * reads its groups claim), and its refresh token when it issued one. Never logged.
+ */
+export interface UpstreamLogin {
+  identity: UserIdentity;
+  claims: Record<string, unknown>;
+  refreshToken?: string;
+}
+
 export interface IdentityProvider {
   /** Where to send the browser to log in; `callbackUrl` is this server's `/callback`. */
   authorizationUrl(input: UpstreamLoginChecks & { callbackUrl: string; prompt?: string }): Promise<URL>;
   /** Verifies the upstream's redirect to `/callback` (the URL as received) and returns the user. */
-  completeLogin(callback: URL, checks: UpstreamLoginChecks): Promise<UserIdentity>;
+  completeLogin(callback: URL, checks: UpstreamLoginChecks): Promise<UpstreamLogin>;
+  /**
+   * Asks the upstream again, with its refresh token, whether `sub` may still act: the current
+   * claims, and the new refresh token if it rotated. Throws `UpstreamRefusedError` when the
+   * upstream says no, `UpstreamUnavailableError` when it cannot answer.
+   */
+  refresh(refreshToken: string, sub: string): Promise<UpstreamLogin>;
+}
+
+/**
+ * The upstream refused the refresh (`invalid_grant`: the user was disabled or deleted, reset
+ * their password, signed out everywhere, or revoked the consent), or answered for another user.
+ */
+export class UpstreamRefusedError extends Error {
+  readonly code = 'ERR_UPSTREAM_REFUSED';
 }
 
 /** The upstream cannot be reached or described (discovery failed); the login cannot start. */
@@ -126,7 +150,7 @@ export class OpenIdProvider implements IdentityProvider {
     });
   }
 
-  async completeLogin(callback: URL, checks: UpstreamLoginChecks): Promise<UserIdentity> {
+  async completeLogin(callback: URL, checks: UpstreamLoginChecks): Promise<UpstreamLogin> {
     const config = await this.discover();
     let tokens;
     try {
@@ -149,6 +173,42 @@ export class OpenIdProvider implements IdentityProvider {
     }
     const claims = tokens.claims();
     if (!claims) throw new UpstreamLoginError('the identity provider returned no ID token', false);
-    return identityFromClaims(claims as Record<string, unknown>);
+    return {
+      identity: identityFromClaims(claims as Record<string, unknown>),
+      claims: claims as Record<string, unknown>,
+      ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}),
+    };
+  }
+
+  async refresh(refreshToken: string, sub: string): Promise<UpstreamLogin> {
+    const config = await this.discover();
+    let claims: Record<string, unknown>;
+    let rotated: string | undefined;
+    try {
+      const tokens = await oidc.refreshTokenGrant(config, refreshToken);
+      rotated = tokens.refresh_token;
+      // Cognito and most providers send a new ID token; the others are asked at userinfo.
+      claims =
+        (tokens.claims() as Record<string, unknown> | undefined) ??
+        ((await oidc.fetchUserInfo(config, tokens.access_token, sub)) as Record<string, unknown>);
+    } catch (error) {
+      // Only the provider's own "no" to this grant is a refusal. Its other errors (a 5xx, a
+      // timeout, `invalid_client` after a misconfiguration, a response that does not validate)
+      // say nothing about the user, and are never taken for one. Neither carries the token.
+      if (error instanceof oidc.ResponseBodyError && error.status < 500 && error.error === 'invalid_grant') {
+        throw new UpstreamRefusedError('the identity provider refused the refresh');
+      }
+      const detail =
+        error instanceof oidc.ResponseBodyError ? `"${error.error}" (${error.status})` : 'no answer';
+      throw new UpstreamUnavailableError(`the identity provider could not refresh: ${detail}`);
+    }
+    if (claims.sub !== sub) throw new UpstreamRefusedError('the identity provider answered for another user');
+    let identity: UserIdentity;
+    try {
+      identity = identityFromClaims(claims);
+    } catch {
+      throw new UpstreamRefusedError('the identity provider answered without a usable user');
+    }
+    return { identity, claims, ...(rotated && rotated !== refreshToken ? { refreshToken: rotated } : {}) };
   }
 }

@@ -19,12 +19,19 @@ import { SecretsManagerKeySource } from '../shared/secrets-manager-key-source.js
 import { CachedSigningKeys } from '../shared/signing-keys.js';
 import { createOAuthApp } from './app.js';
 import { ClientResolver } from './client-resolver.js';
+import { ClientAssertionVerifier } from './clients/client-assertion.js';
+import { ClientKeys } from './clients/client-keys.js';
+import { parseDocumentOverrides } from './clients/document-overrides.js';
+import { DynamoUsedJtis } from './stores/used-jtis.js';
 import { DynamoClientStore } from './client-store.js';
 import { DynamoGrantStore } from './grant-store.js';
+import { parseEnterpriseIdps } from './grants/enterprise-idps.js';
+import { EnterpriseIdps } from './grants/jwt-bearer.js';
 import { OpenIdProvider } from './identity-provider.js';
 import { SecretsManagerInitialAccessToken } from './initial-access-token.js';
 import { DynamoMetadataDocumentCache } from './metadata-document-cache.js';
 import { DynamoRevocationList } from './revocations.js';
+import { UpstreamTokenCipher } from './login/upstream-token-cipher.js';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -35,6 +42,7 @@ function required(name: string): string {
 const logger = createLogger('oauth');
 const metrics = createBusinessMetrics('oauth', logger);
 const config = loadConfig();
+const enterpriseIdps = parseEnterpriseIdps(process.env.ENTERPRISE_IDPS);
 // Bounded time and retries, so a slow dependency is answered 503 inside the function timeout.
 const secrets = new SecretsManagerClient(awsClientOptions());
 const db = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientOptions()), {
@@ -42,6 +50,8 @@ const db = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientOptions()), {
 });
 const initialTokenSecret = process.env.INITIAL_ACCESS_TOKEN_SECRET_ARN;
 const originSecret = process.env.ORIGIN_SECRET_ARN;
+// The key of the upstream refresh tokens kept for the re-checks: readable by this role only.
+const upstreamTokenKey = process.env.UPSTREAM_TOKEN_KEY_SECRET_ARN;
 const tableName = required('TABLE_NAME');
 
 /** A secret's value as stored (the origin secret's JSON), read at start and every 5 minutes. */
@@ -74,9 +84,20 @@ const app = lambdaHandler(
       cache: new DynamoMetadataDocumentCache(db, tableName),
       scopesSupported: config.scopesSupported,
       blocked: config.blockedClients,
+      overrides: parseDocumentOverrides(process.env.CLIENT_METADATA_DOCUMENTS, config.scopesSupported),
+      metrics,
+      logger,
+    }),
+    // `jwks_uri` key sets are fetched under the metadata documents' guards, with no allowance either.
+    clientAssertions: new ClientAssertionVerifier({
+      issuer: config.issuer,
+      keys: new ClientKeys(),
+      usedJtis: new DynamoUsedJtis(db, tableName),
+      logger,
     }),
     grants: new DynamoGrantStore(db, tableName),
     revocations: new DynamoRevocationList(db, tableName),
+    ...(enterpriseIdps.length > 0 && { enterpriseIdps: new EnterpriseIdps(enterpriseIdps) }),
     ...(upstream
       ? {
           identityProvider: new OpenIdProvider(upstream, async () =>
@@ -87,6 +108,9 @@ const app = lambdaHandler(
         }
       : {}),
     keys,
+    ...(upstreamTokenKey
+      ? { upstreamTokens: new UpstreamTokenCipher(() => readSecretString(upstreamTokenKey)) }
+      : {}),
     ...(initialTokenSecret
       ? { initialAccessTokens: new SecretsManagerInitialAccessToken(secrets, initialTokenSecret) }
       : {}),

@@ -105,6 +105,11 @@ export interface ConsentView {
   user: string;
   /** Each requested permission, in words. */
   permissions: string[];
+  /**
+   * Each requested permission the scope policy withholds from this user, in words: the page says
+   * they will not be granted, and why.
+   */
+  withheld?: string[];
   resourceName: string;
   /** Extra headers (the browser-binding cookie). */
   headers?: Record<string, string>;
@@ -154,7 +159,14 @@ export function consentPage(view: ConsentView): PlainResponse {
 <p>If you allow it, you will be sent to <span class="host">${isolated(redirect.text)}</span>.
 Only continue if you started this from an app you trust that uses that address.</p>
 <p>It will be able to:</p>
-<ul>${view.permissions.map((p) => `<li>${isolated(p)}</li>`).join('')}</ul>
+<ul>${view.permissions.map((p) => `<li>${isolated(p)}</li>`).join('')}</ul>${
+    view.withheld?.length
+      ? `
+<p id="withheld">The app also asked for the following, which you will not be given: your groups at your
+organization's sign-in service do not include one that may have ${view.withheld.length > 1 ? 'them' : 'it'}.</p>
+<ul>${view.withheld.map((p) => `<li>${isolated(p)}</li>`).join('')}</ul>`
+      : ''
+  }
 <p class="note">Signed in as ${isolated(view.user)}.</p>
 <form method="post" action="${escapeHtml(view.action)}">
 <input type="hidden" name="authorization" value="${escapeHtml(view.handle)}">

@@ -1,12 +1,19 @@
 /**
- * Dynamic client registration (RFC 7591), served at `/register` and `/dcr`. Confidential clients
- * get a 256-bit secret; every client gets a registration access token for RFC 7592 management.
+ * Dynamic client registration (RFC 7591), served at `/register` and `/dcr`. Clients that
+ * authenticate with a secret get a 256-bit one; `private_key_jwt` clients get none (their keys
+ * are their credentials); every client gets a registration access token for RFC 7592 management.
  */
+import { audit } from '../shared/audit.js';
 import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
 import { randomToken, sha256 } from '../shared/crypto.js';
 import { json, mediaType, readText } from '../shared/http.js';
 import { clientInformation } from './client-information.js';
-import { validateClientMetadata, type ClientMetadata } from './client-metadata.js';
+import {
+  JWT_BEARER,
+  validateClientMetadata,
+  type ClientMetadata,
+  type GrantType,
+} from './client-metadata.js';
 import { ClientExistsError, type StoredClient } from './client-store.js';
 import { bearerToken } from './credentials.js';
 import type { OAuthDeps } from './deps.js';
@@ -48,12 +55,24 @@ export function requireJson(request: HttpRequest): void {
 }
 
 /**
- * Whether a client is a machine client: registered for `client_credentials`, so it gets tool
- * access with no user involved. Those follow `registrationPolicy`; clients that only log users in
- * follow `interactiveRegistrationPolicy`, since a user must still log in and consent.
+ * The grants that get a token with no login or consent page at this server: `client_credentials`
+ * (the client for itself) and the jwt-bearer grant (a user, as the company's identity provider
+ * vouches in an ID-JAG). Clients registered for one follow `registrationPolicy`.
+ */
+const UNATTENDED_GRANTS: readonly GrantType[] = ['client_credentials', JWT_BEARER];
+
+/**
+ * Whether a client is a machine client: registered for a grant that gets tool access with no
+ * consent page ({@link UNATTENDED_GRANTS}). Those follow `registrationPolicy`; clients that only
+ * log users in follow `interactiveRegistrationPolicy`, since a user must still log in and consent.
  */
 export function isMachineClient(metadata: ClientMetadata): boolean {
-  return metadata.grant_types.includes('client_credentials');
+  return metadata.grant_types.some((g) => UNATTENDED_GRANTS.includes(g));
+}
+
+/** Whether the client authenticates with a secret this server issues (`client_secret_basic`, `_post`). */
+export function usesSecret(metadata: ClientMetadata): boolean {
+  return metadata.token_endpoint_auth_method.startsWith('client_secret_');
 }
 
 async function checkRegistrationPolicy(
@@ -64,7 +83,7 @@ async function checkRegistrationPolicy(
   // A client with both kinds of grant must pass both policies.
   const policies = [
     ...(isMachineClient(metadata) ? [deps.config.registrationPolicy] : []),
-    ...(metadata.grant_types.some((g) => g !== 'client_credentials')
+    ...(metadata.grant_types.some((g) => !UNATTENDED_GRANTS.includes(g))
       ? [deps.config.interactiveRegistrationPolicy]
       : []),
   ];
@@ -82,10 +101,11 @@ async function checkRegistrationPolicy(
 export async function registerClient(request: HttpRequest, deps: OAuthDeps): Promise<PlainResponse> {
   requireJson(request);
   const body = await readJsonObject(request, MAX_REGISTRATION_BYTES);
-  const metadata = validateClientMetadata(body, deps.config.scopesSupported);
+  const metadata = validateClientMetadata(body, deps.config.scopesSupported, {
+    allowHttpLoopback: deps.clientResolver.allowsHttpLoopback,
+  });
   await checkRegistrationPolicy(request, metadata, deps);
-  const confidential = metadata.token_endpoint_auth_method !== 'none';
-  const clientSecret = confidential ? randomToken() : undefined;
+  const clientSecret = usesSecret(metadata) ? randomToken() : undefined;
   const registrationAccessToken = randomToken();
   const now = Math.floor((deps.now?.() ?? Date.now()) / 1000);
 
@@ -110,6 +130,7 @@ export async function registerClient(request: HttpRequest, deps: OAuthDeps): Pro
     }
   }
   deps.metrics?.count('ClientsRegistered');
+  audit(deps.logger, 'client', { action: 'registered', clientId: client.clientId });
   deps.logger.info('client registered', {
     clientId: client.clientId,
     authMethod: metadata.token_endpoint_auth_method,

@@ -22,8 +22,17 @@ import type { OAuthDeps } from './deps.js';
 
 export { DynamoRevocationList, type RevocationList } from '../shared/revocation-writer.js';
 
+/**
+ * What revoking a subject as a whole needs: the oauth function's deps, or the admin command's
+ * (`scripts/admin/`), which has no function configuration and gives the longest access token
+ * lifetime any configuration allows.
+ */
+export type RevocationDeps = Pick<OAuthDeps, 'revocations' | 'grants' | 'now'> & {
+  config: Pick<OAuthDeps['config'], 'accessTokenTtlSeconds'>;
+};
+
 /** Sets `subject`'s marker a little ahead of now, kept until every token it covers has expired. */
-async function revokeNow(deps: OAuthDeps, subject: RevokedSubject): Promise<void> {
+async function revokeNow(deps: RevocationDeps, subject: RevokedSubject): Promise<void> {
   const notBefore = Math.floor(deps.now?.() ?? Date.now()) + MARKER_LEAD_MS;
   await deps.revocations.revoke(
     subject,
@@ -33,13 +42,13 @@ async function revokeNow(deps: OAuthDeps, subject: RevokedSubject): Promise<void
 }
 
 /** Revokes a grant family: its refresh tokens at once, its access tokens at `/mcp` within the read bound. */
-export async function revokeGrantFamily(deps: OAuthDeps, familyId: string): Promise<void> {
+export async function revokeGrantFamily(deps: RevocationDeps, familyId: string): Promise<void> {
   await revokeNow(deps, { grant: familyId });
   await deps.grants.revokeFamily(familyId);
 }
 
 /** Records that a client's access tokens stop working; the caller deletes the client after this. */
-export async function revokeClientTokens(deps: OAuthDeps, clientId: string): Promise<void> {
+export async function revokeClientTokens(deps: RevocationDeps, clientId: string): Promise<void> {
   await revokeNow(deps, { client: clientId });
 }
 
@@ -48,7 +57,7 @@ export async function revokeClientTokens(deps: OAuthDeps, clientId: string): Pro
  * `/mcp` within the read bound, and a refresh of a grant that began at or before the marker is
  * refused (`isUserRevoked`).
  */
-export async function revokeUser(deps: OAuthDeps, sub: string): Promise<void> {
+export async function revokeUser(deps: RevocationDeps, sub: string): Promise<void> {
   await revokeNow(deps, { user: sub });
 }
 

@@ -5,6 +5,7 @@
  * refreshed (`lambda/oauth/revocations.ts`). Unknown, expired and foreign tokens are answered 200
  * all the same (RFC 7009 §2.2).
  */
+import { audit } from '../shared/audit.js';
 import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
 import { sha256 } from '../shared/crypto.js';
 import { mediaType, readText } from '../shared/http.js';
@@ -22,7 +23,7 @@ export async function revoke(request: HttpRequest, deps: OAuthDeps): Promise<Pla
     throw new InvalidRequestError('the body must be application/x-www-form-urlencoded');
   }
   const params = parseForm(await readText(request, MAX_REVOCATION_REQUEST_BYTES));
-  const client = await authenticateClient(request, params, deps.clientResolver);
+  const client = await authenticateClient(request, params, deps.clientResolver, deps.clientAssertions);
   const token = params.get('token');
   if (!token) throw new InvalidRequestError('"token" is required');
 
@@ -33,9 +34,16 @@ export async function revoke(request: HttpRequest, deps: OAuthDeps): Promise<Pla
     if (stored && stored.clientId === client.clientId) {
       await revokeGrantFamily(deps, stored.familyId);
       deps.logger.info('grant revoked', { clientId: client.clientId, familyId: stored.familyId });
+      audit(deps.logger, 'revoke', {
+        target: 'grant',
+        by: 'client',
+        clientId: client.clientId,
+        grantId: stored.familyId,
+      });
     }
   } else if (await revokeAccessToken(deps, client.clientId, token)) {
     deps.logger.info('access token revoked', { clientId: client.clientId });
+    audit(deps.logger, 'revoke', { target: 'token', by: 'client', clientId: client.clientId });
   }
   return new PlainResponse(null, { status: 200, headers: NO_STORE });
 }

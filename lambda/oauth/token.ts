@@ -2,10 +2,12 @@
  * The token endpoint (RFC 6749 §3.2): authenticates the client, checks that it registered the
  * grant type, and hands the request to that grant's handler.
  */
+import { decodeJwt } from 'jose';
+import { audit } from '../shared/audit.js';
 import { type HttpRequest, PlainResponse } from '../shared/http-message.js';
 import { json, mediaType, readText } from '../shared/http.js';
 import { authenticateClient } from './client-auth.js';
-import type { GrantType } from './client-metadata.js';
+import { JWT_BEARER, type GrantType } from './client-metadata.js';
 import { parseForm } from './credentials.js';
 import type { OAuthDeps } from './deps.js';
 import {
@@ -18,6 +20,7 @@ import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
 import type { GrantHandler } from './grants/grant.js';
 import { prefetchingGrants } from './grants/prefetch.js';
+import { jwtBearerGrant } from './grants/jwt-bearer.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
 import { quote } from './excerpt.js';
 
@@ -26,6 +29,7 @@ export const GRANTS: Record<GrantType, GrantHandler> = {
   authorization_code: authorizationCodeGrant,
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
+  [JWT_BEARER]: jwtBearerGrant,
 };
 
 const MAX_TOKEN_REQUEST_BYTES = 16 * 1024;
@@ -51,7 +55,7 @@ export async function token(request: HttpRequest, deps: OAuthDeps): Promise<Plai
 
   const now = deps.now?.() ?? Date.now();
   const grants = prefetchingGrants(deps.grants, grantType, params, now);
-  const client = await authenticateClient(request, params, deps.clientResolver);
+  const client = await authenticateClient(request, params, deps.clientResolver, deps.clientAssertions);
   const grant = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType as GrantType] : undefined;
   if (!grant) throw new UnsupportedGrantTypeError(`the grant type ${quote(grantType)} is not supported`);
   if (!isRegisteredFor(client.metadata.grant_types, grantType as GrantType)) {
@@ -60,6 +64,24 @@ export async function token(request: HttpRequest, deps: OAuthDeps): Promise<Plai
 
   const response = await grant({ client, params, deps: { ...deps, grants }, now });
   deps.logger.info('token issued', { clientId: client.clientId, grantType, scope: response.scope });
+  auditIssued(deps, grantType, client.clientId, response.access_token);
   deps.metrics?.count('TokensIssued', grantType);
   return json(200, response, NO_STORE);
+}
+
+/**
+ * The audit line of an issued token, read back from the access token just signed: its `jti`,
+ * audience, subject and grant family. A refresh is its own event (`refresh`).
+ */
+function auditIssued(deps: OAuthDeps, grantType: string, clientId: string, accessToken: string): void {
+  const claims = decodeJwt(accessToken);
+  const user = typeof claims.sid === 'string';
+  audit(deps.logger, grantType === 'refresh_token' ? 'refresh' : 'token', {
+    grantType,
+    clientId,
+    ...(user && { sub: claims.sub, grantId: claims.sid as string }),
+    ...(typeof claims.scope === 'string' && { scope: claims.scope }),
+    ...(typeof claims.aud === 'string' && { audience: claims.aud }),
+    ...(claims.jti !== undefined && { tokenId: claims.jti }),
+  });
 }

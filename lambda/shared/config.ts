@@ -5,11 +5,13 @@
 import {
   brokenSettingRule,
   INTEGER_SETTINGS,
+  POLICY_SETTINGS,
   REGISTRATION_POLICIES,
   type IntegerSettingKey,
   type RegistrationPolicy,
 } from './function-settings.js';
 import { parseBlockedClients, type BlockedClients } from './blocked-clients.js';
+import { parseScopePolicy, type ScopePolicy } from './scope-policy.js';
 
 export type { RegistrationPolicy };
 
@@ -29,8 +31,8 @@ export interface Config {
   /** Human-readable name of the resource (RFC 9728 `resource_name`). */
   resourceName: string;
   /**
-   * Who may register clients that do not use `client_credentials` (desktop and web clients that
-   * log a user in). `registrationPolicy` governs clients that ask for `client_credentials`.
+   * Who may register clients that use neither `client_credentials` nor the jwt-bearer grant
+   * (desktop and web clients that log a user in). `registrationPolicy` governs those that do.
    */
   interactiveRegistrationPolicy: RegistrationPolicy;
   /** How long a rotated-out refresh token stays usable, for clients that refresh in parallel. */
@@ -54,6 +56,17 @@ export interface Config {
   blockedClients: BlockedClients;
   /** The upstream OpenID provider users log in with; absent when login is not configured. */
   upstream?: UpstreamConfig;
+  /**
+   * How often a grant is checked again at the upstream provider (its refresh token), when the
+   * client refreshes: how late a user disabled upstream loses access.
+   */
+  upstreamRecheckSeconds: number;
+  /** While the upstream cannot be reached, refreshes go on this long after the last successful check. */
+  upstreamOutageGraceSeconds: number;
+  /** A grant whose upstream issued no refresh token cannot be re-checked: it ends this long after the login. */
+  upstreamSessionMaxSeconds: number;
+  /** Which upstream groups may hold which scopes (`SCOPE_POLICY`); absent: every scope is open to every user. */
+  scopePolicy?: ScopePolicy;
 }
 
 export interface UpstreamConfig {
@@ -176,11 +189,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mcpResource: `${issuer}/mcp`,
     accessTokenTtlSeconds: integer(env, 'accessTokenTtlSeconds'),
     scopesSupported: scopes,
-    registrationPolicy: policy(env, 'REGISTRATION_POLICY', 'open'),
+    registrationPolicy: policy(env, 'REGISTRATION_POLICY', POLICY_SETTINGS.registrationPolicy.default),
     allowedOrigins: list(env.ALLOWED_ORIGINS, /,/).map((o) => o.replace(/\/$/, '')),
     maxBodyBytes: integer(env, 'maxBodyBytes'),
     resourceName: env.RESOURCE_NAME || 'MCP server',
-    interactiveRegistrationPolicy: policy(env, 'INTERACTIVE_REGISTRATION_POLICY', 'open'),
+    interactiveRegistrationPolicy: policy(
+      env,
+      'INTERACTIVE_REGISTRATION_POLICY',
+      POLICY_SETTINGS.interactiveRegistrationPolicy.default,
+    ),
     refreshTokenReuseGraceSeconds: integer(env, 'refreshTokenReuseGraceSeconds'),
     refreshTokenIdleTtlSeconds: integer(env, 'refreshTokenIdleTtlSeconds'),
     refreshTokenAbsoluteTtlSeconds: integer(env, 'refreshTokenAbsoluteTtlSeconds'),
@@ -189,7 +206,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     revocationMaxAgeSeconds: integer(env, 'revocationMaxAgeSeconds'),
     revocationRefreshSeconds: integer(env, 'revocationRefreshSeconds'),
     blockedClients: blockedClients(env),
+    upstreamRecheckSeconds: integer(env, 'upstreamRecheckSeconds'),
+    upstreamOutageGraceSeconds: integer(env, 'upstreamOutageGraceSeconds'),
+    upstreamSessionMaxSeconds: integer(env, 'upstreamSessionMaxSeconds'),
   };
+  if (env.SCOPE_POLICY) {
+    try {
+      config.scopePolicy = parseScopePolicy(env.SCOPE_POLICY, scopes, 'SCOPE_POLICY');
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
+  }
   const broken = brokenSettingRule(config, (key) => INTEGER_SETTINGS[key].env);
   if (broken) throw new ConfigError(broken);
   const up = upstream(env);

@@ -37,6 +37,15 @@ export const INTEGER_SETTINGS = {
   clientIdleTtlSeconds: { env: 'CLIENT_IDLE_TTL_SECONDS', min: DAY, max: 365 * DAY, default: 90 * DAY },
   revocationRefreshSeconds: { env: 'REVOCATION_REFRESH_SECONDS', min: 1, max: HOUR, default: 60 },
   revocationMaxAgeSeconds: { env: 'REVOCATION_MAX_AGE_SECONDS', min: 10, max: HOUR, default: 300 },
+  // The upstream provider's say over a grant (lambda/oauth/login/upstream-recheck.ts); 0: every refresh.
+  upstreamRecheckSeconds: { env: 'UPSTREAM_RECHECK_SECONDS', min: 0, max: DAY, default: 900 },
+  upstreamOutageGraceSeconds: { env: 'UPSTREAM_OUTAGE_GRACE_SECONDS', min: 0, max: 7 * DAY, default: HOUR },
+  upstreamSessionMaxSeconds: {
+    env: 'UPSTREAM_SESSION_MAX_SECONDS',
+    min: 300,
+    max: 365 * DAY,
+    default: 12 * HOUR,
+  },
   /** The functions' only: the stack leaves it at its default. */
   maxBodyBytes: { env: 'MAX_BODY_BYTES', min: 1024, max: 6 * 1024 * 1024, default: 256 * 1024 },
 } as const satisfies Record<string, IntegerSetting>;
@@ -45,10 +54,14 @@ export type IntegerSettingKey = keyof typeof INTEGER_SETTINGS;
 
 export const REGISTRATION_POLICIES: readonly RegistrationPolicy[] = ['open', 'token', 'closed'];
 
+/**
+ * The registration policies: their variable, and what the functions (and so `npm start`) use when
+ * it is unset. The stack always sets both, with its own defaults (`DEFAULT_SETTINGS`).
+ */
 export const POLICY_SETTINGS = {
-  registrationPolicy: { env: 'REGISTRATION_POLICY' },
-  interactiveRegistrationPolicy: { env: 'INTERACTIVE_REGISTRATION_POLICY' },
-} as const;
+  registrationPolicy: { env: 'REGISTRATION_POLICY', default: 'open' },
+  interactiveRegistrationPolicy: { env: 'INTERACTIVE_REGISTRATION_POLICY', default: 'open' },
+} as const satisfies Record<string, { env: string; default: RegistrationPolicy }>;
 
 type Named<K extends string> = (key: K) => string;
 

@@ -59,6 +59,16 @@ export const PUBLIC_KEYS_SORT_VALUE = 9_999_999_999_999;
  */
 export const MARKER_LEAD_MS = 5_000;
 
+/**
+ * The least a marker moves when it moves later (`DynamoRevocationList.revoke`): a revocation that
+ * falls within this of the marker already set moves it this far at once, so the revocations that
+ * follow within the step are covered without a write. Each subject's marker, and so its entry in
+ * the index every mcp environment reads, changes at most once per step however many revocations
+ * of it are sent; the tokens it covers beyond the one revoked are that subject's own, issued
+ * within the step after it (RFC 7009 §2.1 lets related tokens be revoked too).
+ */
+export const MARKER_STEP_MS = 5_000;
+
 /** The sparse index the mcp function reads: markers and the public key set, by change time. */
 export const MCP_READ_INDEX = {
   name: 'mcp-reads',
@@ -105,11 +115,14 @@ export function markerExpiresAt(notBeforeMs: number, longestTokenSeconds: number
 /**
  * How long after it was written (`changedAt`) a marker can still refuse a token, in milliseconds:
  * the first read of an mcp environment skips markers written earlier, which are expired (the
- * table's TTL deletes them up to a few days late). A marker set ahead of now ends the lead later;
- * one set at a token's own issue time, earlier.
+ * table's TTL deletes them up to a few days late). A marker set ahead of now ends the lead later,
+ * one moved a step on (`MARKER_STEP_MS`) up to a step later still; one set at a token's own issue
+ * time, earlier.
  */
 export function markerRelevanceMs(longestTokenSeconds: number): number {
-  return (longestTokenSeconds + REVOCATION_AFTER_EXPIRY_SECONDS) * 1000 + MARKER_LEAD_MS + 1_000;
+  return (
+    (longestTokenSeconds + REVOCATION_AFTER_EXPIRY_SECONDS) * 1000 + MARKER_LEAD_MS + MARKER_STEP_MS + 1_000
+  );
 }
 
 /**

@@ -56,6 +56,12 @@ export const ROLLOUT_PERIOD = Duration.minutes(1);
 /** Below this many requests in a period, a 5xx rate says more about luck than about health. */
 export const MIN_REQUESTS_FOR_ERROR_RATE = 20;
 export const SERVER_ERROR_RATE_THRESHOLD = 0.05;
+/**
+ * `refused` audit lines (`lambda/shared/audit.ts`: a refresh token reused after its grace, a code
+ * replayed, a revoked user's refresh) in 5 minutes that page. One is a client bug or a race more
+ * often than a theft; a burst is a stolen token being tried, or a broken client in a loop.
+ */
+export const REFUSED_BURST_THRESHOLD = 10;
 
 export class Alarms extends Construct {
   readonly topic: sns.Topic;
@@ -134,6 +140,28 @@ export class Alarms extends Construct {
       evaluationPeriods: 3,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       description: `POST /mcp p99 latency above ${props.mcpLatencyP99AlarmMs} ms for 15 minutes.`,
+    });
+  }
+
+  /**
+   * Counts the `refused` audit lines of a function's log group (a metric filter, `AuditRefused`
+   * in the business metrics namespace) and alarms on a burst of them (`refused-burst`).
+   */
+  alarmOnRefusals(logGroup: logs.ILogGroup): cloudwatch.Alarm {
+    const filter = new logs.MetricFilter(this, 'RefusedAuditFilter', {
+      logGroup,
+      filterPattern: logs.FilterPattern.stringValue('$.audit', '=', 'refused'),
+      metricNamespace: businessMetricsNamespace(Stack.of(this).stackName),
+      metricName: 'AuditRefused',
+      metricValue: '1',
+      unit: cloudwatch.Unit.COUNT,
+    });
+    return this.add('refused-burst', {
+      metric: filter.metric({ period: PERIOD, statistic: 'Sum' }),
+      threshold: REFUSED_BURST_THRESHOLD,
+      description:
+        `At least ${REFUSED_BURST_THRESHOLD} refusals worth an alert (refresh token reuse, code replay, ` +
+        'a revoked user) in 5 minutes. See "Audit trail" in doc/operations.md for the query that lists them.',
     });
   }
 

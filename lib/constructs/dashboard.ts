@@ -45,6 +45,12 @@ export const BUSINESS_METRICS = [
   { name: 'ToolCalls', services: ['mcp'], dimension: 'tool', title: 'Tool calls, by tool' },
   { name: 'Refusals', services: ['oauth', 'mcp'], dimension: 'reason', title: 'Refusals, by reason' },
   {
+    name: 'MetadataDocumentFetchFailures',
+    services: ['oauth'],
+    dimension: 'host',
+    title: 'Client metadata documents not fetched, by host',
+  },
+  {
     name: 'ServerErrors',
     services: ['oauth', 'mcp'],
     dimension: 'version',

@@ -48,8 +48,11 @@ export class Storage extends Construct {
       deletionProtection: props.removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy: props.removalPolicy,
     });
-    // Sparse: only the revocation markers and the published public keys carry its keys, so the
-    // mcp function, which may query this index only, reads nothing else of the table. Adding it to
+    // Sparse: the revocation markers and the published public keys (partition `mcp`), and the
+    // admin command's access index (clients, users, grants: `lambda/oauth/stores/access-index.ts`)
+    // carry its keys. A query of it returns the keys and the three projected attributes only, so
+    // the mcp function, which may query this index only, never sees a code, token, secret, name
+    // or email. The access index needed no index of its own (doc/architecture.md). Adding it to
     // a deployed table is one in-place update (CloudFormation adds one index per update).
     this.table.addGlobalSecondaryIndex({
       indexName: MCP_READ_INDEX.name,

@@ -34,6 +34,13 @@ export interface UpstreamUserPoolProps {
   readonly breakGlassRoleArn?: string;
   /** Adds the resource server and the client-credentials app client (`cognitoMachineClient`). */
   readonly machineClient?: boolean;
+  /**
+   * How long Cognito's refresh token lives: as long as a grant of ours (`refreshTokenAbsoluteTtlSeconds`),
+   * since the oauth function re-checks the grant with it (`lambda/oauth/login/upstream-recheck.ts`).
+   */
+  readonly refreshTokenValidity: Duration;
+  /** The groups `scopePolicy` names: one Cognito group each, whose members its scopes are granted to. */
+  readonly groups?: readonly string[];
 }
 
 /** How long the machine client's access tokens live (Cognito's default). */
@@ -149,11 +156,21 @@ export class UpstreamUserPool extends Construct {
       supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
-      // The oauth function reads the ID token once, at /callback, and issues its own tokens;
-      // Cognito's are never used after that, so they get the shortest lifetimes Cognito allows.
+      // The oauth function reads the ID token at /callback and at each re-check of a grant, and
+      // issues its own tokens; Cognito's access and ID tokens get the shortest lifetimes Cognito
+      // allows. Its refresh token is what a re-check asks with, so it lives as long as our grants.
       idTokenValidity: Duration.minutes(5),
       accessTokenValidity: Duration.minutes(5),
-      refreshTokenValidity: Duration.minutes(60),
+      refreshTokenValidity: props.refreshTokenValidity,
+    });
+    // `cognito:groups` in the ID token: what `scopePolicy` grants scopes by.
+    (props.groups ?? []).forEach((groupName, index) => {
+      new cognito.CfnUserPoolGroup(this, `Group${index}`, {
+        userPoolId: this.userPool.userPoolId,
+        groupName,
+        description:
+          'Named in the scopePolicy setting: its members may hold the scopes the policy lists for it',
+      });
     });
 
     // Managed login (v2) serves an app client's pages only once the client has a branding

@@ -87,7 +87,8 @@ export async function startLocalDynamo(options: { path?: string; tableName: stri
   };
 }
 
-async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+/** Creates the table as the stack does, or adds the `mcp-reads` index to one from before it. */
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
   let indexes: string[] | undefined;
   try {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));

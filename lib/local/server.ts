@@ -15,6 +15,10 @@ import type { SdkServerFront } from '../../lambda/mcp/sdk-server.js';
 import { SDK_SERVER } from '../../lambda/mcp/served-server.js';
 import { parseTrustedIssuers } from '../../lambda/mcp/trusted-issuers.js';
 import { createOAuthApp } from '../../lambda/oauth/app.js';
+import { ClientAssertionVerifier } from '../../lambda/oauth/clients/client-assertion.js';
+import { ClientKeys } from '../../lambda/oauth/clients/client-keys.js';
+import { parseDocumentOverrides } from '../../lambda/oauth/clients/document-overrides.js';
+import { DynamoUsedJtis } from '../../lambda/oauth/stores/used-jtis.js';
 import { ClientResolver } from '../../lambda/oauth/client-resolver.js';
 import { DynamoClientStore } from '../../lambda/oauth/client-store.js';
 import { DynamoGrantStore } from '../../lambda/oauth/grant-store.js';
@@ -38,9 +42,13 @@ import {
 } from '../../lambda/shared/signing-keys.js';
 import { checkLevelDb, startLocalDynamo } from './dynamodb.js';
 import { DerivedPublicKeySource, ensureKeyFile, FileKeySource, MemoryKeySource } from './file-key-source.js';
-import { normalizeLocalEnv, parseInMemory, parseLogLevel } from './local-env.js';
+import { LOCAL_TABLE_FILE, normalizeLocalEnv, parseInMemory, parseLogLevel } from './local-env.js';
 import { PayloadTooLargeForGatewayError, readBody, toEvent, writeResult } from './http-bridge.js';
-import { startLocalUpstream, type LocalUpstream } from './upstream-provider.js';
+import { startLocalEnterpriseIdp, type LocalEnterpriseIdp } from './enterprise-idp.js';
+import { parseEnterpriseIdps } from '../../lambda/oauth/grants/enterprise-idps.js';
+import { EnterpriseIdps } from '../../lambda/oauth/grants/jwt-bearer.js';
+import { startLocalUpstream, type LocalUpstream, type LocalUpstreamOptions } from './upstream-provider.js';
+import { newKeyMaterial, UpstreamTokenCipher } from '../../lambda/oauth/login/upstream-token-cipher.js';
 
 export interface LocalServerOptions {
   /** Port to listen on; 0 picks a free one. Default: `PORT` or 3000. */
@@ -59,13 +67,23 @@ export interface LocalServerOptions {
   logLevel?: string;
   /** Where the local server's own log lines go (one JSON object a line); default stdout. */
   writeLog?: (line: string) => void;
+  /** Tests: where the oauth and mcp handlers' log lines go (one JSON object a line); default stdout. */
+  writeFunctionLog?: (line: string) => void;
   /** Tests: how client metadata documents are fetched (an injected resolver, a CA). */
   metadataDocumentFetch?: FetchOptions;
+  /** Tests: the clock of the metadata document cache (freshness, stale-if-error), instead of `Date.now`. */
+  metadataDocumentClock?: () => number;
   /**
    * What `/mcp` serves: an MCP SDK server (`sdkV2Server`, `sdkV1Server`) or `'built-in'` (the
    * built-in tools). Default: what `lambda/mcp/served-server.ts` names, as the deployed function.
    */
   mcpServer?: SdkServerFront | 'built-in';
+  /** Tests: how the keys of enterprise identity providers are fetched (a fetch that trusts a test CA). */
+  enterpriseIdpFetch?: typeof fetch;
+  /** Tests: how the local OpenID provider behaves (refresh tokens, their rotation). */
+  localUpstream?: Pick<LocalUpstreamOptions, 'refreshTokens' | 'rotateRefreshTokens'>;
+  /** Tests: the oauth function's clock (epoch milliseconds), to reach re-check intervals without waiting. */
+  now?: () => number;
 }
 
 export interface LocalServer {
@@ -81,6 +99,18 @@ export interface LocalServer {
   upstreamIssuer: string;
   /** True when that is the built-in local provider (any username and password). */
   localUpstream: boolean;
+  /**
+   * The local enterprise identity provider (`enterprise-idp.ts`) whose ID-JAGs the jwt-bearer
+   * grant redeems; absent when `ENTERPRISE_IDPS` names the providers instead.
+   */
+  localEnterpriseIdp: string | undefined;
+  /** How the upstream provider governs grants (the banner says which mode the server is in). */
+  upstreamGovernance: Pick<
+    import('../../lambda/shared/config.js').Config,
+    'upstreamRecheckSeconds' | 'upstreamOutageGraceSeconds' | 'upstreamSessionMaxSeconds' | 'scopePolicy'
+  >;
+  /** The built-in local provider's controls (disable a user, set groups), when it runs; `/users` on it too. */
+  upstreamControls: LocalUpstream['controls'] | undefined;
   /** The embedded DynamoDB engine and the table, for tests that check what a request stored. */
   table: { endpoint: string; name: string };
   /** How many entries each in-process cache of the handlers holds now (`npm run soak` reports them). */
@@ -209,6 +239,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     throw new LocalServerStartError(`PORT must be an integer from 0 to 65535, not "${env.PORT}"`);
   }
   loadConfig(localSettings(env, options.issuer ?? env.ISSUER ?? `http://localhost:${port || 3000}`));
+  parseEnterpriseIdps(env.ENTERPRISE_IDPS);
   const logLevel = parseLogLevel(
     options.logLevel ?? env.LOG_LEVEL,
     options.logLevel ? 'logLevel' : 'LOG_LEVEL',
@@ -220,6 +251,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
 
   let releaseDataDir = async () => {};
   let keySource: SigningKeySource = new MemoryKeySource();
+  let upstreamKeyMaterial = newKeyMaterial();
   let generatedKeys = true;
   if (dataDir) {
     try {
@@ -232,6 +264,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       await checkLevelDb(join(dataDir, 'dynamodb')).catch((error: Error) => {
         throw new DataDirError(dataDir, `its table cannot be opened: ${error.message}`);
       });
+      upstreamKeyMaterial = await ensureUpstreamTokenKey(join(dataDir, 'upstream-token-key.json'));
       const keyFile = join(dataDir, 'signing-keys.json');
       generatedKeys = await ensureKeyFile(keyFile);
       await checkKeyFile(keyFile);
@@ -245,6 +278,21 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     tableName: TABLE_NAME,
     ...(dataDir ? { path: join(dataDir, 'dynamodb') } : {}),
   });
+  // The embedded engine's files have one owner, this process: `npm run admin` reaches the table
+  // through the engine's loopback endpoint, which this file names while the server runs.
+  if (dataDir) {
+    const release = releaseDataDir;
+    const endpointFile = join(dataDir, LOCAL_TABLE_FILE);
+    await writeFile(
+      endpointFile,
+      JSON.stringify({ endpoint: dynamo.endpoint, table: TABLE_NAME, pid: process.pid }) + '\n',
+      { mode: 0o600 },
+    );
+    releaseDataDir = async () => {
+      await rm(endpointFile, { force: true });
+      await release();
+    };
+  }
 
   const handlers: Partial<Record<FunctionName, LambdaHttpHandler>> = {};
   const server: Server = createServer((req, res) => {
@@ -302,16 +350,31 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   let upstream: LocalUpstream | undefined;
   if (!env.UPSTREAM_ISSUER) {
     upstream = await startLocalUpstream({
+      ...options.localUpstream,
       callbackUrl: `${issuer}/callback`,
       ...(env.UPSTREAM_PORT ? { port: Number(env.UPSTREAM_PORT) } : {}),
     });
   }
+  // Unless ENTERPRISE_IDPS names the providers, a local one issues ID-JAGs for the jwt-bearer grant.
+  let enterpriseIdp: LocalEnterpriseIdp | undefined;
+  if (!env.ENTERPRISE_IDPS?.trim()) {
+    enterpriseIdp = await startLocalEnterpriseIdp({
+      ...(env.ENTERPRISE_IDP_PORT ? { port: Number(env.ENTERPRISE_IDP_PORT) } : {}),
+      onError: (error) => localLogger.error('local enterprise identity provider error', { error }),
+    });
+  }
+  const enterpriseIdps = enterpriseIdp
+    ? [{ issuer: enterpriseIdp.issuer }]
+    : parseEnterpriseIdps(env.ENTERPRISE_IDPS);
   let config;
+  let overrides;
   try {
     config = loadConfig(localSettings(env, issuer, upstream));
+    overrides = parseDocumentOverrides(env.CLIENT_METADATA_DOCUMENTS, config.scopesSupported);
   } catch (error) {
     server.closeAllConnections();
     server.close();
+    await enterpriseIdp?.close();
     await upstream?.close();
     await dynamo.close();
     await releaseDataDir();
@@ -324,17 +387,30 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       : undefined;
   const upstreamConfig = config.upstream!;
 
-  const oauthLogger = createLogger('oauth', { level: logLevel });
+  const write = options.writeFunctionLog ? { write: options.writeFunctionLog } : {};
+  const oauthLogger = createLogger('oauth', { level: logLevel, ...write });
   const clients = new DynamoClientStore(dynamo.documentClient, TABLE_NAME);
   const clientResolver = new ClientResolver(clients, {
     cache: new DynamoMetadataDocumentCache(dynamo.documentClient, TABLE_NAME),
     scopesSupported: config.scopesSupported,
     blocked: config.blockedClients,
+    overrides,
+    logger: oauthLogger,
+    ...(options.metadataDocumentClock ? { now: options.metadataDocumentClock } : {}),
     fetch: {
       ...options.metadataDocumentFetch,
       // Local mode only, off by default: lets tests serve documents from a loopback server.
       allowHttpLoopback: env.CIMD_ALLOW_HTTP_LOOPBACK === '1',
     },
+  });
+  const clientKeys = new ClientKeys({
+    fetch: { ...options.metadataDocumentFetch, allowHttpLoopback: env.CIMD_ALLOW_HTTP_LOOPBACK === '1' },
+  });
+  const clientAssertions = new ClientAssertionVerifier({
+    issuer: config.issuer,
+    keys: clientKeys,
+    usedJtis: new DynamoUsedJtis(dynamo.documentClient, TABLE_NAME),
+    logger: oauthLogger,
   });
   // The deployed mcp function's one read, against the embedded engine (which takes any
   // credentials): the keys are published into the table at start, as the rotation does.
@@ -356,21 +432,30 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       keys,
       clients,
       clientResolver,
+      clientAssertions,
       grants: new DynamoGrantStore(dynamo.documentClient, TABLE_NAME),
       revocations: new DynamoRevocationList(dynamo.documentClient, TABLE_NAME),
+      ...(enterpriseIdps.length > 0 && {
+        enterpriseIdps: new EnterpriseIdps(enterpriseIdps, {
+          ...(options.enterpriseIdpFetch && { fetch: options.enterpriseIdpFetch }),
+        }),
+      }),
       identityProvider: new OpenIdProvider(upstreamConfig, async () => {
         if (upstreamConfig.clientSecret === undefined) {
           throw new Error('locally, give the upstream client secret as UPSTREAM_CLIENT_SECRET');
         }
         return upstreamConfig.clientSecret;
       }),
+      // Locally the key lives beside the signing keys, in the data directory (or in memory).
+      upstreamTokens: new UpstreamTokenCipher(async () => upstreamKeyMaterial),
+      ...(options.now ? { now: options.now } : {}),
       ...(initialAccessToken
         ? { initialAccessTokens: new StaticInitialAccessToken(initialAccessToken) }
         : {}),
     }),
     oauthLogger,
   );
-  const mcpLogger = createLogger('mcp', { level: logLevel });
+  const mcpLogger = createLogger('mcp', { level: logLevel, ...write });
   const mcpServer = options.mcpServer ?? SDK_SERVER ?? 'built-in';
   const revocations = new RevocationList({
     source: new TableRevocationSource({
@@ -401,22 +486,44 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     generatedKeys,
     upstreamIssuer: upstreamConfig.issuer,
     localUpstream: upstream !== undefined,
+    localEnterpriseIdp: enterpriseIdp?.issuer,
+    upstreamControls: upstream?.controls,
+    upstreamGovernance: {
+      upstreamRecheckSeconds: config.upstreamRecheckSeconds,
+      upstreamOutageGraceSeconds: config.upstreamOutageGraceSeconds,
+      upstreamSessionMaxSeconds: config.upstreamSessionMaxSeconds,
+      ...(config.scopePolicy ? { scopePolicy: config.scopePolicy } : {}),
+    },
     table: { endpoint: dynamo.endpoint, name: TABLE_NAME },
     cacheSizes: () => ({
       oauthPublicKeys: keys.size,
       oauthPrivateKeys: keys.privateKeyCount,
       mcpPublicKeys: mcpKeys.size,
       metadataDocumentFailures: clientResolver.failureCacheSize,
+      clientKeySets: clientKeys.size,
       revocationListEntries: revocations.size,
     }),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((done) => server.close(() => done()));
       await upstream?.close();
+      await enterpriseIdp?.close();
       await dynamo.close();
       await releaseDataDir();
     },
   };
+}
+
+/** The upstream token key file: generated on first start, readable by its owner only. */
+async function ensureUpstreamTokenKey(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const material = newKeyMaterial();
+  await writeFile(path, material, { mode: 0o600, flag: 'wx' });
+  return material;
 }
 
 /**

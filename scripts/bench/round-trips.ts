@@ -26,15 +26,17 @@ export const OAUTH_ENDPOINT_REQUESTS = {
   // The pending authorization; the upstream's code exchange with the client read alongside; the
   // identity's write.
   'GET /callback': { reads: 2, writes: 1, upstream: 1, chain: 3 },
-  // The pending authorization (checked before it is taken), its taking; then the family, the
-  // code, the consent and the client's last login, together.
-  'POST /authorize (consent)': { reads: 1, writes: 5, upstream: 0, chain: 3 },
+  // The pending authorization (checked before it is taken), its taking; then the family, its
+  // user's item in the access index, the code, the consent and the client's last login, together.
+  'POST /authorize (consent)': { reads: 1, writes: 6, upstream: 0, chain: 3 },
   // The client and the code together; the user's revocation marker and the refresh token's
   // store together; the code spent, last.
   'POST /token authorization_code': { reads: 3, writes: 2, upstream: 0, chain: 3 },
   // The client and the refresh token together; the family; the user's revocation marker, the
-  // rotation and the new refresh token's store together.
-  'POST /token refresh_token': { reads: 4, writes: 2, upstream: 0, chain: 3 },
+  // rotation, the new refresh token's store and (at most once an hour per family, so nearly every
+  // refresh of a client that refreshes hourly) the family's last refresh, together. A due
+  // re-check at the identity provider adds its call and two writes (`login/upstream-recheck.ts`).
+  'POST /token refresh_token': { reads: 4, writes: 3, upstream: 0, chain: 3 },
   // The client.
   'POST /token client_credentials': { reads: 1, writes: 0, upstream: 0, chain: 1 },
 } as const;

@@ -128,7 +128,7 @@ describe('client ID metadata documents, with the local loopback allowance', () =
     [
       'a secret method',
       (path: string) => document(path, { token_endpoint_auth_method: 'client_secret_basic' }),
-      '"token_endpoint_auth_method" is "client_secret_basic"; only "none" is supported',
+      '"token_endpoint_auth_method" is "client_secret_basic"; only "none" and "private_key_jwt" are supported',
     ],
     [
       'a client_secret',

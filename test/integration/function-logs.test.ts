@@ -141,6 +141,7 @@ const toolCall = (token: string) => toolCallInit(token);
 describe('every line the local server writes during a whole flow', () => {
   let server: ServerProcess;
   const secrets: Record<string, string> = {};
+  const ids: Record<string, string> = {};
 
   beforeAll(async () => {
     server = await startServerProcess();
@@ -158,6 +159,7 @@ describe('every line the local server writes during a whole flow', () => {
       }),
     });
     expect(machine.status).toBe(201);
+    ids.machine = machine.body.client_id;
     secrets['client secret'] = machine.body.client_secret;
     secrets['registration access token (machine)'] = machine.body.registration_access_token;
     const basic = basicAuth(machine.body.client_id, machine.body.client_secret);
@@ -194,6 +196,7 @@ describe('every line the local server writes during a whole flow', () => {
       }),
     });
     expect(desktop.status).toBe(201);
+    ids.desktop = desktop.body.client_id;
     secrets['registration access token (desktop)'] = desktop.body.registration_access_token;
     const verifier = randomBytes(32).toString('base64url');
     secrets['PKCE code verifier'] = verifier;
@@ -246,6 +249,18 @@ describe('every line the local server writes during a whole flow', () => {
       form: { token: issued.body.access_token },
     });
     expect(revokeAccess.status).toBe(200);
+    // The code again: a replay, refused, which revokes its grant (already revoked here).
+    const replayed = await call(`${issuer}/token`, {
+      form: {
+        grant_type: 'authorization_code',
+        client_id: desktop.body.client_id,
+        code,
+        code_verifier: verifier,
+        redirect_uri: redirectUri,
+        resource: `${issuer}/mcp`,
+      },
+    });
+    expect(replayed.status).toBe(400);
     for (const client of [machine.body, desktop.body]) {
       const deleted = await call(`${issuer}/clients/${client.client_id}`, {
         method: 'DELETE',
@@ -279,6 +294,45 @@ describe('every line the local server writes during a whole flow', () => {
         'oauth client deleted',
       ]),
     );
+  });
+
+  it('writes one audit line per security event of the flow, with the documented fields', () => {
+    const audits = server.stdout.map((l) => JSON.parse(l) as Line).filter((line) => 'audit' in line);
+    const what = (l: Line) =>
+      [l.audit, l.action, l.decision, l.grantType, l.reason, l.target && `${l.target} by ${l.by}`]
+        .filter(Boolean)
+        .join(' ');
+    const user = { sub: 'ada', clientId: ids.desktop };
+    const issuedTo = { audience: `${server.issuer}/mcp`, tokenId: expect.stringMatching(/^[0-9a-f-]{36}$/) };
+
+    expect(audits.map(what)).toEqual([
+      'client registered',
+      'token client_credentials',
+      'client registered',
+      'login',
+      'consent granted',
+      'token authorization_code',
+      'refresh refresh_token',
+      'revoke grant by client',
+      'revoke token by client',
+      'refused code_replay',
+      'revoke grant by replay',
+      'revoke client by client',
+      'client deleted',
+      'revoke client by client',
+      'client deleted',
+    ]);
+    const [, machineToken, , login, consent, userToken, refresh, revokedGrant, , refused] = audits;
+    expect(machineToken).toMatchObject({ clientId: ids.machine, scope: 'mcp:tools', ...issuedTo });
+    expect(machineToken).not.toHaveProperty('sub');
+    expect(login).toMatchObject(user);
+    expect(consent).toMatchObject({ ...user, scope: expect.any(String) });
+    const grantId = expect.any(String);
+    expect(userToken).toMatchObject({ ...user, grantId, scope: expect.any(String), ...issuedTo });
+    expect(refresh).toMatchObject({ ...user, grantId: userToken!.grantId, ...issuedTo });
+    expect(revokedGrant).toMatchObject({ clientId: ids.desktop, grantId: userToken!.grantId });
+    expect(refused).toMatchObject({ ...user, grantId: userToken!.grantId });
+    for (const line of audits) expect(line).toMatchObject({ level: 'INFO', message: `audit: ${line.audit}` });
   });
 
   it('writes only Powertools JSON lines: level, message, service and timestamp on each', () => {

@@ -112,6 +112,11 @@ describe('local variables, parsed as the stack parses its settings', () => {
     ],
     ['IN_MEMORY', 'maybe', '"IN_MEMORY" must be 1, true or yes (or 0, false, no), got "maybe"'],
     ['SCOPES', 'mcp:tools,"quoted"', '"SCOPES" has an invalid scope ""quoted""'],
+    [
+      'ENTERPRISE_IDPS',
+      '[{"issuer":"http://idp.example.com"}]',
+      'ENTERPRISE_IDPS[0].issuer must be an https URL without query, fragment or credentials',
+    ],
   ])(
     'refuses %s=%s with one line',
     async (name, value, message) => {

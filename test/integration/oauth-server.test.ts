@@ -51,7 +51,13 @@ describe('discovery', () => {
     expect(as.token_endpoint).toBe(`${issuer}/token`);
     expect(as.registration_endpoint).toBe(`${issuer}/register`);
     expect(as.jwks_uri).toBe(`${issuer}/.well-known/jwks.json`);
-    expect(as.grant_types_supported).toEqual(['authorization_code', 'refresh_token', 'client_credentials']);
+    // The jwt-bearer grant too: the local server runs a local enterprise identity provider.
+    expect(as.grant_types_supported).toEqual([
+      'authorization_code',
+      'refresh_token',
+      'client_credentials',
+      'urn:ietf:params:oauth:grant-type:jwt-bearer',
+    ]);
     expect(as.response_types_supported).toEqual(['code']);
     expect(as.code_challenge_methods_supported).toEqual(['S256']);
     expect(as.revocation_endpoint).toBe(`${issuer}/revoke`);
@@ -203,8 +209,8 @@ describe('registration (RFC 7591)', () => {
     ],
     [
       'an unknown auth method',
-      { grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt' },
-      'private_key_jwt',
+      { grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_jwt' },
+      'client_secret_jwt',
     ],
     [
       'a public client asking for client_credentials',

@@ -138,7 +138,7 @@ const badRedirectUri: fc.Arbitrary<[string, Code]> = fc.oneof(
 
 const TEXT_FIELDS = ['client_name', 'software_id', 'software_version'] as const;
 const URI_FIELDS = ['client_uri', 'logo_uri', 'tos_uri', 'policy_uri'] as const;
-/** `jwks_uri` is checked like the others but not kept: this server has no `private_key_jwt`. */
+/** `jwks_uri` is checked like the others, but kept only for `private_key_jwt` clients (`base()` is not one). */
 const URL_FIELDS = [...URI_FIELDS, 'jwks_uri'] as const;
 
 /**

@@ -1,4 +1,5 @@
 import type { Template } from 'aws-cdk-lib/assertions';
+import { REFUSED_BURST_THRESHOLD } from '../../lib/constructs/alarms.js';
 import { customResourceCall, logicalId, synth, type Resources } from './synth.js';
 
 const EXISTING_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:ops-alerts';
@@ -79,5 +80,50 @@ describe('an alarm email', () => {
       Endpoint: 'ops@example.com',
       TopicArn: { Ref: logicalId(template, 'AWS::SNS::Topic', 'Alarms') },
     });
+  });
+});
+
+describe('bursts of refused audit lines', () => {
+  let template: Template;
+
+  beforeAll(() => {
+    ({ template } = synth({}, { bundle: false }));
+  });
+
+  it("counts the oauth function's refused audit lines with a metric filter on its log group", () => {
+    // Act
+    const filters = Object.values(template.findResources('AWS::Logs::MetricFilter') as Resources).filter(
+      (f) => f.Properties!.MetricTransformations[0].MetricName === 'AuditRefused',
+    );
+
+    // Assess
+    expect(filters).toHaveLength(1);
+    expect(filters[0]!.Properties).toMatchObject({
+      LogGroupName: { Ref: logicalId(template, 'AWS::Logs::LogGroup', 'OAuthLogs') },
+      FilterPattern: '{ $.audit = "refused" }',
+      MetricTransformations: [{ MetricName: 'AuditRefused', MetricValue: '1', Unit: 'Count' }],
+    });
+  });
+
+  it(`alarms at ${REFUSED_BURST_THRESHOLD} refusals in 5 minutes, notifying the alarm topic`, () => {
+    // Act
+    const alarms = template.findResources('AWS::CloudWatch::Alarm', {
+      Properties: { AlarmName: 'McpOAuth-refused-burst' },
+    }) as Resources;
+
+    // Assess
+    expect(Object.values(alarms)).toEqual([
+      expect.objectContaining({
+        Properties: expect.objectContaining({
+          MetricName: 'AuditRefused',
+          Statistic: 'Sum',
+          Period: 300,
+          Threshold: REFUSED_BURST_THRESHOLD,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          TreatMissingData: 'notBreaching',
+          AlarmActions: [{ Ref: logicalId(template, 'AWS::SNS::Topic', 'Alarms') }],
+        }),
+      }),
+    ]);
   });
 });

@@ -96,6 +96,7 @@ describe('the dashboard', () => {
       `SEARCH('{"McpOAuth/McpOAuth",service} MetricName="ClientsRegistered"', 'Sum', 300)`,
       `SEARCH('{"McpOAuth/McpOAuth",service,tool} MetricName="ToolCalls"', 'Sum', 300)`,
       `SEARCH('{"McpOAuth/McpOAuth",service,reason} MetricName="Refusals"', 'Sum', 300)`,
+      `SEARCH('{"McpOAuth/McpOAuth",service,host} MetricName="MetadataDocumentFetchFailures"', 'Sum', 300)`,
       `SEARCH('{"McpOAuth/McpOAuth",service,version} MetricName="ServerErrors"', 'Sum', 300)`,
     ]);
   });

@@ -27,6 +27,7 @@ let apiId: string;
 let userPoolId: string;
 let clientId: string;
 let clientSecretId: string;
+let upstreamKeyId: string;
 
 beforeAll(() => {
   ({ template } = synth({ canaryIntervalMinutes: 15 }));
@@ -44,6 +45,7 @@ beforeAll(() => {
   userPoolId = logicalId(template, 'AWS::Cognito::UserPool', 'Users');
   clientId = logicalId(template, 'AWS::Cognito::UserPoolClient', 'Users');
   clientSecretId = logicalId(template, 'AWS::SecretsManager::Secret', 'UsersClientSecret');
+  upstreamKeyId = logicalId(template, 'AWS::SecretsManager::Secret', 'UpstreamTokenKey');
 });
 
 /** The Systems Manager endpoint as the template spells it: from the partition's URL suffix. */
@@ -205,7 +207,7 @@ describe('least privilege', () => {
     expect(writers).toEqual([ids.rotate.role]);
   });
 
-  it('lets the oauth function use single table items and read the signing keys, the initial access token and the upstream client secret', () => {
+  it('lets the oauth function use single table items and read the signing keys, the initial access token, the upstream client secret and the upstream token key', () => {
     // Act
     const permissions = rolePermissions(template, ids.oauth.role);
 
@@ -217,6 +219,7 @@ describe('least privilege', () => {
         `Allow secretsmanager:GetSecretValue ${ref(signingSecretId)}`,
         `Allow secretsmanager:GetSecretValue ${ref(initialTokenSecretId)}`,
         `Allow secretsmanager:GetSecretValue ${ref(clientSecretId)}`,
+        `Allow secretsmanager:GetSecretValue ${ref(upstreamKeyId)}`,
       ].sort(),
     );
     expect(ITEM_ACTIONS).toEqual([
@@ -326,18 +329,51 @@ describe('secret resource policies', () => {
     expect(policy.Statement).toEqual(denyReadsExcept([ids.oauth.role]));
   });
 
+  it('denies reading the upstream token key to every principal but the oauth role', () => {
+    // Act
+    const policy = secretPolicy(upstreamKeyId);
+
+    // Assess: a principal that reads the table cannot decrypt the upstream tokens kept there.
+    expect(policy.Statement).toEqual(denyReadsExcept([ids.oauth.role]));
+    expect(rolePermissions(template, ids.mcp.role).join('\n')).not.toContain(ref(upstreamKeyId));
+  });
+
+  it('generates the upstream token key ring in Secrets Manager, never in the template, and retains it', () => {
+    // Act
+    const secret = (template.findResources('AWS::SecretsManager::Secret') as Resources)[upstreamKeyId]!;
+
+    // Assess
+    expect(secret.Properties!.GenerateSecretString).toMatchObject({
+      SecretStringTemplate: '{"current":"k1"}',
+      GenerateStringKey: 'k1',
+      PasswordLength: 64,
+    });
+    expect(secret.Properties!.SecretString).toBeUndefined();
+    expect(secret.DeletionPolicy).toBe('Retain');
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          UPSTREAM_TOKEN_KEY_SECRET_ARN: { Ref: upstreamKeyId },
+          UPSTREAM_RECHECK_SECONDS: '900',
+          UPSTREAM_OUTAGE_GRACE_SECONDS: '3600',
+          UPSTREAM_SESSION_MAX_SECONDS: '43200',
+        }),
+      },
+    });
+  });
+
   it('leaves the initial access token readable by operators, whose job is to hand it out', () => {
     const policies = Object.values(
       template.findResources('AWS::SecretsManager::ResourcePolicy') as Resources,
     );
     expect(policies.map((p) => p.Properties!.SecretId)).not.toContainEqual({ Ref: initialTokenSecretId });
-    // The signing keys, the Cognito client secret and the canary's client.
-    template.resourceCountIs('AWS::SecretsManager::ResourcePolicy', 3);
+    // The signing keys, the Cognito client secret, the upstream token key and the canary's client.
+    template.resourceCountIs('AWS::SecretsManager::ResourcePolicy', 4);
   });
 
   it('exempts from each deny exactly the roles whose own policies grant the read', () => {
     const canarySecretId = logicalId(template, 'AWS::SecretsManager::Secret', 'CanaryClientSecret');
-    for (const secretId of [signingSecretId, clientSecretId, canarySecretId]) {
+    for (const secretId of [signingSecretId, clientSecretId, upstreamKeyId, canarySecretId]) {
       // Act
       const granted = rolesAllowed(
         'secretsmanager:GetSecretValue',
@@ -569,6 +605,10 @@ describe('functions', () => {
       UPSTREAM_CLIENT_ID: { Ref: clientId },
       UPSTREAM_CLIENT_SECRET_ARN: { Ref: clientSecretId },
       UPSTREAM_SCOPES: 'openid email profile',
+      UPSTREAM_RECHECK_SECONDS: '900',
+      UPSTREAM_OUTAGE_GRACE_SECONDS: '3600',
+      UPSTREAM_SESSION_MAX_SECONDS: '43200',
+      UPSTREAM_TOKEN_KEY_SECRET_ARN: { Ref: upstreamKeyId },
       ALLOWED_ORIGINS: '',
       LOG_LEVEL: 'info',
       POWERTOOLS_SERVICE_NAME: 'oauth',
@@ -869,6 +909,8 @@ describe('the Cognito user pool users log in at', () => {
       ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
       IdTokenValidity: 5,
       AccessTokenValidity: 5,
+      // As long as a grant of ours (90 days): the oauth function re-checks grants with it.
+      RefreshTokenValidity: 129_600,
       TokenValidityUnits: { IdToken: 'minutes', AccessToken: 'minutes', RefreshToken: 'minutes' },
     });
     expect(clients[clientId]!.Properties!.LogoutURLs).toBeUndefined();
@@ -905,6 +947,31 @@ describe('the Cognito user pool users log in at', () => {
     ).toEqual([logicalId(template, 'Custom::CostBudget', 'CostBudget')]);
     expect(json).not.toContain('AWS::CloudFormation::CustomResource');
     expect(JSON.stringify(template.findResources('Custom::CostBudget'))).not.toContain(clientSecretId);
+  });
+
+  it('creates one group per group the scope policy names, and tells the oauth function the policy with its claim', () => {
+    // Act
+    const { template: withPolicy } = synth(
+      {
+        scopePolicy: { scopes: { 'mcp:tools': ['staff', 'finance'], 'mcp:resources': ['finance'] } },
+      },
+      { bundle: false },
+    );
+
+    // Assess
+    const groups = Object.values(withPolicy.findResources('AWS::Cognito::UserPoolGroup') as Resources);
+    expect(groups.map((g) => g.Properties!.GroupName).sort()).toEqual(['finance', 'staff']);
+    withPolicy.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          SCOPE_POLICY: JSON.stringify({
+            claim: 'cognito:groups',
+            scopes: { 'mcp:tools': ['staff', 'finance'], 'mcp:resources': ['finance'] },
+          }),
+        }),
+      },
+    });
+    template.resourceCountIs('AWS::Cognito::UserPoolGroup', 0);
   });
 
   it('lets the oauth function read the upstream client secret, and the mcp function not', () => {
@@ -972,7 +1039,7 @@ describe('API', () => {
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route') as Resources);
     const [stage] = Object.values(template.findResources('AWS::ApiGatewayV2::Stage') as Resources);
 
-    // Assess: if this changes, so does "27 × 200 + 2 × 5" in doc/operations.md and the README.
+    // Assess: if this changes, so does "27 × 200 + 2 × 5" in doc/operations.md and the throttleRateLimit JSDoc (lib/settings.ts).
     expect(routes).toHaveLength(29);
     expect(Object.keys(stage!.Properties!.RouteSettings)).toHaveLength(2);
   });
@@ -1085,7 +1152,9 @@ describe('alarms', () => {
 
   it('reads the latency metric from fields the access log writes: routeKey as a string, responseLatency as a number', () => {
     // Act
-    const [filter] = Object.values(template.findResources('AWS::Logs::MetricFilter') as Resources);
+    const [filter] = Object.values(template.findResources('AWS::Logs::MetricFilter') as Resources).filter(
+      (f) => f.Properties!.MetricTransformations[0].MetricName === 'McpResponseLatency',
+    );
     const pattern: string = filter!.Properties!.FilterPattern;
     const value: string = filter!.Properties!.MetricTransformations[0].MetricValue;
 
@@ -1123,6 +1192,7 @@ describe('alarms', () => {
         'rotate-keys-throttles',
         'api-5xx-rate',
         'mcp-latency-p99',
+        'refused-burst',
         'canary',
       ]
         .map((name) => `McpOAuth-${name}`)
@@ -1135,7 +1205,7 @@ describe('alarms', () => {
     const topic = { Ref: logicalId(template, 'AWS::SNS::Topic', 'Alarms') };
 
     // Assess
-    expect(alarms()).toHaveLength(9);
+    expect(alarms()).toHaveLength(10);
     for (const alarm of alarms()) {
       expect(alarm.Properties).toMatchObject({ AlarmActions: [topic], OKActions: [topic] });
     }

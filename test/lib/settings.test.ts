@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_SETTINGS, resolveSettings, SettingsError } from '../../lib/settings.js';
-import { applyStage, loadStage, STAGES_DIR } from '../../lib/stages.js';
+import { parseEnterpriseIdps } from '../../lambda/oauth/grants/enterprise-idps.js';
+import { applyStage, DEFAULT_STACK_NAME, loadStage, STAGES_DIR } from '../../lib/stages.js';
 import {
   customResourceCall,
   logicalId,
@@ -52,6 +53,9 @@ describe('resolveSettings', () => {
       clientLoginDeadlineSeconds: 86_400,
       clientIdleTtlSeconds: 7_776_000,
       upstreamScopes: ['openid', 'email', 'profile'],
+      upstreamRecheckSeconds: 900,
+      upstreamOutageGraceSeconds: 3600,
+      upstreamSessionMaxSeconds: 43_200,
       removalPolicy: 'retain',
       signingKeyRotationDays: 30,
       fipsEndpoints: false,
@@ -64,6 +68,7 @@ describe('resolveSettings', () => {
       mcpReservedConcurrency: 0,
     });
     expect(settings.upstreamIssuer).toBeUndefined();
+    expect(settings.scopePolicy).toBeUndefined();
     expect(settings.cognitoDomainPrefix).toBeUndefined();
     expect(settings.breakGlassRoleArn).toBeUndefined();
     expect(settings.owner).toBeUndefined();
@@ -98,6 +103,10 @@ describe('resolveSettings', () => {
       cloudFrontWaf: 'true',
       originSecretRevision: '2',
       safeRollouts: 'true',
+      upstreamRecheckSeconds: '0',
+      upstreamOutageGraceSeconds: '600',
+      upstreamSessionMaxSeconds: '3600',
+      scopePolicy: '{"scopes":{"mcp:admin":["admins"]}}',
     });
 
     // Act
@@ -132,7 +141,26 @@ describe('resolveSettings', () => {
       cloudFrontWaf: true,
       originSecretRevision: 2,
       safeRollouts: true,
+      upstreamRecheckSeconds: 0,
+      upstreamOutageGraceSeconds: 600,
+      upstreamSessionMaxSeconds: 3600,
+      // An external provider: the groups claim defaults to `groups`.
+      scopePolicy: { claim: 'groups', scopes: { 'mcp:admin': ['admins'] } },
     });
+  });
+
+  it("defaults the scope policy's claim to cognito:groups with the stack's own user pool", () => {
+    // Act
+    const settings = resolveSettings({
+      scopePolicy: { scopes: { 'mcp:tools': ['staff', 'staff'] } },
+    });
+
+    // Assess
+    expect(settings.scopePolicy).toEqual({ claim: 'cognito:groups', scopes: { 'mcp:tools': ['staff'] } });
+    expect(
+      resolveSettings({}, contextNode({ scopePolicy: '{"claim":"roles","scopes":{"mcp:tools":["staff"]}}' }))
+        .scopePolicy,
+    ).toEqual({ claim: 'roles', scopes: { 'mcp:tools': ['staff'] } });
   });
 
   it('accepts the shortest rotation period that still outlives a token, the key cache and clock skew', () => {
@@ -210,8 +238,52 @@ describe('resolveSettings', () => {
       `"trustedIssuers": trustedIssuers[0].scopeMap["mcp/tools"] grants "mcp:tool", which is not one of this server's scopes (mcp:tools mcp:resources)`,
     ],
     [
+      { enterpriseIdps: '{"issuer":"https://idp.example.com"}' },
+      '"enterpriseIdps": enterpriseIdps must be a JSON array of {"issuer": "<url>", "jwksUri"?, "clientIds"?}',
+    ],
+    [
+      { enterpriseIdps: '[{"issuer":"http://127.0.0.1:9000"}]' },
+      '"enterpriseIdps": enterpriseIdps[0].issuer must be an https URL',
+    ],
+    [
+      { enterpriseIdps: '[{"issuer":"https://idp.example.com","jwksUri":"http://idp.example.com/keys"}]' },
+      '"enterpriseIdps": enterpriseIdps[0].jwksUri must be an https URL without query, fragment or credentials',
+    ],
+    [
+      { enterpriseIdps: '[{"issuer":"https://idp.example.com","clientIDs":["a"]}]' },
+      '"enterpriseIdps": enterpriseIdps[0] has the unknown field "clientIDs" (issuer, jwksUri, clientIds)',
+    ],
+    [
+      { enterpriseIdps: '[{"issuer":"https://idp.example.com","clientIds":[]}]' },
+      '"enterpriseIdps": enterpriseIdps[0].clientIds must be a non-empty array of client ids',
+    ],
+    [
+      { enterpriseIdps: '[{"issuer":"https://idp.example.com"},{"issuer":"https://idp.example.com"}]' },
+      '"enterpriseIdps": enterpriseIdps[1].issuer repeats enterpriseIdps[0].issuer',
+    ],
+    [
       { customDomainName: 'mcp.example.com' },
       '"customDomainName" and "customDomainCertificateArn" must be given together',
+    ],
+    [
+      { clientMetadataDocuments: '["https://claude.ai/oauth/mcp-oauth-client-metadata"]' },
+      '"clientMetadataDocuments" must be a JSON object from document URL to document',
+    ],
+    [
+      {
+        clientMetadataDocuments: JSON.stringify({
+          'https://app.example.com/client.json': { client_id: 'https://app.example.com/other.json' },
+        }),
+      },
+      '"clientMetadataDocuments": the document for "https://app.example.com/client.json": the document\'s "client_id" is not its own URL',
+    ],
+    [
+      {
+        clientMetadataDocuments: JSON.stringify({
+          'http://app.example.com/client.json': { client_id: 'http://app.example.com/client.json' },
+        }),
+      },
+      'the client_id URL must use https',
     ],
     [
       { signingKeyRotationDays: 1 },
@@ -311,6 +383,32 @@ describe('resolveSettings', () => {
     ],
     [{ upstreamScopes: 'email profile' }, '"upstreamScopes" must include "openid"'],
     [
+      { upstreamRecheckSeconds: '86401' },
+      '"upstreamRecheckSeconds" must be an integer from 0 to 86400, got "86401"',
+    ],
+    [
+      { upstreamOutageGraceSeconds: '-1' },
+      '"upstreamOutageGraceSeconds" must be an integer from 0 to 604800, got "-1"',
+    ],
+    [
+      { upstreamSessionMaxSeconds: '60' },
+      '"upstreamSessionMaxSeconds" must be an integer from 300 to 31536000, got "60"',
+    ],
+    [{ scopePolicy: '{"scopes":' }, '"scopePolicy" is not valid JSON'],
+    [
+      { scopePolicy: '{"scopes":{"mcp:tools":[]}}' },
+      '"scopePolicy" scope "mcp:tools" must list at least one group',
+    ],
+    [
+      { scopePolicy: '{"scopes":{"finance:tools":["finance"]}}' },
+      '"scopePolicy" names the unknown scope "finance:tools"',
+    ],
+    [
+      { scopePolicy: '{"scopes":{"mcp:tools":["a b"]}}' },
+      '"scopePolicy" scope "mcp:tools" has an invalid group',
+    ],
+    [{ scopePolicy: '{"scope":{}}' }, '"scopePolicy" has an unknown field "scope"'],
+    [
       { upstreamScopes: 'openid offline_access' },
       '"upstreamScopes" with the stack\'s Cognito user pool may only contain openid, email, phone, profile; got "offline_access"',
     ],
@@ -378,6 +476,7 @@ describe('the stack under other settings', () => {
       [
         logicalId(template, 'AWS::SecretsManager::Secret', 'SigningKeys'),
         logicalId(template, 'AWS::SecretsManager::Secret', 'UsersClientSecret'),
+        logicalId(template, 'AWS::SecretsManager::Secret', 'UpstreamTokenKey'),
       ].sort(),
     );
     expect(oauthEnvironment(template)).toMatchObject({
@@ -470,6 +569,48 @@ describe('the stack under other settings', () => {
       functions[logicalId(template, 'AWS::Lambda::Function', prefix)]!.Properties!.Environment.Variables;
     expect(JSON.parse(env('McpFunction').TRUSTED_ISSUERS)).toEqual(trustedIssuers);
     expect(env('OAuthFunction').TRUSTED_ISSUERS).toBeUndefined();
+  });
+
+  it('passes enterprise identity providers to the oauth function only, as the JSON it parses', () => {
+    // Prepare
+    const enterpriseIdps = [
+      { issuer: 'https://example.okta.com', clientIds: ['agent'] },
+      { issuer: 'https://idp.example.com', jwksUri: 'https://idp.example.com/keys' },
+    ];
+
+    // Act
+    const { template } = synth({ enterpriseIdps }, { bundle: false });
+
+    // Assess
+    const functions = template.findResources('AWS::Lambda::Function') as Resources;
+    const env = (prefix: string) =>
+      functions[logicalId(template, 'AWS::Lambda::Function', prefix)]!.Properties!.Environment.Variables;
+    expect(parseEnterpriseIdps(env('OAuthFunction').ENTERPRISE_IDPS)).toEqual(enterpriseIdps);
+    expect(env('McpFunction').ENTERPRISE_IDPS).toBeUndefined();
+    expect(oauthEnvironment(synth({}, { bundle: false }).template).ENTERPRISE_IDPS).toBeUndefined();
+  });
+
+  it('passes supplied client metadata documents to the oauth function only, validated', () => {
+    // Prepare
+    const url = 'https://claude.ai/oauth/mcp-oauth-client-metadata';
+    const clientMetadataDocuments = {
+      [url]: {
+        client_id: url,
+        client_name: 'Claude',
+        redirect_uris: ['https://claude.ai/api/mcp/auth_callback'],
+        token_endpoint_auth_method: 'none',
+      },
+    };
+
+    // Act
+    const { template } = synth({ clientMetadataDocuments }, { bundle: false });
+
+    // Assess
+    const functions = template.findResources('AWS::Lambda::Function') as Resources;
+    const env = (prefix: string) =>
+      functions[logicalId(template, 'AWS::Lambda::Function', prefix)]!.Properties!.Environment.Variables;
+    expect(JSON.parse(env('OAuthFunction').CLIENT_METADATA_DOCUMENTS)).toEqual(clientMetadataDocuments);
+    expect(env('McpFunction').CLIENT_METADATA_DOCUMENTS).toBeUndefined();
   });
 
   it('rotates on the configured schedule and sizes the functions as configured', () => {
@@ -597,8 +738,8 @@ describe('the stack under other settings', () => {
     const policies = Object.values(
       template.findResources('AWS::SecretsManager::ResourcePolicy') as Resources,
     );
-    // The signing keys, the Cognito client secret and the canary client.
-    expect(policies).toHaveLength(3);
+    // The signing keys, the Cognito client secret, the upstream token key and the canary client.
+    expect(policies).toHaveLength(4);
     for (const policy of policies) {
       const [statement] = policy.Properties!.ResourcePolicy.Statement;
       expect(statement).toMatchObject({ Effect: 'Deny', Action: 'secretsmanager:GetSecretValue' });
@@ -619,9 +760,11 @@ describe('the stack under other settings', () => {
       [
         logicalId(template, 'AWS::SecretsManager::Secret', 'SigningKeys'),
         logicalId(template, 'AWS::SecretsManager::Secret', 'CanaryClientSecret'),
+        logicalId(template, 'AWS::SecretsManager::Secret', 'UpstreamTokenKey'),
       ].sort(),
     );
-    expect(secrets).not.toContainEqual(expect.stringContaining('Upstream'));
+    // None names the operator's secret (by its ARN): each is a stack secret's, by Ref.
+    expect(secrets.every((id) => typeof id === 'string')).toBe(true);
   });
 
   it('creates no budget, and lets AWS Budgets publish nothing, with monthlyBudgetUsd 0', () => {
@@ -924,8 +1067,25 @@ describe('stage files (lib/stages.ts)', () => {
     const stage = loadStage(file.replace(/\.json.*$/, ''), dir);
 
     // Assess
-    expect(stage.stackName).toMatch(/^McpOAuth-/);
     expect(resolveSettings(stage.settings as never)).toMatchObject({ stage: stage.name });
+  });
+
+  it('deploys with stages/dev.json the one dev stack a plain npm run deploy deploys, and prod apart', () => {
+    // Prepare: the stack a deploy without --stage names (bin/app.ts, and scripts/deploy.sh's own default).
+    const deployScript = readFileSync(join(STAGES_DIR, '..', 'scripts', 'deploy.sh'), 'utf8');
+    const scriptDefault = /STACK="\$\{STACK_NAME:-([\w-]+)\}"/.exec(deployScript)?.[1];
+    writeFileSync(join(dir, 'dev.json'), readFileSync(join(STAGES_DIR, 'dev.json')));
+    writeFileSync(join(dir, 'prod.json'), readFileSync(join(STAGES_DIR, 'prod.json.example')));
+
+    // Act
+    const dev = loadStage('dev', dir);
+    const prod = loadStage('prod', dir);
+
+    // Assess
+    expect(scriptDefault).toBe(DEFAULT_STACK_NAME);
+    expect(dev.stackName).toBe(DEFAULT_STACK_NAME);
+    expect(resolveSettings({}).stage).toBe(dev.name);
+    expect(prod.stackName).not.toBe(DEFAULT_STACK_NAME);
   });
 
   it('deploys the example production stage to us-east-1, which its CloudFront web ACL needs', () => {

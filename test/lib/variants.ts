@@ -57,6 +57,10 @@ export const VARIANTS: readonly Variant[] = [
     },
   },
   { name: 'cognitoMachineClient', props: { cognitoMachineClient: true } },
+  {
+    name: 'a scope policy (Cognito groups)',
+    props: { scopePolicy: { scopes: { 'mcp:resources': ['readers', 'finance'] } } },
+  },
   { name: 'a Cognito domain prefix', props: { cognitoDomainPrefix: 'acme-mcp-login' } },
   { name: 'no budget', props: { monthlyBudgetUsd: 0 } },
   { name: 'open registration (no initial access token)', props: { registrationPolicy: 'open' } },

@@ -5,7 +5,7 @@
  */
 
 // The AWS SDK's own switch for its "NodeVersionSupportWarning" (Node.js 22 needed from 2027;
-// README, "Run it locally"). Without it every test file that loads the SDK prints the notice again,
+// CONTRIBUTING.md, "Build and test"). Without it every test file that loads the SDK prints the notice again,
 // since each has its own module registry. Child processes the tests spawn with this environment
 // inherit it.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

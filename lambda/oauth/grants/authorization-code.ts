@@ -4,6 +4,7 @@
  * client burns nothing; it is then marked used by one conditional write, and a second use
  * revokes the grant family it started (RFC 6749 §10.5).
  */
+import { audit } from '../../shared/audit.js';
 import { createHash } from 'node:crypto';
 import { sha256 } from '../../shared/crypto.js';
 import { isIssuedToken, LOGIN_TTL_SECONDS } from '../authorization-response.js';
@@ -53,6 +54,9 @@ export const authorizationCodeGrant: GrantHandler = async (context) => {
   checkCode(stored, context, verifier);
   const replay = async () => {
     await revokeGrantFamily(deps, stored.familyId);
+    const about = { clientId: context.client.clientId, sub: stored.identity.sub, grantId: stored.familyId };
+    audit(deps.logger, 'refused', { reason: 'code_replay', ...about });
+    audit(deps.logger, 'revoke', { target: 'grant', by: 'replay', ...about });
     deps.logger.warn('authorization code reused; grant revoked', {
       clientId: context.client.clientId,
       familyId: stored.familyId,

@@ -202,6 +202,26 @@ describe('bearer token verification on /mcp', () => {
     expect(challenge).toMatch(/scope="mcp:tools mcp:resources"/);
   });
 
+  it('names in the 403 description only the scope the tool needs; the challenge asks for it and the held ones', async () => {
+    // Prepare
+    const app = await testApp();
+    const token = await accessToken({ scope: 'mcp:resources' });
+
+    // Act
+    const response = await app(
+      mcpPost(rpc('tools/call', { name: 'add', arguments: { a: 1, b: 2 } }), { token }),
+    );
+
+    // Assess
+    const challenge = response.headers.get('www-authenticate') ?? '';
+    expect(challenge).toContain('error_description="this operation requires the scope(s): mcp:tools"');
+    expect(challenge).toContain('scope="mcp:tools mcp:resources"');
+    expect(JSON.parse(await response.text())).toEqual({
+      error: 'insufficient_scope',
+      error_description: 'this operation requires the scope(s): mcp:tools',
+    });
+  });
+
   it('lets a token without mcp:tools initialize but not list tools', async () => {
     const app = await testApp();
     const token = await accessToken({ scope: 'mcp:resources' });

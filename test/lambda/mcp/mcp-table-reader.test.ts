@@ -171,12 +171,12 @@ describe('McpTableReader', () => {
     await markers.revoke(subject, T0 + 1_000, inSeconds(HOUR) - 4);
     const afterEarlier = (await table.read()).markers.get(revocationKey(subject));
     clock = T0 + 60_000;
-    await markers.revoke(subject, T0 + 9_000, inSeconds(HOUR));
+    await markers.revoke(subject, T0 + 20_000, inSeconds(HOUR));
     const afterLater = (await table.read()).markers.get(revocationKey(subject));
 
     // Assess
     expect(afterEarlier).toEqual({ notBefore: T0 + 5_000, expiresAt: Math.floor(T0 / 1000) + HOUR });
-    expect(afterLater).toEqual({ notBefore: T0 + 9_000, expiresAt: inSeconds(HOUR) });
+    expect(afterLater).toEqual({ notBefore: T0 + 20_000, expiresAt: inSeconds(HOUR) });
   });
 
   it('drops markers that have expired, at a read and once they expire between reads', async () => {
@@ -349,16 +349,16 @@ describe('DynamoRevocationList write capacity', () => {
 
     // Act
     await markers.revoke({ grant: 'g' }, T0, inSeconds(HOUR));
-    await markers.revoke({ grant: 'g' }, T0 + 1_000, inSeconds(HOUR));
+    await markers.revoke({ grant: 'g' }, T0 + 10_000, inSeconds(HOUR));
     await revokeMany(2_000, inSeconds(HOUR));
-    await markers.revoke({ grant: 'g' }, T0 + 2_000, inSeconds(HOUR));
-    await markers.revoke({ user: 'u' }, T0 + 2_000, inSeconds(HOUR));
+    await markers.revoke({ grant: 'g' }, T0 + 20_000, inSeconds(HOUR));
+    await markers.revoke({ user: 'u' }, T0 + 20_000, inSeconds(HOUR));
 
     // Assess: every write went through, and none grew with what else is stored
     expect(units).toEqual([1, 1, 1, 1]);
     const snapshot = await reader().read();
     expect(snapshot.markers.size).toBe(2_002);
-    expect(snapshot.markers.get(revocationKey({ grant: 'g' }))?.notBefore).toBe(T0 + 2_000);
+    expect(snapshot.markers.get(revocationKey({ grant: 'g' }))?.notBefore).toBe(T0 + 20_000);
   });
 
   it('stores one item per subject holding only the marker, its expiry and the index attributes', async () => {
@@ -367,18 +367,18 @@ describe('DynamoRevocationList write capacity', () => {
 
     // Act
     await markers.revoke({ user: 'u' }, T0, inSeconds(HOUR));
-    clock += 1_000;
-    await markers.revoke({ user: 'u' }, T0 + 1_000, inSeconds(HOUR));
+    clock += 10_000;
+    await markers.revoke({ user: 'u' }, T0 + 10_000, inSeconds(HOUR));
 
     // Assess
     const { Items } = await dynamo.documentClient.send(new ScanCommand({ TableName: TABLE }));
     expect(Items).toEqual([
       {
         pk: revocationKey({ user: 'u' }),
-        notBefore: T0 + 1_000,
+        notBefore: T0 + 10_000,
         expiresAt: inSeconds(HOUR),
         [MCP_READ_INDEX.partitionKey]: MCP_READ_INDEX.partition,
-        [MCP_READ_INDEX.sortKey]: T0 + 1_000,
+        [MCP_READ_INDEX.sortKey]: T0 + 10_000,
       },
     ]);
   });

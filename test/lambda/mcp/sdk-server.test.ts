@@ -279,14 +279,14 @@ describe.each(SDKS)('an SDK server (%s) behind createMcpApp', (_, front) => {
     expect(await sdk.text()).toBe(await builtIn.text());
   });
 
-  it('asks for a per-tool scope, plus what the token has, for step-up', async () => {
+  it('names the per-tool scope it needs, and asks for it plus what the token has for step-up', async () => {
     const app = await appWith(front());
     const response = await app(
       mcpPost(rpc('tools/call', { name: 'purge_cache', arguments: {} }), { token: await accessToken() }),
     );
     expect(response.status).toBe(403);
     expect(response.headers.get('www-authenticate')).toBe(
-      `Bearer error="insufficient_scope", error_description="this operation requires the scope(s): mcp:tools mcp:admin mcp:resources", resource_metadata="${PRM_URL}", scope="mcp:tools mcp:admin mcp:resources"`,
+      `Bearer error="insufficient_scope", error_description="this operation requires the scope(s): mcp:tools mcp:admin", resource_metadata="${PRM_URL}", scope="mcp:tools mcp:admin mcp:resources"`,
     );
   });
 

@@ -18,9 +18,10 @@ const config = loadConfig({ ISSUER: 'https://as.example' });
 
 /** A login that reached the consent page: its handle, its page's CSRF token and its browser's cookie. */
 function setup() {
+  const lines: string[] = [];
   const deps = {
     config,
-    logger: createLogger('oauth', { level: 'error', write: () => undefined }),
+    logger: createLogger('oauth', { level: 'info', write: (line) => lines.push(line) }),
     now: () => NOW_MS,
   } as Partial<OAuthDeps> as OAuthDeps;
   const handle = randomToken();
@@ -69,7 +70,8 @@ function setup() {
       }),
       deps,
     );
-  return { handle, csrfToken, answer, store, codes };
+  const audits = () => lines.map((line) => JSON.parse(line)).filter((line) => 'audit' in line);
+  return { handle, csrfToken, answer, store, codes, audits };
 }
 
 describe("the consent form's CSRF token", () => {
@@ -144,5 +146,40 @@ describe("the consent form's CSRF token", () => {
     // Assess
     expect(response.status).toBe(403);
     expect(second.codes).toEqual([]);
+  });
+});
+
+describe('the consent audit line', () => {
+  it.each([
+    ['approve', 'granted'],
+    ['deny', 'denied'],
+  ])('says the user answered %s: %s, with who, which client and which scopes', async (decision, logged) => {
+    // Prepare
+    const { handle, csrfToken, answer, audits } = setup();
+
+    // Act
+    await answer({ authorization: handle, csrf_token: csrfToken, decision });
+
+    // Assess
+    expect(audits()).toEqual([
+      expect.objectContaining({
+        audit: 'consent',
+        decision: logged,
+        sub: 'ada',
+        clientId: 'client-1',
+        scope: 'mcp:tools',
+      }),
+    ]);
+  });
+
+  it('is not written for a refused form', async () => {
+    // Prepare
+    const { handle, answer, audits } = setup();
+
+    // Act
+    await answer({ authorization: handle, csrf_token: randomToken(), decision: 'approve' });
+
+    // Assess
+    expect(audits()).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { sha256 } from '../../../lambda/shared/crypto.js';
 import {
   ConditionalCheckFailedException,
   DynamoDBClient,
@@ -153,17 +154,36 @@ describe('DynamoGrantStore pending authorizations', () => {
     dbMock.on(UpdateCommand).resolves({});
 
     // Act
-    const recorded = await store.setPendingIdentity('handle-hash', identity, 'csrf-hash', NOW_MS);
+    const recorded = await store.setPendingIdentity(
+      'handle-hash',
+      { identity, scope: 'mcp:tools', upstreamToken: 'v1.k1.sealed' },
+      'csrf-hash',
+      NOW_MS,
+    );
 
-    // Assess
+    // Assess: with the scope the policy left and the encrypted upstream token.
     expect(recorded).toBe(true);
     expect(updateInput()).toEqual({
       TableName: 'table',
       Key: { pk: 'authz#handle-hash' },
-      UpdateExpression: 'SET #identity = :identity, #csrf = :csrf',
+      UpdateExpression:
+        'SET #identity = :identity, #csrf = :csrf, #request.#scope = :scope, #upstream = :upstream',
       ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#identity) AND #exp > :now',
-      ExpressionAttributeNames: { '#identity': 'identity', '#csrf': 'csrfHash', '#exp': 'expiresAt' },
-      ExpressionAttributeValues: { ':identity': identity, ':csrf': 'csrf-hash', ':now': NOW },
+      ExpressionAttributeNames: {
+        '#identity': 'identity',
+        '#csrf': 'csrfHash',
+        '#exp': 'expiresAt',
+        '#request': 'request',
+        '#scope': 'scope',
+        '#upstream': 'upstreamToken',
+      },
+      ExpressionAttributeValues: {
+        ':identity': identity,
+        ':csrf': 'csrf-hash',
+        ':now': NOW,
+        ':scope': 'mcp:tools',
+        ':upstream': 'v1.k1.sealed',
+      },
     });
   });
 
@@ -172,7 +192,12 @@ describe('DynamoGrantStore pending authorizations', () => {
     dbMock.on(UpdateCommand).rejects(conditionFailed());
 
     // Act
-    const recorded = await store.setPendingIdentity('handle-hash', identity, 'csrf-hash', NOW_MS);
+    const recorded = await store.setPendingIdentity(
+      'handle-hash',
+      { identity, scope: 'mcp:tools' },
+      'csrf-hash',
+      NOW_MS,
+    );
 
     // Assess
     expect(recorded).toBe(false);
@@ -183,7 +208,12 @@ describe('DynamoGrantStore pending authorizations', () => {
     dbMock.on(UpdateCommand).rejects(throttled());
 
     // Act
-    const recording = store.setPendingIdentity('handle-hash', identity, 'csrf-hash', NOW_MS);
+    const recording = store.setPendingIdentity(
+      'handle-hash',
+      { identity, scope: 'mcp:tools' },
+      'csrf-hash',
+      NOW_MS,
+    );
 
     // Assess
     await expect(recording).rejects.toBeInstanceOf(ProvisionedThroughputExceededException);
@@ -254,8 +284,56 @@ describe('DynamoGrantStore grant families', () => {
     // Assess
     expect(putInput()).toEqual({
       TableName: 'table',
-      Item: { pk: 'family#fam-1', type: 'family', ...family },
+      Item: {
+        pk: 'family#fam-1',
+        type: 'family',
+        ...family,
+        // In its user's partition of the access index, the user by a hash of `sub`.
+        mcpRead: `grants#${sha256('user-1')}`,
+        changedAt: expect.any(Number),
+      },
       ConditionExpression: 'attribute_not_exists(pk)',
+    });
+    expect(Math.floor((putInput().Item!.changedAt as number) / 1000)).toBe(family.createdAt);
+  });
+
+  it("records the user's login on their item, keyed by a hash of `sub`, after the family", async () => {
+    // Prepare
+    dbMock.on(PutCommand).resolves({});
+    dbMock.on(UpdateCommand).resolves({});
+
+    // Act
+    await store.createFamily(family);
+
+    // Assess
+    expect(updateInput()).toMatchObject({
+      TableName: 'table',
+      Key: { pk: `user#${sha256('user-1')}` },
+      ExpressionAttributeValues: expect.objectContaining({
+        ':sub': 'user-1',
+        ':email': 'ada@example.com',
+        ':login': family.createdAt,
+        ':part': 'users',
+        ':exp': family.expiresAt,
+      }),
+    });
+  });
+
+  it('records a refresh on a family that exists', async () => {
+    // Prepare
+    dbMock.on(UpdateCommand).resolves({});
+
+    // Act
+    await store.recordRefresh('fam-1', NOW);
+
+    // Assess
+    expect(updateInput()).toEqual({
+      TableName: 'table',
+      Key: { pk: 'family#fam-1' },
+      UpdateExpression: 'SET #at = :at',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#at': 'lastRefreshAt' },
+      ExpressionAttributeValues: { ':at': NOW },
     });
   });
 
@@ -293,9 +371,10 @@ describe('DynamoGrantStore grant families', () => {
     expect(updateInput()).toEqual({
       TableName: 'table',
       Key: { pk: 'family#fam-1' },
-      UpdateExpression: 'SET #revoked = :true',
+      // Out of the access index too.
+      UpdateExpression: 'SET #revoked = :true REMOVE #part, #changed',
       ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeNames: { '#revoked': 'revoked' },
+      ExpressionAttributeNames: { '#revoked': 'revoked', '#part': 'mcpRead', '#changed': 'changedAt' },
       ExpressionAttributeValues: { ':true': true },
     });
   });
@@ -320,6 +399,68 @@ describe('DynamoGrantStore grant families', () => {
 
     // Assess
     await expect(revoking).rejects.toBeInstanceOf(ProvisionedThroughputExceededException);
+  });
+
+  it('claims the upstream re-check with one conditional write: unrevoked, last check as seen, no live claim', async () => {
+    // Prepare
+    dbMock.on(UpdateCommand).resolves({});
+
+    // Act
+    const claimed = await store.claimUpstreamCheck('fam-1', NOW - 900, NOW, NOW - 30);
+
+    // Assess
+    expect(claimed).toBe(true);
+    expect(updateInput()).toEqual({
+      TableName: 'table',
+      Key: { pk: 'family#fam-1' },
+      UpdateExpression: 'SET #started = :now',
+      ConditionExpression:
+        'attribute_exists(pk) AND attribute_not_exists(#revoked) AND #checked = :seen AND ' +
+        '(attribute_not_exists(#started) OR #started < :stale)',
+      ExpressionAttributeNames: {
+        '#started': 'upstreamCheckStartedAt',
+        '#checked': 'upstreamCheckedAt',
+        '#revoked': 'revoked',
+      },
+      ExpressionAttributeValues: { ':now': NOW, ':stale': NOW - 30, ':seen': NOW - 900 },
+    });
+  });
+
+  it('answers false to the second claimant of a re-check', async () => {
+    // Prepare
+    dbMock.on(UpdateCommand).rejects(conditionFailed());
+
+    // Act
+    const claimed = await store.claimUpstreamCheck('fam-1', NOW - 900, NOW, NOW - 30);
+
+    // Assess
+    expect(claimed).toBe(false);
+  });
+
+  it('records a re-check: time, identity, scope and the new encrypted token, and ends the claim', async () => {
+    // Prepare
+    dbMock.on(UpdateCommand).resolves({});
+
+    // Act
+    await store.recordUpstreamCheck('fam-1', {
+      checkedAt: NOW,
+      identity: { sub: 'ada', name: 'Ada' },
+      scope: 'mcp:tools',
+      upstreamToken: 'v1.k2.sealed',
+    });
+
+    // Assess
+    expect(updateInput()).toMatchObject({
+      Key: { pk: 'family#fam-1' },
+      UpdateExpression:
+        'SET #checked = :checked, #identity = :identity, #scope = :scope, #upstream = :upstream REMOVE #started',
+      ExpressionAttributeValues: {
+        ':checked': NOW,
+        ':identity': { sub: 'ada', name: 'Ada' },
+        ':scope': 'mcp:tools',
+        ':upstream': 'v1.k2.sealed',
+      },
+    });
   });
 });
 

@@ -1,9 +1,12 @@
 /**
  * Every in-process cache a function keeps for the life of its execution environment stays
- * bounded however long that lives: through key rotations, and through any number of refused
- * client metadata document URLs. (`npm run soak` reports the same sizes under load.)
+ * bounded however long that lives: through key rotations, through any number of refused
+ * client metadata document URLs, and through any number of clients' `jwks_uri` key sets. (`npm run soak` reports the same sizes under load.)
  */
 import { ClientResolver } from '../../../lambda/oauth/client-resolver.js';
+import { ClientKeys } from '../../../lambda/oauth/clients/client-keys.js';
+import type { ClientMetadata } from '../../../lambda/oauth/client-metadata.js';
+import { DocumentServer } from '../../support/document-server.js';
 import type { ClientStore } from '../../../lambda/oauth/client-store.js';
 import { formatterCacheSize, getTimeTool } from '../../../lambda/mcp/tools/get-time.js';
 import { rotateSigningKeySet, toPublicKeySet, type SigningKeySet } from '../../../lambda/shared/key-set.js';
@@ -48,6 +51,28 @@ describe('ClientResolver', () => {
 
     // Assess
     expect(resolver.failureCacheSize).toBe(1_000);
+  });
+});
+
+describe('ClientKeys', () => {
+  it("keeps at most 1,000 clients' jwks_uri key sets, however many are fetched", async () => {
+    // Prepare: one loopback server answering every path with a key set
+    const documents = await new DocumentServer().start();
+    const set = { keys: [{ kty: 'RSA', n: 'sXch', e: 'AQAB' }] };
+    for (let i = 0; i < 1_050; i++) documents.json(`/keys-${i}.json`, set);
+    const keys = new ClientKeys({ fetch: { allowHttpLoopback: true } });
+
+    // Act
+    try {
+      for (let i = 0; i < 1_050; i++) {
+        await keys.keySet({ jwks_uri: `${documents.origin()}/keys-${i}.json` } as ClientMetadata);
+      }
+    } finally {
+      await documents.close();
+    }
+
+    // Assess
+    expect(keys.size).toBe(1_000);
   });
 });
 

@@ -59,6 +59,7 @@ function setup(rotatedAgo?: number) {
     ],
   ]);
   const markers: Array<{ subject: RevokedSubject; notBefore: number }> = [];
+  let userMarker: number | undefined;
   const logs: string[] = [];
   const grants = {
     getRefreshToken: async (hash: string) => refresh.get(hash),
@@ -75,12 +76,15 @@ function setup(rotatedAgo?: number) {
     saveRefreshToken: async (hash: string, saved: RefreshToken) => {
       refresh.set(hash, saved);
     },
+    recordRefresh: async (_familyId: string, at: number) => {
+      family.lastRefreshAt = at;
+    },
   } as Partial<GrantStore> as GrantStore;
   const revocations: RevocationList = {
     revoke: async (subject, notBefore) => {
       markers.push({ subject, notBefore });
     },
-    notBefore: async () => undefined,
+    notBefore: async (subject) => ('user' in subject ? userMarker : undefined),
   };
   const deps = {
     config,
@@ -98,7 +102,10 @@ function setup(rotatedAgo?: number) {
       deps,
       now: NOW_MS,
     });
-  return { family, markers, logs, refreshWith };
+  const revokeUserAt = (ms: number) => {
+    userMarker = ms;
+  };
+  return { family, markers, logs, refreshWith, revokeUserAt };
 }
 
 describe('a rotated-out refresh token', () => {
@@ -151,6 +158,61 @@ describe('a rotated-out refresh token', () => {
       expect(logs.some((line) => line.includes('refresh token reused after rotation; grant revoked'))).toBe(
         true,
       );
+      const about = { clientId: 'client-1', sub: 'ada', grantId: 'family-1' };
+      expect(logs.map((line) => JSON.parse(line)).filter((line) => 'audit' in line)).toEqual([
+        expect.objectContaining({ audit: 'refused', reason: 'refresh_token_reuse', ...about }),
+        expect.objectContaining({ audit: 'revoke', target: 'grant', by: 'reuse', ...about }),
+      ]);
     },
   );
+});
+
+describe("a refresh recorded on its grant family (the admin command's last refresh)", () => {
+  it('records the first refresh of a family', async () => {
+    // Prepare
+    const { family, refreshWith } = setup();
+
+    // Act
+    await refreshWith();
+
+    // Assess
+    expect(family.lastRefreshAt).toBe(NOW);
+  });
+
+  it.each([
+    [60, NOW - 60],
+    [3599, NOW - 3599],
+    [3600, NOW],
+  ])('after one %i s ago, records it only once an hour has passed', async (ago, expected) => {
+    // Prepare
+    const { family, refreshWith } = setup();
+    family.lastRefreshAt = NOW - ago;
+
+    // Act
+    await refreshWith();
+
+    // Assess
+    expect(family.lastRefreshAt).toBe(expected);
+  });
+
+  it("writes a refused audit line when the family's user was revoked", async () => {
+    // Prepare
+    const { logs, refreshWith, revokeUserAt } = setup();
+    revokeUserAt(NOW_MS);
+
+    // Act
+    const refused = refreshWith();
+
+    // Assess
+    await expect(refused).rejects.toMatchObject({ errorCode: 'invalid_grant' });
+    expect(logs.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({
+        audit: 'refused',
+        reason: 'user_revoked',
+        clientId: 'client-1',
+        sub: 'ada',
+        grantId: 'family-1',
+      }),
+    ]);
+  });
 });
