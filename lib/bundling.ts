@@ -76,12 +76,12 @@ export const ESBUILD_OPTIONS = {
 const ENV_CREDENTIALS = './lambda/shared/env-credentials.ts';
 
 /** Where the mcp bundle's imports of the stream built-ins resolve (see {@link BUNDLE_ALIASES}). */
-const LAZY_STREAMS = './lambda/mcp/lazy-streams.ts';
+const LAZY_STREAMS = './lambda/mcp/protocol/lazy-streams.ts';
 
 /**
  * Import aliases, per function. In the mcp bundle, imports of `node:stream`,
  * `node:stream/promises` and `node:stream/web` (`@middy/core`'s, and unused helpers of
- * `@smithy/core`) resolve to `lambda/mcp/lazy-streams.ts`, which loads each module when it is
+ * `@smithy/core`) resolve to `lambda/mcp/protocol/lazy-streams.ts`, which loads each module when it is
  * first used: middy needs them only to stream a response, which the mcp function never does,
  * and importing them at start-up cost about 2.7 ms of every cold start
  * (doc/performance.md). The oauth and rotation bundles carry the AWS SDK, which uses streams for

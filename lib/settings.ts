@@ -6,7 +6,11 @@
 import type { Node } from 'constructs';
 import { parseBlockedClients } from '../lambda/shared/blocked-clients.js';
 import { parseDocumentOverrides } from '../lambda/oauth/clients/document-overrides.js';
-import { checkMappedScopes, parseTrustedIssuers, type TrustedIssuer } from '../lambda/mcp/trusted-issuers.js';
+import {
+  checkMappedScopes,
+  parseTrustedIssuers,
+  type TrustedIssuer,
+} from '../lambda/mcp/auth/trusted-issuers.js';
 import { parseEnterpriseIdps, type EnterpriseIdp } from '../lambda/oauth/grants/enterprise-idps.js';
 import { DEFAULT_SCOPES } from '../lambda/shared/config.js';
 import {

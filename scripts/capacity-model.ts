@@ -21,7 +21,7 @@ import { markerRelevanceMs, MCP_READ_INDEX, type RevokedSubject } from '../lambd
 import { TABLE_SCHEMA } from '../lambda/shared/table.js';
 import { TablePublisher } from '../lambda/rotate-keys/public-key-publisher.js';
 import type { OAuthDeps } from '../lambda/oauth/deps.js';
-import { revokeClientTokens, revokeGrantFamily, revokeUser } from '../lambda/oauth/revocations.js';
+import { revokeClientTokens, revokeGrantFamily, revokeUser } from '../lambda/oauth/stores/revocations.js';
 
 /** DynamoDB's documented limits the model checks against. */
 export const DYNAMODB_LIMITS = {
@@ -401,9 +401,9 @@ export function scenarios(layout: Layout, inputs: ScenarioInputs): ScenarioFigur
 
 /** The subjects modelled, with identifiers as long as the code makes them. */
 export interface ModelledSubjects {
-  /** A grant family id (`randomToken(16)` in lambda/oauth/authorization-response.ts). */
+  /** A grant family id (`randomToken(16)` in lambda/oauth/login/authorization-response.ts). */
   grant: string;
-  /** A client id (`randomToken(16)` in lambda/oauth/register.ts). */
+  /** A client id (`randomToken(16)` in lambda/oauth/endpoints/register.ts). */
   client: string;
   /** A user's `sub` at the upstream provider (Cognito's: a UUID). */
   user: string;

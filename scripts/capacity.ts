@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SETTINGS } from '../lib/settings.js';
-import { CHANGE_MARGIN_MS } from '../lambda/mcp/mcp-table-reader.js';
+import { CHANGE_MARGIN_MS } from '../lambda/mcp/aws/mcp-table-reader.js';
 import { randomToken } from '../lambda/shared/crypto.js';
 import {
   buildLayout,

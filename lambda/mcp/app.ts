@@ -19,23 +19,23 @@ import { classifyDependencyFault } from '../shared/dependency-fault.js';
 import type { Logger } from '../shared/logger.js';
 import type { BusinessMetrics } from '../shared/metrics.js';
 import { SigningKeysUnavailableError, type VerificationKeys } from '../shared/signing-keys.js';
-import { createAccessTokenVerifier } from './access-token-verifier.js';
+import { createAccessTokenVerifier } from './auth/access-token-verifier.js';
 import {
   insufficientScopeResponse,
   invalidTokenResponse,
   missingTokenResponse,
   verificationUnavailableResponse,
-} from './bearer-challenge.js';
-import { hasScopes, type Caller } from './caller.js';
-import { Dispatcher, rpcError, type JsonRpcReply, type Prepared } from './dispatcher.js';
-import { parseJsonBody } from './json-body.js';
-import { InvalidTokenError } from './jwt.js';
+} from './auth/bearer-challenge.js';
+import { hasScopes, type Caller } from './auth/caller.js';
+import { Dispatcher, rpcError, type JsonRpcReply, type Prepared } from './protocol/dispatcher.js';
+import { parseJsonBody } from './protocol/json-body.js';
+import { InvalidTokenError } from './auth/jwt.js';
 import {
   PRM_MCP_PATH,
   PRM_PATH,
   protectedResourceMetadata,
   resourceMetadataUrl,
-} from './protected-resource-metadata.js';
+} from './auth/protected-resource-metadata.js';
 import {
   classify,
   classifyMessage,
@@ -44,14 +44,14 @@ import {
   RpcError,
   type McpHeaders,
   type Route,
-} from './protocol.js';
-import { MAX_RESPONSE_BYTES, ReplyWriter } from './reply-writer.js';
+} from './protocol/protocol.js';
+import { MAX_RESPONSE_BYTES, ReplyWriter } from './protocol/reply-writer.js';
 import { RESOURCES } from './resources/registry.js';
-import type { SdkServerFront } from './sdk-server.js';
+import type { SdkServerFront } from './protocol/sdk-server.js';
 import { TOOLS } from './tools/registry.js';
 import { toolTimeLimit, type InvocationClock } from './tools/tool.js';
-import { RevocationListUnavailableError, type RevocationList } from './revocation-list.js';
-import { TrustedIssuerUnavailableError, type TrustedIssuer } from './trusted-issuers.js';
+import { RevocationListUnavailableError, type RevocationList } from './auth/revocation-list.js';
+import { TrustedIssuerUnavailableError, type TrustedIssuer } from './auth/trusted-issuers.js';
 
 export interface McpAppDeps {
   config: Config;

@@ -9,7 +9,7 @@
  * and `logMetrics`.
  */
 // First of all: starts the reads this environment needs (see environment.ts).
-import { config, keys, logger, maxTokenLifetimeSeconds, revocations } from './environment.js';
+import { config, keys, logger, maxTokenLifetimeSeconds, revocations } from './aws/environment.js';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
@@ -17,9 +17,9 @@ import { lambdaHandler } from '../shared/lambda-adapter.js';
 import { HTTP_LOG_CONTEXT } from '../shared/logger.js';
 import { createBusinessMetrics } from '../shared/metrics.js';
 import { createMcpApp } from './app.js';
-import { originSecretSourceFromEnvironment } from './origin-secret-source.js';
+import { originSecretSourceFromEnvironment } from './aws/origin-secret-source.js';
 import { SDK_SERVER } from './served-server.js';
-import { parseTrustedIssuers } from './trusted-issuers.js';
+import { parseTrustedIssuers } from './auth/trusted-issuers.js';
 
 const metrics = createBusinessMetrics('mcp', logger);
 

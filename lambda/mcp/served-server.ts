@@ -8,6 +8,6 @@
  * the built-in tools in its place (`test/support/built-in-server.ts`), so they hold whichever
  * server is set here.
  */
-import type { SdkServerFront } from './sdk-server.js';
+import type { SdkServerFront } from './protocol/sdk-server.js';
 
 export const SDK_SERVER: SdkServerFront | undefined = undefined;

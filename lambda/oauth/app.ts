@@ -7,10 +7,10 @@ import { json, PayloadTooLargeError } from '../shared/http.js';
 import { matchPath, ROUTES, type RouteMethod } from '../shared/routes.js';
 import { classifyDependencyFault, DEPENDENCY_RETRY_AFTER_SECONDS } from '../shared/dependency-fault.js';
 import { SigningKeysUnavailableError } from '../shared/signing-keys.js';
-import { authorize } from './authorize.js';
-import { callback } from './callback.js';
-import { consent } from './consent.js';
-import { deleteClient, readClient, updateClient } from './client-configuration.js';
+import { authorize } from './endpoints/authorize.js';
+import { callback } from './endpoints/callback.js';
+import { consent } from './endpoints/consent.js';
+import { deleteClient, readClient, updateClient } from './endpoints/client-configuration.js';
 import type { OAuthDeps } from './deps.js';
 import {
   MissingTokenError,
@@ -20,10 +20,10 @@ import {
   ServerError,
   TemporarilyUnavailableError,
 } from './errors.js';
-import { jwksResponse, metadataResponse } from './metadata.js';
-import { registerClient } from './register.js';
-import { revoke } from './revoke.js';
-import { token } from './token.js';
+import { jwksResponse, metadataResponse } from './endpoints/metadata.js';
+import { registerClient } from './endpoints/register.js';
+import { revoke } from './endpoints/revoke.js';
+import { token } from './endpoints/token.js';
 
 type Endpoint = (
   request: HttpRequest,

@@ -2,15 +2,15 @@ import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import type { BusinessMetrics } from '../shared/metrics.js';
 import type { SigningKeys } from '../shared/signing-keys.js';
-import type { ClientResolver } from './client-resolver.js';
+import type { ClientResolver } from './clients/client-resolver.js';
 import type { ClientAssertionVerifier } from './clients/client-assertion.js';
-import type { ClientStore } from './client-store.js';
-import type { GrantStore } from './grant-store.js';
+import type { ClientStore } from './stores/client-store.js';
+import type { GrantStore } from './stores/grant-store.js';
 import type { EnterpriseIdps } from './grants/jwt-bearer.js';
-import type { IdentityProvider } from './identity-provider.js';
-import type { InitialAccessTokens } from './initial-access-token.js';
+import type { IdentityProvider } from './login/identity-provider.js';
+import type { InitialAccessTokens } from './clients/initial-access-token.js';
 import type { UpstreamTokenCipher } from './login/upstream-token-cipher.js';
-import type { RevocationList } from './revocations.js';
+import type { RevocationList } from './stores/revocations.js';
 
 /** What the authorization server's endpoints need; built once per process. */
 export interface OAuthDeps {

@@ -18,19 +18,19 @@ import { createBusinessMetrics } from '../shared/metrics.js';
 import { SecretsManagerKeySource } from '../shared/secrets-manager-key-source.js';
 import { CachedSigningKeys } from '../shared/signing-keys.js';
 import { createOAuthApp } from './app.js';
-import { ClientResolver } from './client-resolver.js';
+import { ClientResolver } from './clients/client-resolver.js';
 import { ClientAssertionVerifier } from './clients/client-assertion.js';
 import { ClientKeys } from './clients/client-keys.js';
 import { parseDocumentOverrides } from './clients/document-overrides.js';
 import { DynamoUsedJtis } from './stores/used-jtis.js';
-import { DynamoClientStore } from './client-store.js';
-import { DynamoGrantStore } from './grant-store.js';
+import { DynamoClientStore } from './stores/client-store.js';
+import { DynamoGrantStore } from './stores/grant-store.js';
 import { parseEnterpriseIdps } from './grants/enterprise-idps.js';
 import { EnterpriseIdps } from './grants/jwt-bearer.js';
-import { OpenIdProvider } from './identity-provider.js';
-import { SecretsManagerInitialAccessToken } from './initial-access-token.js';
-import { DynamoMetadataDocumentCache } from './metadata-document-cache.js';
-import { DynamoRevocationList } from './revocations.js';
+import { OpenIdProvider } from './login/identity-provider.js';
+import { SecretsManagerInitialAccessToken } from './clients/initial-access-token.js';
+import { DynamoMetadataDocumentCache } from './stores/metadata-document-cache.js';
+import { DynamoRevocationList } from './stores/revocations.js';
 import { UpstreamTokenCipher } from './login/upstream-token-cipher.js';
 
 function required(name: string): string {

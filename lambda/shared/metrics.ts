@@ -27,7 +27,7 @@ export const METRIC_DIMENSIONS = {
   Refusals: 'reason',
   /**
    * Client metadata documents that could not be fetched, by host: a known client's host, or
-   * `other` (`lambda/oauth/client-resolver.ts`).
+   * `other` (`lambda/oauth/clients/client-resolver.ts`).
    */
   MetadataDocumentFetchFailures: 'host',
   /** Answers with a 5xx status, by the function version that gave them (`lambda-adapter.ts`). */

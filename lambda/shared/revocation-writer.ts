@@ -1,6 +1,6 @@
 /**
  * Writes and reads single revocation markers (`lambda/shared/revocations.ts`) with the AWS SDK:
- * the oauth function's revocations (`lambda/oauth/revocations.ts`) and the rotation's one-time
+ * the oauth function's revocations (`lambda/oauth/stores/revocations.ts`) and the rotation's one-time
  * carry-over of the earlier list (`lambda/rotate-keys/legacy-revocations.ts`).
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';

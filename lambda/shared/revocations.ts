@@ -18,7 +18,7 @@
  * when each item last changed. The mcp function reads everything it needs with one `Query` of
  * that partition at start, then only what changed since its last read; its role may query that
  * index, and of the table only the earlier list's items (`LEGACY_REVOCATION`), which it reads
- * while an upgraded stack's keys are not yet in the table (`lambda/mcp/table-sources.ts`).
+ * while an upgraded stack's keys are not yet in the table (`lambda/mcp/aws/table-sources.ts`).
  */
 
 /**

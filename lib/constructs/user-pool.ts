@@ -17,7 +17,7 @@ import { Aws, Duration, Fn, RemovalPolicy, SecretValue, Stack, Token, Validation
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { TrustedIssuer } from '../../lambda/mcp/trusted-issuers.js';
+import type { TrustedIssuer } from '../../lambda/mcp/auth/trusted-issuers.js';
 import { COGNITO_MACHINE_SCOPE, COGNITO_RESERVED_WORDS } from '../settings.js';
 import { SecretReaders } from './secret-readers.js';
 

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { Hash } from '@smithy/core/serde';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
-import { callAwsJson } from '../../lambda/mcp/aws-json-request.js';
+import { callAwsJson } from '../../lambda/mcp/aws/aws-json-request.js';
 
 class Sha256 extends Hash {
   constructor(secret?: ConstructorParameters<typeof Hash>[1]) {

@@ -19,14 +19,14 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { CLIENT_ID_PATTERN } from '../../lambda/oauth/client-store.js';
+import { CLIENT_ID_PATTERN } from '../../lambda/oauth/stores/client-store.js';
 import {
   ACCESS_INDEX,
   clientIndexAttributes,
   familyIndexAttributes,
   userItemUpdate,
 } from '../../lambda/oauth/stores/access-index.js';
-import type { GrantFamily } from '../../lambda/oauth/grant-store.js';
+import type { GrantFamily } from '../../lambda/oauth/stores/grant-store.js';
 import { MCP_READ_INDEX, revocationKey } from '../../lambda/shared/revocations.js';
 
 export interface AdminTable {

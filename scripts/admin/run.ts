@@ -11,14 +11,14 @@
  */
 import { parseArgs } from 'node:util';
 import { DynamoRevocationList } from '../../lambda/shared/revocation-writer.js';
-import { DynamoClientStore } from '../../lambda/oauth/client-store.js';
-import { DynamoGrantStore } from '../../lambda/oauth/grant-store.js';
+import { DynamoClientStore } from '../../lambda/oauth/stores/client-store.js';
+import { DynamoGrantStore } from '../../lambda/oauth/stores/grant-store.js';
 import {
   revokeClientTokens,
   revokeGrantFamily,
   revokeUser,
   type RevocationDeps,
-} from '../../lambda/oauth/revocations.js';
+} from '../../lambda/oauth/stores/revocations.js';
 import type { AuditFields } from '../../lambda/shared/audit.js';
 import { INTEGER_SETTINGS } from '../../lambda/shared/function-settings.js';
 import {

@@ -2,12 +2,12 @@
  * The mcp function serving an SDK server of one's own (`createMcpApp({ sdkServer })`), as a Lambda
  * entry for the benchmark: this project's token verification and front, then the v2 SDK's
  * `createMcpHandler` with the baseline's tools (`buildBaselineServer`), a fresh server per request.
- * Settings, keys and logger are built as the mcp entry builds them (lambda/mcp/environment.ts);
+ * Settings, keys and logger are built as the mcp entry builds them (lambda/mcp/aws/environment.ts);
  * nothing else is passed.
  */
 import { createMcpApp } from '../../lambda/mcp/app.js';
-import { sdkV2Server } from '../../lambda/mcp/sdk-server-v2.js';
-import { ssmOptionsFromEnvironment, SsmPublicKeySource } from '../../lambda/mcp/ssm-public-key-source.js';
+import { sdkV2Server } from '../../lambda/mcp/protocol/sdk-server-v2.js';
+import { ssmOptionsFromEnvironment, SsmPublicKeySource } from '../../lambda/mcp/aws/ssm-public-key-source.js';
 import { loadConfig } from '../../lambda/shared/config.js';
 import { lambdaHandler } from '../../lambda/shared/lambda-adapter.js';
 import { createLogger } from '../../lambda/shared/logger.js';

@@ -6,8 +6,8 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import * as z from 'zod';
 import { createMcpApp } from '../../lambda/mcp/app.js';
-import { sdkV1Server } from '../../lambda/mcp/sdk-server-v1.js';
-import { ssmOptionsFromEnvironment, SsmPublicKeySource } from '../../lambda/mcp/ssm-public-key-source.js';
+import { sdkV1Server } from '../../lambda/mcp/protocol/sdk-server-v1.js';
+import { ssmOptionsFromEnvironment, SsmPublicKeySource } from '../../lambda/mcp/aws/ssm-public-key-source.js';
 import { loadConfig } from '../../lambda/shared/config.js';
 import { lambdaHandler } from '../../lambda/shared/lambda-adapter.js';
 import { createLogger } from '../../lambda/shared/logger.js';

@@ -8,7 +8,7 @@
  */
 import * as oauth from 'oauth4webapi';
 import type { LocalServer } from '../../lib/local/server.js';
-import { STALE_IF_ERROR_SECONDS } from '../../lambda/oauth/metadata-document-cache.js';
+import { STALE_IF_ERROR_SECONDS } from '../../lambda/oauth/stores/metadata-document-cache.js';
 import { DocumentServer } from '../support/document-server.js';
 import { startTestServer } from '../support/local-server.js';
 

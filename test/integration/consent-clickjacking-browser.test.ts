@@ -8,7 +8,7 @@
 import * as oauth from 'oauth4webapi';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import type { LocalServer } from '../../lib/local/server.js';
-import { ALLOW_DELAY_MS } from '../../lambda/oauth/pages.js';
+import { ALLOW_DELAY_MS } from '../../lambda/oauth/login/pages.js';
 import { launchChromium, runBrowserTests } from '../support/browser.js';
 import { registerClient, startTestServer, type RegisteredClient } from '../support/local-server.js';
 

@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import type { LocalServer } from '../../lib/local/server.js';
 import { EXCERPT_LENGTH } from '../../lambda/oauth/excerpt.js';
-import { escapeHtml } from '../../lambda/oauth/pages.js';
+import { escapeHtml } from '../../lambda/oauth/login/pages.js';
 import { DocumentServer } from '../support/document-server.js';
 import { registerClient, startTestServer, type RegisteredClient } from '../support/local-server.js';
 

@@ -15,7 +15,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMcpApp } from '../../lambda/mcp/app.js';
 import { exampleV1Front, exampleV2Front } from '../../lambda/mcp/examples/sdk-server.js';
-import type { SdkServerFront } from '../../lambda/mcp/sdk-server.js';
+import type { SdkServerFront } from '../../lambda/mcp/protocol/sdk-server.js';
 import { toPublicKeySet } from '../../lambda/shared/key-set.js';
 import { lambdaHandler } from '../../lambda/shared/lambda-adapter.js';
 import { createLogger } from '../../lambda/shared/logger.js';

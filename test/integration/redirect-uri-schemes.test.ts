@@ -1,12 +1,12 @@
 /**
  * Redirect URIs at the real `/register`: every redirect URI the shipping clients of
  * `../shared/interop.md` register still registers, one client at a time as each client sends
- * them, while a scheme the operating system or browser handles itself (`lambda/oauth/system-schemes.ts`)
+ * them, while a scheme the operating system or browser handles itself (`lambda/oauth/clients/system-schemes.ts`)
  * is refused with `invalid_redirect_uri` in any letter case.
  */
 import fc from 'fast-check';
 import type { LocalServer } from '../../lib/local/server.js';
-import { SYSTEM_SCHEME_PREFIXES, SYSTEM_SCHEMES } from '../../lambda/oauth/system-schemes.js';
+import { SYSTEM_SCHEME_PREFIXES, SYSTEM_SCHEMES } from '../../lambda/oauth/clients/system-schemes.js';
 import { startTestServer } from '../support/local-server.js';
 
 let server: LocalServer;

@@ -11,7 +11,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { LocalServer } from '../../lib/local/server.js';
 import type { OAuthDeps } from '../../lambda/oauth/deps.js';
-import { revokeUser } from '../../lambda/oauth/revocations.js';
+import { revokeUser } from '../../lambda/oauth/stores/revocations.js';
 import { DynamoRevocationList } from '../../lambda/shared/revocation-writer.js';
 import { markerExpiresAt } from '../../lambda/shared/revocations.js';
 import {

@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { exampleV1Front, exampleV2Front } from '../../lambda/mcp/examples/sdk-server.js';
-import { createSdkServerFront } from '../../lambda/mcp/sdk-server.js';
+import { createSdkServerFront } from '../../lambda/mcp/protocol/sdk-server.js';
 import { PlainResponse } from '../../lambda/shared/http-message.js';
 import type { LocalServer } from '../../lib/local/server.js';
 import { startTestServer } from '../support/local-server.js';

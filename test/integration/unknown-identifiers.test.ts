@@ -10,7 +10,7 @@
  */
 import fc from 'fast-check';
 import type { LocalServer } from '../../lib/local/server.js';
-import { isMetadataDocumentUrl } from '../../lambda/oauth/metadata-document-fetch.js';
+import { isMetadataDocumentUrl } from '../../lambda/oauth/clients/metadata-document-fetch.js';
 import {
   basicAuth,
   registerClient,

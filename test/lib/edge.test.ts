@@ -1,6 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { CLIENT_ID_PATTERN } from '../../lambda/oauth/client-store.js';
+import { CLIENT_ID_PATTERN } from '../../lambda/oauth/stores/client-store.js';
 import { ORIGIN_SECRET_HEADER } from '../../lambda/shared/origin-secret.js';
 import { ROUTES } from '../../lambda/shared/routes.js';
 import {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_SETTINGS } from '../../lib/settings.js';
-import { CHANGE_MARGIN_MS } from '../../lambda/mcp/mcp-table-reader.js';
+import { CHANGE_MARGIN_MS } from '../../lambda/mcp/aws/mcp-table-reader.js';
 import { randomToken } from '../../lambda/shared/crypto.js';
 import { OAUTH_ENDPOINT_REQUESTS } from '../../scripts/bench/round-trips.js';
 import { buildLayout, scenarios } from '../../scripts/capacity-model.js';

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalDynamo, type LocalDynamo } from '../../lib/local/dynamodb.js';
 import { DEFAULT_SETTINGS } from '../../lib/settings.js';
-import { CHANGE_MARGIN_MS } from '../../lambda/mcp/mcp-table-reader.js';
+import { CHANGE_MARGIN_MS } from '../../lambda/mcp/aws/mcp-table-reader.js';
 import { randomToken } from '../../lambda/shared/crypto.js';
 import { MCP_READ_INDEX } from '../../lambda/shared/revocations.js';
 import {

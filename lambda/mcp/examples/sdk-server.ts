@@ -10,9 +10,9 @@
 import { McpServer as V1McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { McpServer } from '@modelcontextprotocol/server';
 import * as z from 'zod';
-import { callerOf, DEFAULT_METHOD_SCOPES, type ScopeRules } from '../sdk-server.js';
-import { sdkV1Server } from '../sdk-server-v1.js';
-import { sdkV2Server } from '../sdk-server-v2.js';
+import { callerOf, DEFAULT_METHOD_SCOPES, type ScopeRules } from '../protocol/sdk-server.js';
+import { sdkV1Server } from '../protocol/sdk-server-v1.js';
+import { sdkV2Server } from '../protocol/sdk-server-v2.js';
 
 /** The built-in scopes, and `mcp:admin` for one tool (a scope the authorization server must issue). */
 export const EXAMPLE_SCOPES: ScopeRules = {

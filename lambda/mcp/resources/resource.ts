@@ -1,7 +1,7 @@
 /** What a resource is: a fixed URI, a description, the scopes to read it, and its contents. */
 import type { ReadResourceResult, Resource as ResourceDescriptor } from '@modelcontextprotocol/server';
 import type { Config } from '../../shared/config.js';
-import type { Caller } from '../caller.js';
+import type { Caller } from '../auth/caller.js';
 
 export interface ResourceContext {
   caller: Caller;

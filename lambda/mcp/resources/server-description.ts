@@ -1,5 +1,5 @@
-import { LEGACY_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS } from '../protocol.js';
-import { SERVER_NAME, SERVER_VERSION } from '../server-info.js';
+import { LEGACY_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS } from '../protocol/protocol.js';
+import { SERVER_NAME, SERVER_VERSION } from '../protocol/server-info.js';
 import { TOOLS } from '../tools/registry.js';
 import type { Resource } from './resource.js';
 

@@ -5,8 +5,8 @@
  */
 import type { CallToolResult, Tool as ToolDescriptor, ToolAnnotations } from '@modelcontextprotocol/server';
 import * as z from 'zod/mini';
-import type { Caller } from '../caller.js';
-import { describeIssues } from '../schema-issues.js';
+import type { Caller } from '../auth/caller.js';
+import { describeIssues } from '../protocol/schema-issues.js';
 
 /**
  * How long a tool may run, counted from the request, when the app is called without a Lambda

@@ -8,7 +8,7 @@
  * writes nothing.
  */
 import { createLocalJWKSet, decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import type { StoredClient } from '../client-store.js';
+import type { StoredClient } from '../stores/client-store.js';
 import { InvalidClientError } from '../errors.js';
 import { quote } from '../excerpt.js';
 import { audit } from '../../shared/audit.js';

@@ -6,14 +6,14 @@
  * allow (a minute to a day).
  */
 import type { JSONWebKeySet } from 'jose';
-import type { ClientMetadata } from '../client-metadata.js';
+import type { ClientMetadata } from './client-metadata.js';
 import { quote } from '../excerpt.js';
 import {
   fetchMetadataDocument,
   MetadataDocumentError,
   parseDocumentUrl,
   type FetchOptions,
-} from '../metadata-document-fetch.js';
+} from './metadata-document-fetch.js';
 
 /** Asymmetric algorithms only: a shared-key (`HS*`) assertion would need a secret, and `none` proves nothing. */
 export const CLIENT_ASSERTION_ALGORITHMS = [

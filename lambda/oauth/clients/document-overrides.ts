@@ -6,9 +6,9 @@
  * synth and at start, and is then used for that URL without any fetch. A block
  * (`blockedClientMetadataDocuments`) still wins.
  */
-import type { ClientMetadata } from '../client-metadata.js';
-import { validateMetadataDocument } from '../client-resolver.js';
-import { parseDocumentUrl } from '../metadata-document-fetch.js';
+import type { ClientMetadata } from './client-metadata.js';
+import { validateMetadataDocument } from './client-resolver.js';
+import { parseDocumentUrl } from './metadata-document-fetch.js';
 
 export type DocumentOverrides = ReadonlyMap<string, ClientMetadata>;
 

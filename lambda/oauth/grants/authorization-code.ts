@@ -7,13 +7,13 @@
 import { audit } from '../../shared/audit.js';
 import { createHash } from 'node:crypto';
 import { sha256 } from '../../shared/crypto.js';
-import { isIssuedToken, LOGIN_TTL_SECONDS } from '../authorization-response.js';
+import { isIssuedToken, LOGIN_TTL_SECONDS } from '../login/authorization-response.js';
 import { InvalidGrantError, InvalidRequestError } from '../errors.js';
-import type { AuthorizationCode } from '../grant-store.js';
-import { resolveAudience } from '../token-request.js';
+import type { AuthorizationCode } from '../stores/grant-store.js';
+import { resolveAudience } from './token-request.js';
 import type { GrantContext, GrantHandler } from './grant.js';
 import { issueUserTokens } from './user-tokens.js';
-import { isUserRevoked, revokeGrantFamily } from '../revocations.js';
+import { isUserRevoked, revokeGrantFamily } from '../stores/revocations.js';
 
 /** RFC 7636 §4.1: 43 to 128 unreserved characters. */
 const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;

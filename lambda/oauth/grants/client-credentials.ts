@@ -1,6 +1,6 @@
 /** The client credentials grant (RFC 6749 §4.4): a confidential client gets a token for itself. */
-import { issueAccessToken } from '../access-token.js';
-import { narrowScope, resolveAudience } from '../token-request.js';
+import { issueAccessToken } from './access-token.js';
+import { narrowScope, resolveAudience } from './token-request.js';
 import type { GrantHandler } from './grant.js';
 
 export const clientCredentialsGrant: GrantHandler = async ({ client, params, deps, now }) => {

@@ -4,7 +4,7 @@
  * refresh token) are one file each plus one line in `GRANTS`.
  */
 import type { OAuthDeps } from '../deps.js';
-import type { StoredClient } from '../client-store.js';
+import type { StoredClient } from '../stores/client-store.js';
 
 export interface TokenResponse {
   access_token: string;

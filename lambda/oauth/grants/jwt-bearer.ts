@@ -21,10 +21,10 @@
 import { decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
 import { sha256 } from '../../shared/crypto.js';
 import { applyScopePolicy, groupsFromClaims, type ScopePolicy } from '../../shared/scope-policy.js';
-import { RemoteJwks } from '../../mcp/issuer-keys.js';
-import { InvalidTokenError } from '../../mcp/jwt.js';
-import { TRUSTED_ISSUER_ALGORITHMS, TrustedIssuerUnavailableError } from '../../mcp/trusted-issuers.js';
-import { issueAccessToken } from '../access-token.js';
+import { RemoteJwks } from '../../mcp/auth/issuer-keys.js';
+import { InvalidTokenError } from '../../mcp/auth/jwt.js';
+import { TRUSTED_ISSUER_ALGORITHMS, TrustedIssuerUnavailableError } from '../../mcp/auth/trusted-issuers.js';
+import { issueAccessToken } from './access-token.js';
 import { quote } from '../excerpt.js';
 import {
   InvalidGrantError,
@@ -34,9 +34,9 @@ import {
   TemporarilyUnavailableError,
   UnsupportedGrantTypeError,
 } from '../errors.js';
-import type { UserIdentity } from '../grant-store.js';
-import { identityFromClaims } from '../identity-provider.js';
-import { narrowScope, resolveAudience } from '../token-request.js';
+import type { UserIdentity } from '../stores/grant-store.js';
+import { identityFromClaims } from '../login/identity-provider.js';
+import { narrowScope, resolveAudience } from './token-request.js';
 import type { EnterpriseIdp } from './enterprise-idps.js';
 import type { GrantHandler } from './grant.js';
 

@@ -5,8 +5,8 @@
  * decided on the prefetched item before the client is authenticated, and nothing is written.
  */
 import { sha256 } from '../../shared/crypto.js';
-import { isIssuedToken } from '../authorization-response.js';
-import type { GrantStore } from '../grant-store.js';
+import { isIssuedToken } from '../login/authorization-response.js';
+import type { GrantStore } from '../stores/grant-store.js';
 
 type Read = 'getCode' | 'getRefreshToken';
 const READS: Record<string, { param: string; read: Read }> = {

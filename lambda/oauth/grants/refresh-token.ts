@@ -9,12 +9,12 @@
  */
 import { audit } from '../../shared/audit.js';
 import { sha256 } from '../../shared/crypto.js';
-import { isIssuedToken } from '../authorization-response.js';
+import { isIssuedToken } from '../login/authorization-response.js';
 import { InvalidGrantError, InvalidRequestError, InvalidTargetError } from '../errors.js';
-import { narrowScope, resolveAudience } from '../token-request.js';
+import { narrowScope, resolveAudience } from './token-request.js';
 import type { GrantHandler } from './grant.js';
 import { issueUserTokens } from './user-tokens.js';
-import { isUserRevoked, revokeGrantFamily } from '../revocations.js';
+import { isUserRevoked, revokeGrantFamily } from '../stores/revocations.js';
 import { recheckUpstream } from '../login/upstream-recheck.js';
 
 const DAY = 86_400;

@@ -5,8 +5,8 @@
  * lose the connection when the access token expires.
  */
 import { randomToken, sha256 } from '../../shared/crypto.js';
-import { issueAccessToken } from '../access-token.js';
-import type { UserIdentity } from '../grant-store.js';
+import { issueAccessToken } from './access-token.js';
+import type { UserIdentity } from '../stores/grant-store.js';
 import type { GrantContext, TokenResponse } from './grant.js';
 
 export interface UserGrant {
@@ -55,7 +55,7 @@ export async function issueUserTokens(
       audience: grant.audience,
       scope: grant.scope,
       extra: {
-        // The grant family, which revocation names (`lambda/oauth/revocations.ts`): the login
+        // The grant family, which revocation names (`lambda/oauth/stores/revocations.ts`): the login
         // session, as OpenID Connect's `sid` names one.
         sid: grant.familyId,
         ...(identity.name !== undefined && { name: identity.name }),

@@ -20,9 +20,9 @@
 import { applyScopePolicy, groupsFromClaims } from '../../shared/scope-policy.js';
 import type { OAuthDeps } from '../deps.js';
 import { InvalidGrantError, TemporarilyUnavailableError } from '../errors.js';
-import type { GrantFamily } from '../grant-store.js';
-import { UpstreamRefusedError, UpstreamUnavailableError, type UpstreamLogin } from '../identity-provider.js';
-import { revokeGrantFamily } from '../revocations.js';
+import type { GrantFamily } from '../stores/grant-store.js';
+import { UpstreamRefusedError, UpstreamUnavailableError, type UpstreamLogin } from './identity-provider.js';
+import { revokeGrantFamily } from '../stores/revocations.js';
 import { audit } from '../../shared/audit.js';
 import { UpstreamTokenDecryptError } from './upstream-token-cipher.js';
 

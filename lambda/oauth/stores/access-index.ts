@@ -22,7 +22,7 @@
 import { createHash } from 'node:crypto';
 import { sha256 } from '../../shared/crypto.js';
 import { MCP_READ_INDEX } from '../../shared/revocations.js';
-import type { GrantFamily, UserIdentity } from '../grant-store.js';
+import type { GrantFamily, UserIdentity } from './grant-store.js';
 
 export const ACCESS_INDEX = {
   clients: 'clients',

@@ -6,7 +6,7 @@
  */
 import { exampleV1Front, exampleV2Front } from '../../../lambda/mcp/examples/sdk-server.js';
 import { createMcpApp } from '../../../lambda/mcp/app.js';
-import type { SdkServerFront } from '../../../lambda/mcp/sdk-server.js';
+import type { SdkServerFront } from '../../../lambda/mcp/protocol/sdk-server.js';
 import { toPublicKeySet } from '../../../lambda/shared/key-set.js';
 import { createLogger } from '../../../lambda/shared/logger.js';
 import type { PlainResponse } from '../../../lambda/shared/http-message.js';

@@ -1,7 +1,7 @@
 /** Shared setup for the mcp function's unit tests: a config, real RSA keys, token signing, requests. */
 import { constants, createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { createMcpApp } from '../../../lambda/mcp/app.js';
-import type { TrustedIssuer } from '../../../lambda/mcp/trusted-issuers.js';
+import type { TrustedIssuer } from '../../../lambda/mcp/auth/trusted-issuers.js';
 import { loadConfig, type Config } from '../../../lambda/shared/config.js';
 import {
   generateSigningKey,

@@ -11,7 +11,7 @@ import {
   DEFAULT_LEGACY_VERSION,
   isModernVersion,
   LEGACY_PROTOCOL_VERSIONS,
-} from '../../../lambda/mcp/protocol.js';
+} from '../../../lambda/mcp/protocol/protocol.js';
 import { accessToken, mcpPost, rpc, testApp } from './mcp-test-kit.js';
 
 it('serves exactly the 2025-era protocol versions the SDK supports', () => {

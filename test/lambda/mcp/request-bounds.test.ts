@@ -2,9 +2,9 @@
  * Bounded work per POST on /mcp: how many messages a batch may hold, how deeply a body may nest,
  * how large a response may grow, and batch members validated exactly as single messages are.
  */
-import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../../lambda/mcp/json-body.js';
-import { MAX_BATCH_MESSAGES } from '../../../lambda/mcp/protocol.js';
-import { MAX_RESPONSE_BYTES } from '../../../lambda/mcp/reply-writer.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../../lambda/mcp/protocol/json-body.js';
+import { MAX_BATCH_MESSAGES } from '../../../lambda/mcp/protocol/protocol.js';
+import { MAX_RESPONSE_BYTES } from '../../../lambda/mcp/protocol/reply-writer.js';
 import { accessToken, INIT, mcpPost, rpc, testApp } from './mcp-test-kit.js';
 
 type Reply = {

@@ -7,8 +7,8 @@
  */
 import { specTypeSchemas, type SpecTypeName } from '@modelcontextprotocol/server';
 import * as z from 'zod/mini';
-import { Dispatcher } from '../../../lambda/mcp/dispatcher.js';
-import type { Era } from '../../../lambda/mcp/protocol.js';
+import { Dispatcher } from '../../../lambda/mcp/protocol/dispatcher.js';
+import type { Era } from '../../../lambda/mcp/protocol/protocol.js';
 import { RESOURCES } from '../../../lambda/mcp/resources/registry.js';
 import { SERVER_DESCRIPTION_URI } from '../../../lambda/mcp/resources/server-description.js';
 import { TOOLS } from '../../../lambda/mcp/tools/registry.js';

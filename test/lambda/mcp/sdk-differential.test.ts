@@ -26,9 +26,9 @@ import {
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { isDeepStrictEqual } from 'node:util';
 import * as z from 'zod/mini';
-import type { Caller } from '../../../lambda/mcp/caller.js';
+import type { Caller } from '../../../lambda/mcp/auth/caller.js';
 import { RESOURCES } from '../../../lambda/mcp/resources/registry.js';
-import { SERVER_NAME, SERVER_VERSION } from '../../../lambda/mcp/server-info.js';
+import { SERVER_NAME, SERVER_VERSION } from '../../../lambda/mcp/protocol/server-info.js';
 import { TOOLS } from '../../../lambda/mcp/tools/registry.js';
 import { toPublicKeySet } from '../../../lambda/shared/key-set.js';
 import {

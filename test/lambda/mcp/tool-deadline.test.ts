@@ -5,8 +5,8 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import * as z from 'zod/mini';
-import type { Caller } from '../../../lambda/mcp/caller.js';
-import { Dispatcher } from '../../../lambda/mcp/dispatcher.js';
+import type { Caller } from '../../../lambda/mcp/auth/caller.js';
+import { Dispatcher } from '../../../lambda/mcp/protocol/dispatcher.js';
 import {
   DEADLINE_MARGIN_MS,
   DEFAULT_TOOL_TIME_LIMIT_MS,

@@ -4,8 +4,8 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import * as z from 'zod/mini';
-import type { Caller } from '../../../lambda/mcp/caller.js';
-import { Dispatcher } from '../../../lambda/mcp/dispatcher.js';
+import type { Caller } from '../../../lambda/mcp/auth/caller.js';
+import { Dispatcher } from '../../../lambda/mcp/protocol/dispatcher.js';
 import { defineTool, ToolOutputError } from '../../../lambda/mcp/tools/tool.js';
 import { createLogger } from '../../../lambda/shared/logger.js';
 import { accessToken, mcpPost, NOW_MS, rpc, testApp, testConfig } from './mcp-test-kit.js';

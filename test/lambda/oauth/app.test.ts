@@ -3,9 +3,9 @@
  * missing signing keys, storage failures, and what reaches the logs.
  */
 import { createOAuthApp } from '../../../lambda/oauth/app.js';
-import { ClientResolver } from '../../../lambda/oauth/client-resolver.js';
-import type { ClientStore, StoredClient } from '../../../lambda/oauth/client-store.js';
-import type { GrantStore } from '../../../lambda/oauth/grant-store.js';
+import { ClientResolver } from '../../../lambda/oauth/clients/client-resolver.js';
+import type { ClientStore, StoredClient } from '../../../lambda/oauth/stores/client-store.js';
+import type { GrantStore } from '../../../lambda/oauth/stores/grant-store.js';
 import { loadConfig } from '../../../lambda/shared/config.js';
 import { createLogger } from '../../../lambda/shared/logger.js';
 import { rotateSigningKeySet } from '../../../lambda/shared/key-set.js';

@@ -3,11 +3,11 @@
  * bounded however long that lives: through key rotations, through any number of refused
  * client metadata document URLs, and through any number of clients' `jwks_uri` key sets. (`npm run soak` reports the same sizes under load.)
  */
-import { ClientResolver } from '../../../lambda/oauth/client-resolver.js';
+import { ClientResolver } from '../../../lambda/oauth/clients/client-resolver.js';
 import { ClientKeys } from '../../../lambda/oauth/clients/client-keys.js';
-import type { ClientMetadata } from '../../../lambda/oauth/client-metadata.js';
+import type { ClientMetadata } from '../../../lambda/oauth/clients/client-metadata.js';
 import { DocumentServer } from '../../support/document-server.js';
-import type { ClientStore } from '../../../lambda/oauth/client-store.js';
+import type { ClientStore } from '../../../lambda/oauth/stores/client-store.js';
 import { formatterCacheSize, getTimeTool } from '../../../lambda/mcp/tools/get-time.js';
 import { rotateSigningKeySet, toPublicKeySet, type SigningKeySet } from '../../../lambda/shared/key-set.js';
 import { CachedPublicKeys, CachedSigningKeys } from '../../../lambda/shared/signing-keys.js';

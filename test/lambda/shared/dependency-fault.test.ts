@@ -25,10 +25,10 @@ import {
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createOAuthApp } from '../../../lambda/oauth/app.js';
-import { ClientResolver } from '../../../lambda/oauth/client-resolver.js';
-import { DynamoClientStore } from '../../../lambda/oauth/client-store.js';
-import type { GrantStore } from '../../../lambda/oauth/grant-store.js';
-import { DynamoRevocationList } from '../../../lambda/oauth/revocations.js';
+import { ClientResolver } from '../../../lambda/oauth/clients/client-resolver.js';
+import { DynamoClientStore } from '../../../lambda/oauth/stores/client-store.js';
+import type { GrantStore } from '../../../lambda/oauth/stores/grant-store.js';
+import { DynamoRevocationList } from '../../../lambda/oauth/stores/revocations.js';
 import { awsClientOptions } from '../../../lambda/shared/aws-client-options.js';
 import { loadConfig } from '../../../lambda/shared/config.js';
 import {

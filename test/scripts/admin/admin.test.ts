@@ -10,8 +10,8 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { clientIndexAttributes } from '../../../lambda/oauth/stores/access-index.js';
 import { ensureTable, startLocalDynamo, type LocalDynamo } from '../../../lib/local/dynamodb.js';
-import { DynamoClientStore, type StoredClient } from '../../../lambda/oauth/client-store.js';
-import { DynamoGrantStore, type GrantFamily } from '../../../lambda/oauth/grant-store.js';
+import { DynamoClientStore, type StoredClient } from '../../../lambda/oauth/stores/client-store.js';
+import { DynamoGrantStore, type GrantFamily } from '../../../lambda/oauth/stores/grant-store.js';
 import { DynamoRevocationList } from '../../../lambda/shared/revocation-writer.js';
 import { runAdmin } from '../../../scripts/admin/run.js';
 

@@ -8,7 +8,7 @@ import {
   ClientKeysError,
   publicJwksProblem,
 } from '../../../../lambda/oauth/clients/client-keys.js';
-import type { ClientMetadata } from '../../../../lambda/oauth/client-metadata.js';
+import type { ClientMetadata } from '../../../../lambda/oauth/clients/client-metadata.js';
 import { DocumentServer } from '../../../support/document-server.js';
 
 const RSA = { kty: 'RSA', n: 'sXch', e: 'AQAB', kid: 'a' };

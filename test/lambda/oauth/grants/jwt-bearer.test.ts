@@ -3,13 +3,13 @@
  * metadata says of it. The grant itself runs against the real server in
  * `test/integration/enterprise-managed-authorization.test.ts`.
  */
-import type { ClientStore, StoredClient } from '../../../../lambda/oauth/client-store.js';
-import { JWT_BEARER } from '../../../../lambda/oauth/client-metadata.js';
+import type { ClientStore, StoredClient } from '../../../../lambda/oauth/stores/client-store.js';
+import { JWT_BEARER } from '../../../../lambda/oauth/clients/client-metadata.js';
 import type { OAuthDeps } from '../../../../lambda/oauth/deps.js';
 import { parseEnterpriseIdps } from '../../../../lambda/oauth/grants/enterprise-idps.js';
 import { EnterpriseIdps } from '../../../../lambda/oauth/grants/jwt-bearer.js';
-import { authorizationServerMetadata } from '../../../../lambda/oauth/metadata.js';
-import { registerClient } from '../../../../lambda/oauth/register.js';
+import { authorizationServerMetadata } from '../../../../lambda/oauth/endpoints/metadata.js';
+import { registerClient } from '../../../../lambda/oauth/endpoints/register.js';
 import { OAuthError } from '../../../../lambda/oauth/errors.js';
 import { loadConfig } from '../../../../lambda/shared/config.js';
 import { createLogger } from '../../../../lambda/shared/logger.js';

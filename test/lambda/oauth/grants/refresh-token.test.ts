@@ -5,9 +5,9 @@
  */
 import { refreshTokenGrant } from '../../../../lambda/oauth/grants/refresh-token.js';
 import type { OAuthDeps } from '../../../../lambda/oauth/deps.js';
-import type { ClientStore, StoredClient } from '../../../../lambda/oauth/client-store.js';
-import type { GrantFamily, GrantStore, RefreshToken } from '../../../../lambda/oauth/grant-store.js';
-import type { RevocationList } from '../../../../lambda/oauth/revocations.js';
+import type { ClientStore, StoredClient } from '../../../../lambda/oauth/stores/client-store.js';
+import type { GrantFamily, GrantStore, RefreshToken } from '../../../../lambda/oauth/stores/grant-store.js';
+import type { RevocationList } from '../../../../lambda/oauth/stores/revocations.js';
 import { loadConfig } from '../../../../lambda/shared/config.js';
 import { randomToken, sha256 } from '../../../../lambda/shared/crypto.js';
 import { rotateSigningKeySet } from '../../../../lambda/shared/key-set.js';

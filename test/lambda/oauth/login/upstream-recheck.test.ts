@@ -4,12 +4,12 @@
  * (`test/integration/upstream-recheck-browser.test.ts`) run the same decisions end to end.
  */
 import type { OAuthDeps } from '../../../../lambda/oauth/deps.js';
-import type { GrantFamily, GrantStore, UpstreamCheck } from '../../../../lambda/oauth/grant-store.js';
+import type { GrantFamily, GrantStore, UpstreamCheck } from '../../../../lambda/oauth/stores/grant-store.js';
 import {
   UpstreamRefusedError,
   UpstreamUnavailableError,
   type IdentityProvider,
-} from '../../../../lambda/oauth/identity-provider.js';
+} from '../../../../lambda/oauth/login/identity-provider.js';
 import { recheckUpstream } from '../../../../lambda/oauth/login/upstream-recheck.js';
 import { newKeyMaterial, UpstreamTokenCipher } from '../../../../lambda/oauth/login/upstream-token-cipher.js';
 import { loadConfig } from '../../../../lambda/shared/config.js';
