@@ -79,7 +79,7 @@ it('maps the trace the mcp bundle logs back to the TypeScript lines that threw a
   expect(mapped).toContain(
     `lambda/shared/public-key-set.ts:${lineOf('lambda/shared/public-key-set.ts', "fail('public key set is not valid JSON')")}:`,
   );
-  expect(mapped).toMatch(/lambda\/mcp\/ssm-public-key-source\.ts:\d+:\d+/);
+  expect(mapped).toMatch(/lambda\/mcp\/aws\/ssm-public-key-source\.ts:\d+:\d+/);
   expect(mapped).not.toMatch(/index\.mjs:\d+:\d+/);
 }, 60_000);
 
