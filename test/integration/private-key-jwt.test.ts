@@ -234,8 +234,8 @@ describe('private_key_jwt client authentication', () => {
     expect(me.structuredContent).toMatchObject({ client_id: sdkClient.client_id });
   });
 
-  it('accepts the token endpoint as the audience, and revokes with an assertion', async () => {
-    const issued = await token(withAssertion(await assertion(key, clientId, `${server.issuer}/token`)));
+  it('revokes with an assertion', async () => {
+    const issued = await token(withAssertion(await assertion(key, clientId, server.issuer)));
     const { access_token: accessToken } = (await issued.json()) as { access_token: string };
     const revoked = await post(`${server.issuer}/revoke`, {
       token: accessToken,
@@ -294,6 +294,27 @@ describe('private_key_jwt client authentication', () => {
       'for another audience',
       async () => withAssertion(await assertion(key, clientId, 'https://other-server.example')),
       '"aud" claim',
+    ],
+    [
+      // Another server could have obtained it by naming our token endpoint as its own
+      // (audience injection, draft-ietf-oauth-rfc7523bis): only the issuer is this server.
+      'for the token endpoint rather than the issuer',
+      async () => withAssertion(await assertion(key, clientId, `${server.issuer}/token`)),
+      '"aud" claim',
+    ],
+    [
+      'for this server and another one at once',
+      async () =>
+        withAssertion(
+          await new SignJWT({ jti: crypto.randomUUID() })
+            .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+            .setIssuer(clientId)
+            .setSubject(clientId)
+            .setAudience([server.issuer, 'https://other-server.example'])
+            .setExpirationTime(now() + 60)
+            .sign(key.privateKey),
+        ),
+      '"aud" must be this server\'s issuer alone',
     ],
     [
       'with alg none',

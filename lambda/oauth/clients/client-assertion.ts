@@ -71,7 +71,7 @@ export class ClientAssertionVerifier {
           algorithms,
           issuer: client.clientId,
           subject: client.clientId,
-          audience: [this.options.issuer, `${this.options.issuer}/token`],
+          audience: this.options.issuer,
           requiredClaims: ['exp', 'jti'],
           currentDate: new Date(nowMs),
           clockTolerance: ASSERTION_CLOCK_SKEW_SECONDS,
@@ -99,6 +99,12 @@ export class ClientAssertionVerifier {
       throw new InvalidClientError(
         `the client assertion's "exp" is more than ${MAX_ASSERTION_LIFETIME_SECONDS} s ahead; assertions are for one request`,
       );
+    // This server's issuer as the sole audience (draft-ietf-oauth-rfc7523bis): an assertion
+    // also, or only, addressed to the token endpoint could have been obtained by another server
+    // that named our token endpoint as its own (the audience-injection attack).
+    const aud = payload.aud;
+    if (Array.isArray(aud) && aud.length !== 1)
+      throw new InvalidClientError(`the client assertion's "aud" must be this server's issuer alone`);
     const jti = payload.jti;
     if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH)
       throw new InvalidClientError(
