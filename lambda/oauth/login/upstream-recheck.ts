@@ -33,6 +33,31 @@ export const OUTAGE_RETRY_AFTER_SECONDS = 60;
 
 const refused = () => new InvalidGrantError('the refresh token is invalid, expired or revoked');
 
+/** How long a refresh that lost the claim waits for the other's result: the upstream's timeout and a second. */
+export const CLAIM_WAIT_MS = 6000;
+const CLAIM_POLL_MS = 200;
+
+/**
+ * Re-reads the family (consistently) until the check another refresh claimed has settled: the
+ * family as that check left it (its last check moved on), `revoked` (the provider refused, or the
+ * family is gone), or `unsettled` (the claim was released without a result, or is still held
+ * after `CLAIM_WAIT_MS`).
+ */
+async function awaitOtherCheck(
+  deps: OAuthDeps,
+  seen: GrantFamily,
+  nowMs: number,
+): Promise<GrantFamily | 'revoked' | 'unsettled'> {
+  for (let waited = 0; waited < CLAIM_WAIT_MS; waited += CLAIM_POLL_MS) {
+    await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS));
+    const current = await deps.grants.getFamily(seen.familyId, nowMs);
+    if (!current || current.revoked) return 'revoked';
+    if (current.upstreamCheckedAt !== seen.upstreamCheckedAt) return current;
+    if (current.upstreamCheckStartedAt === undefined) return 'unsettled';
+  }
+  return 'unsettled';
+}
+
 /**
  * Checks `family` at the upstream when due; answers the family as the tokens should now carry it
  * (identity and scope), or throws `invalid_grant` (revoked) or `temporarily_unavailable` (503).
@@ -91,7 +116,12 @@ export async function recheckUpstream(
       now - CLAIM_SECONDS,
     ))
   ) {
-    return withinGrace() ? family : outage('another refresh is checking this grant');
+    // Another refresh holds the check (parallel sessions of one client refresh together): wait for
+    // its result rather than answer from what is now stale, or call a healthy provider down.
+    const settled = await awaitOtherCheck(deps, family, nowMs);
+    if (settled === 'revoked') throw refused();
+    if (settled !== 'unsettled') return settled;
+    return outage('another refresh was checking this grant and reached no result');
   }
 
   let token: string;

@@ -24,6 +24,8 @@ async function setup(options: {
   checkedAgo: number;
   refresh?: IdentityProvider['refresh'];
   claimed?: boolean;
+  /** What the family reads as, read after read, while another refresh holds the check. */
+  rereads?: (family: GrantFamily) => (GrantFamily | undefined)[];
 }) {
   const cipher = new UpstreamTokenCipher(async () => material);
   const family: GrantFamily = {
@@ -39,6 +41,7 @@ async function setup(options: {
   };
   const calls: string[] = [];
   const logs: string[] = [];
+  const rereads: (GrantFamily | undefined)[] = options.rereads?.(family) ?? [];
   const recorded: UpstreamCheck[] = [];
   const grants = {
     claimUpstreamCheck: async () => {
@@ -50,6 +53,11 @@ async function setup(options: {
       recorded.push(check);
     },
     releaseUpstreamCheck: async () => void calls.push('release'),
+    getFamily: async () => {
+      calls.push('read');
+      const next = rereads.shift();
+      return next === undefined ? undefined : next;
+    },
     revokeFamily: async () => void calls.push('revokeFamily'),
   } as unknown as GrantStore;
   const refresh =
@@ -147,16 +155,52 @@ describe('recheckUpstream', () => {
     expect(past.calls).toEqual(['claim', 'upstream upstream-rt-1 ada', 'release']);
   });
 
-  it('leaves the upstream alone while another refresh holds the check', async () => {
-    // Prepare
-    const { deps, family, calls } = await setup({ checkedAgo: 1000, claimed: false });
+  it('leaves the upstream alone while another refresh holds the check, and answers with its result', async () => {
+    // Prepare: the other refresh is still asking, then records the user's new name.
+    const { deps, family, calls } = await setup({
+      checkedAgo: 5000,
+      claimed: false,
+      rereads: (f) => [
+        { ...f, upstreamCheckStartedAt: NOW },
+        { ...f, identity: { sub: 'ada', name: 'Ada L.' }, upstreamCheckedAt: NOW },
+      ],
+    });
 
     // Act
     const result = await recheckUpstream(deps, family, NOW_MS);
 
-    // Assess
-    expect(result).toBe(family);
-    expect(calls).toEqual(['claim']);
+    // Assess: past the outage grace, yet no 503: the other check succeeded.
+    expect(result).toMatchObject({ identity: { sub: 'ada', name: 'Ada L.' }, upstreamCheckedAt: NOW });
+    expect(calls).toEqual(['claim', 'read', 'read']);
+  });
+
+  it('refuses when the other refresh found the grant refused upstream', async () => {
+    // Prepare
+    const { deps, family } = await setup({
+      checkedAgo: 1000,
+      claimed: false,
+      rereads: (f) => [{ ...f, revoked: true }],
+    });
+
+    // Act / Assess
+    await expect(recheckUpstream(deps, family, NOW_MS)).rejects.toMatchObject({ errorCode: 'invalid_grant' });
+  });
+
+  it('applies the outage rule when the other refresh reached no result', async () => {
+    // Prepare: the other check released its claim (the provider did not answer).
+    const released = (f: GrantFamily) => [{ ...f }];
+    const recent = await setup({ checkedAgo: 1000, claimed: false, rereads: released });
+    const old = await setup({
+      checkedAgo: config.upstreamOutageGraceSeconds + 1,
+      claimed: false,
+      rereads: released,
+    });
+
+    // Act / Assess
+    await expect(recheckUpstream(recent.deps, recent.family, NOW_MS)).resolves.toBe(recent.family);
+    await expect(recheckUpstream(old.deps, old.family, NOW_MS)).rejects.toMatchObject({
+      errorCode: 'temporarily_unavailable',
+    });
   });
 
   it('ends a family without an upstream token at the session cap, without a call', async () => {
