@@ -95,7 +95,9 @@ const app = lambdaHandler(
       usedJtis: new DynamoUsedJtis(db, tableName),
       logger,
     }),
-    grants: new DynamoGrantStore(db, tableName),
+    grants: new DynamoGrantStore(db, tableName, (error) =>
+      logger.warn('user item of the access index not written; the grant stands', { error }),
+    ),
     revocations: new DynamoRevocationList(db, tableName),
     ...(enterpriseIdps.length > 0 && { enterpriseIdps: new EnterpriseIdps(enterpriseIdps) }),
     ...(upstream

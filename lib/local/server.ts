@@ -433,7 +433,9 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       clients,
       clientResolver,
       clientAssertions,
-      grants: new DynamoGrantStore(dynamo.documentClient, TABLE_NAME),
+      grants: new DynamoGrantStore(dynamo.documentClient, TABLE_NAME, (error) =>
+        oauthLogger.warn('user item of the access index not written; the grant stands', { error }),
+      ),
       revocations: new DynamoRevocationList(dynamo.documentClient, TABLE_NAME),
       ...(enterpriseIdps.length > 0 && {
         enterpriseIdps: new EnterpriseIdps(enterpriseIdps, {

@@ -24,7 +24,7 @@ import {
   ACCESS_INDEX,
   clientIndexAttributes,
   familyIndexAttributes,
-  userItemUpdate,
+  recordUserLogin,
 } from '../../lambda/oauth/stores/access-index.js';
 import type { GrantFamily } from '../../lambda/oauth/stores/grant-store.js';
 import { MCP_READ_INDEX, revocationKey } from '../../lambda/shared/revocations.js';
@@ -408,16 +408,7 @@ export async function backfillAccessIndex(t: AdminTable): Promise<{ clients: num
         counts.clients++;
       } else if (item.revoked !== true && item.identity?.sub) {
         await indexItem(t, item.pk, familyIndexAttributes(item as GrantFamily));
-        const update = userItemUpdate(item.identity, item.createdAt, item.expiresAt);
-        await t.db
-          .send(
-            new UpdateCommand({
-              TableName: t.tableName,
-              ...update,
-              ConditionExpression: 'attribute_not_exists(pk) OR #login < :login',
-            }),
-          )
-          .catch(ignoreConditionFailure);
+        await recordUserLogin(t.db, t.tableName, item.identity, item.createdAt, item.expiresAt);
         counts.grants++;
       }
     }

@@ -20,6 +20,8 @@
  * one stays until DynamoDB's TTL deletes it, and readers skip it by its `expiresAt`.
  */
 import { createHash } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { sha256 } from '../../shared/crypto.js';
 import { MCP_READ_INDEX } from '../../shared/revocations.js';
 import type { GrantFamily, UserIdentity } from './grant-store.js';
@@ -65,13 +67,20 @@ export function familyIndexAttributes(
 
 /**
  * The update that records a user's login on their item: who they are (as the upstream last said),
- * when, and until when they hold a grant (the item expires with their latest family).
+ * when, and, with `expiresAt`, until when they hold a grant. Only a later login changes who and
+ * when; only a later expiry changes the item's expiry, so that the item lasts as long as the
+ * user's longest family, whatever order families are created in (a one-hour ID-JAG grant after
+ * a 90-day login must not hide the login from the listings).
  */
-export function userItemUpdate(identity: UserIdentity, loginAt: number, expiresAt: number) {
+export function userItemUpdate(identity: UserIdentity, loginAt: number, expiresAt?: number) {
   return {
     Key: { pk: userItemKey(identity.sub) },
-    UpdateExpression:
-      'SET #type = :type, #sub = :sub, #name = :name, #email = :email, #login = :login, #part = :part, #changed = :changed, #exp = :exp',
+    UpdateExpression: `SET #type = :type, #sub = :sub, #name = :name, #email = :email, #login = :login, #part = :part, #changed = :changed${
+      expiresAt === undefined ? '' : ', #exp = :exp'
+    }`,
+    ConditionExpression: `(attribute_not_exists(#login) OR #login <= :login)${
+      expiresAt === undefined ? '' : ' AND (attribute_not_exists(#exp) OR #exp <= :exp)'
+    }`,
     ExpressionAttributeNames: {
       '#type': 'type',
       '#sub': 'sub',
@@ -80,7 +89,7 @@ export function userItemUpdate(identity: UserIdentity, loginAt: number, expiresA
       '#login': 'lastLoginAt',
       '#part': MCP_READ_INDEX.partitionKey,
       '#changed': MCP_READ_INDEX.sortKey,
-      '#exp': 'expiresAt',
+      ...(expiresAt === undefined ? {} : { '#exp': 'expiresAt' }),
     },
     ExpressionAttributeValues: {
       ':type': 'user',
@@ -90,7 +99,34 @@ export function userItemUpdate(identity: UserIdentity, loginAt: number, expiresA
       ':login': loginAt,
       ':part': ACCESS_INDEX.users,
       ':changed': sortValue(loginAt, userItemKey(identity.sub)),
-      ':exp': expiresAt,
+      ...(expiresAt === undefined ? {} : { ':exp': expiresAt }),
     },
   };
+}
+
+/**
+ * Records a login on the user's item (`userItemUpdate`): one write when the family is both the
+ * latest login and the longest-lived, as it is for logins of one kind; else a second write keeps
+ * the longer expiry and records who and when only.
+ */
+export async function recordUserLogin(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  identity: UserIdentity,
+  loginAt: number,
+  expiresAt: number,
+): Promise<void> {
+  try {
+    await db.send(
+      new UpdateCommand({ TableName: tableName, ...userItemUpdate(identity, loginAt, expiresAt) }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    // A longer-lived family, or a later login, is recorded already: keep its expiry.
+    await db
+      .send(new UpdateCommand({ TableName: tableName, ...userItemUpdate(identity, loginAt) }))
+      .catch((again: unknown) => {
+        if (!(again instanceof ConditionalCheckFailedException)) throw again;
+      });
+  }
 }

@@ -15,7 +15,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { MCP_READ_INDEX } from '../../shared/revocations.js';
-import { familyIndexAttributes, userItemUpdate } from './access-index.js';
+import { familyIndexAttributes, recordUserLogin } from './access-index.js';
 
 /** Who logged in, as the upstream provider's ID token says. */
 export interface UserIdentity {
@@ -198,6 +198,8 @@ export class DynamoGrantStore implements GrantStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** Told when a user's item of the access index could not be written (the grant stands). */
+    private readonly onUserItemFailure?: (error: unknown) => void,
   ) {}
 
   private async put(item: Record<string, unknown>, condition = 'attribute_not_exists(pk)'): Promise<void> {
@@ -309,15 +311,15 @@ export class DynamoGrantStore implements GrantStore {
   }
 
   /**
-   * The user's item lists them in `npm run admin -- users`. If its write fails while the family's
-   * succeeds, the grant works and is listed under its user's partition anyway.
+   * The user's item lists them in `npm run admin -- users`. Best effort: if its write fails while
+   * the family's succeeds, the grant works and is listed under its user's partition anyway, and
+   * a request that failed here could not be retried (its code or ID-JAG would be spent).
    */
   private async recordUserGrant(family: GrantFamily): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        ...userItemUpdate(family.identity, family.createdAt, family.expiresAt),
-      }),
+    await recordUserLogin(this.db, this.tableName, family.identity, family.createdAt, family.expiresAt).catch(
+      (error: unknown) => {
+        this.onUserItemFailure?.(error);
+      },
     );
   }
 

@@ -348,6 +348,33 @@ describe('npm run admin against a table by name (--table)', () => {
     );
   });
 
+  it('keeps listing a user whose later grant is shorter-lived than an earlier one (an ID-JAG after a login)', async () => {
+    // Prepare: a 90-day login two hours ago, then a grant an hour ago that has already ended.
+    const table = await newTable();
+    const { clients, grants } = stores(table);
+    await clients.create(client('desktopApp01'));
+    const login = family('fam-erin-login', 'erin@example.com', 'desktopApp01', nowSeconds - 7200);
+    await grants.createFamily({ ...login, expiresAt: login.createdAt + 90 * 86_400 });
+    const short = family('fam-erin-idjag', 'erin@example.com', 'desktopApp01', nowSeconds - 3600);
+    expect(await grants.createFamilyOnce({ ...short, expiresAt: nowSeconds - 60 })).toBe(true);
+
+    // Act
+    const users = await admin('users', '--table', table, '--json');
+    const all = await admin('grants', '--table', table, '--json');
+
+    // Assess: the user, as the later login named them, with the live grant.
+    expect(JSON.parse(users.stdout).users).toEqual([
+      expect.objectContaining({
+        sub: 'erin@example.com',
+        grants: 1,
+        lastLoginAt: new Date((nowSeconds - 3600) * 1000).toISOString(),
+      }),
+    ]);
+    expect(JSON.parse(all.stdout).grants.map((g: { grantId: string }) => g.grantId)).toEqual([
+      'fam-erin-login',
+    ]);
+  });
+
   it('pages through 10,000 clients: each listed once', async () => {
     // Prepare
     const table = await newTable();

@@ -297,7 +297,7 @@ describe('DynamoGrantStore grant families', () => {
     expect(Math.floor((putInput().Item!.changedAt as number) / 1000)).toBe(family.createdAt);
   });
 
-  it("records the user's login on their item, keyed by a hash of `sub`, after the family", async () => {
+  it("records the user's login on their item, keyed by a hash of `sub`, alongside the family", async () => {
     // Prepare
     dbMock.on(PutCommand).resolves({});
     dbMock.on(UpdateCommand).resolves({});
@@ -317,6 +317,43 @@ describe('DynamoGrantStore grant families', () => {
         ':exp': family.expiresAt,
       }),
     });
+  });
+
+  it("creates the family even when the user's item cannot be written, and says so", async () => {
+    // Prepare: a throttled user item; a store told of it.
+    dbMock.on(PutCommand).resolves({});
+    dbMock
+      .on(UpdateCommand)
+      .rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
+    const failures: unknown[] = [];
+    const told = new DynamoGrantStore(db, 'table', (error) => failures.push(error));
+
+    // Act
+    const created = await told.createFamilyOnce(family);
+    await told.createFamily({ ...family, familyId: 'fam-2' });
+
+    // Assess: the grant stands (a spent ID-JAG or code is not lost to a listing's write).
+    expect(created).toBe(true);
+    expect(failures).toHaveLength(2);
+    expect(failures[0]).toBeInstanceOf(ProvisionedThroughputExceededException);
+  });
+
+  it("keeps the user's longer expiry when a shorter-lived family comes later", async () => {
+    // Prepare: the first write refuses (a longer expiry is recorded); the second records who and when.
+    dbMock.on(PutCommand).resolves({});
+    dbMock
+      .on(UpdateCommand)
+      .rejectsOnce(new ConditionalCheckFailedException({ message: 'longer', $metadata: {} }))
+      .resolves({});
+
+    // Act
+    await store.createFamily(family);
+
+    // Assess
+    const [first, second] = dbMock.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    expect(first!.ConditionExpression).toContain('#exp <= :exp');
+    expect(second!.UpdateExpression).not.toContain('#exp');
+    expect(second!.ExpressionAttributeValues).toMatchObject({ ':login': family.createdAt });
   });
 
   it('records a refresh on a family that exists', async () => {
