@@ -145,6 +145,14 @@ describe('client ID metadata documents, with the local loopback allowance', () =
       (path: string) => document(path, { grant_types: ['client_credentials'], response_types: [] }),
       'cannot use the "client_credentials" grant',
     ],
+    [
+      'the jwt-bearer grant (an ID-JAG redeemed with no registration policy)',
+      (path: string) =>
+        document(path, {
+          grant_types: ['authorization_code', 'urn:ietf:params:oauth:grant-type:jwt-bearer'],
+        }),
+      'cannot use the jwt-bearer grant',
+    ],
   ])(
     'refuses a document with %s: error page at /authorize, invalid_client at /token',
     async (_case, make, message) => {

@@ -6,7 +6,7 @@
  * is looked up among registered clients.
  */
 import type { ClientMetadata } from './client-metadata.js';
-import { validateClientMetadata } from './client-metadata.js';
+import { JWT_BEARER, validateClientMetadata } from './client-metadata.js';
 import { isBlockedClient, type BlockedClients } from '../../shared/blocked-clients.js';
 import { displayText } from '../login/display-text.js';
 import type { ClientStore, StoredClient } from '../stores/client-store.js';
@@ -96,8 +96,14 @@ export function validateMetadataDocument(
     throw invalid(
       `the document's "token_endpoint_auth_method" is ${quote(method)}; only "none" and "private_key_jwt" are supported`,
     );
-  if (Array.isArray(fields.grant_types) && fields.grant_types.includes('client_credentials'))
-    throw invalid('a document client cannot use the "client_credentials" grant: anyone can publish one');
+  // Grants with no consent page before their tokens follow registrationPolicy, which a document
+  // (anyone can publish one) would get round.
+  for (const [grant, name] of [
+    ['client_credentials', '"client_credentials"'],
+    [JWT_BEARER, 'jwt-bearer'],
+  ])
+    if (Array.isArray(fields.grant_types) && fields.grant_types.includes(grant))
+      throw invalid(`a document client cannot use the ${name} grant: anyone can publish one`);
   const { jwks_uri: jwksUri } = fields;
   if (jwksUri !== undefined) {
     try {
