@@ -29,9 +29,9 @@ export const OAUTH_ENDPOINT_REQUESTS = {
   // The pending authorization (checked before it is taken), its taking; then the family, its
   // user's item in the access index, the code, the consent and the client's last login, together.
   'POST /authorize (consent)': { reads: 1, writes: 6, upstream: 0, chain: 3 },
-  // The client and the code together; the user's revocation marker and the refresh token's
-  // store together; the code spent, last.
-  'POST /token authorization_code': { reads: 3, writes: 2, upstream: 0, chain: 3 },
+  // The client and the code together; the user's revocation marker, the grant family (revoked
+  // since the login?) and the refresh token's store together; the code spent, last.
+  'POST /token authorization_code': { reads: 4, writes: 2, upstream: 0, chain: 3 },
   // The client and the refresh token together; the family; the user's revocation marker, the
   // rotation, the new refresh token's store and (at most once an hour per family, so nearly every
   // refresh of a client that refreshes hourly) the family's last refresh, together. A due

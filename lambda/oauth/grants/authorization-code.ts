@@ -64,10 +64,16 @@ export const authorizationCodeGrant: GrantHandler = async (context) => {
     return new InvalidGrantError('the code is invalid or expired');
   };
   if (stored.used) throw await replay();
-  // A user revoked after the login and before the redemption gets no tokens from it. Read while
-  // the refresh token is stored (a token stored for a revoked user is never handed out), and
-  // answered before the code is spent.
-  const revoked = isUserRevoked(deps, stored.identity.sub, stored.expiresAt - LOGIN_TTL_SECONDS);
+  // A user, or the grant, revoked after the login and before the redemption (an operator's
+  // revoke right after consent) gets no tokens from it. Both read while the refresh token is
+  // stored (a token stored for a revoked grant is never handed out), and answered before the
+  // code is spent.
+  const revoked = Promise.all([
+    isUserRevoked(deps, stored.identity.sub, stored.expiresAt - LOGIN_TTL_SECONDS),
+    deps.grants.getFamily(stored.familyId, now),
+  ]).then(([userRevoked, family]): string | undefined =>
+    userRevoked ? 'user_revoked' : !family || family.revoked ? 'grant_revoked' : undefined,
+  );
   revoked.catch(() => undefined); // awaited in the commit, unless storing the refresh token failed
   const grant = {
     familyId: stored.familyId,
@@ -80,7 +86,12 @@ export const authorizationCodeGrant: GrantHandler = async (context) => {
   // refresh token stored): a dependency fault before that leaves the code usable for a retry,
   // instead of a retry that looks like a replay and revokes the grant.
   return issueUserTokens(context, grant, async () => {
-    if (await revoked) throw new InvalidGrantError('the code is invalid or expired');
+    const reason = await revoked;
+    if (reason) {
+      const about = { clientId: context.client.clientId, sub: stored.identity.sub, grantId: stored.familyId };
+      audit(deps.logger, 'refused', { reason, ...about });
+      throw new InvalidGrantError('the code is invalid or expired');
+    }
     const redemption = await deps.grants.redeemCode(codeHash, now);
     if (redemption.outcome !== 'redeemed') throw await replay();
   });

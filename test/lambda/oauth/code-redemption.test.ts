@@ -128,7 +128,7 @@ async function setup() {
     family: (await store.getFamily(familyId, Date.now()))?.revoked === true,
     marker: (await markers.notBefore({ grant: familyId }, Date.now())) !== undefined,
   });
-  return { faults, post, redeem, revoked };
+  return { faults, post, redeem, revoked, store, familyId };
 }
 
 it('leaves a code redeemable when storing its refresh token fails, and the retry gets working tokens', async () => {
@@ -146,6 +146,23 @@ it('leaves a code redeemable when storing its refresh token fails, and the retry
   expect(failed.body.error).toBe('temporarily_unavailable');
   expect(retried.status).toBe(200);
   expect(refreshed.status).toBe(200);
+});
+
+it('gives no tokens for a grant revoked between the consent and the redemption, and keeps the code unspent', async () => {
+  // Prepare: an operator revokes the grant (npm run admin -- revoke --grant) right after consent.
+  const { redeem, store, familyId } = await setup();
+  await store.revokeFamily(familyId);
+
+  // Act
+  const refused = await redeem();
+  const again = await redeem();
+
+  // Assess: refused both times as a revoked grant, never as a replay.
+  expect(refused).toEqual({
+    status: 400,
+    body: { error: 'invalid_grant', error_description: 'the code is invalid or expired' },
+  });
+  expect(again.status).toBe(400);
 });
 
 describe('revocations whose marker cannot be written', () => {
