@@ -19,6 +19,7 @@ import {
   type RevokedSubject,
 } from '../../shared/revocations.js';
 import type { OAuthDeps } from '../deps.js';
+import { INTEGER_SETTINGS } from '../../shared/function-settings.js';
 
 export { DynamoRevocationList, type RevocationList } from '../../shared/revocation-writer.js';
 
@@ -28,17 +29,21 @@ export { DynamoRevocationList, type RevocationList } from '../../shared/revocati
  * lifetime any configuration allows.
  */
 export type RevocationDeps = Pick<OAuthDeps, 'revocations' | 'grants' | 'now'> & {
-  config: Pick<OAuthDeps['config'], 'accessTokenTtlSeconds'>;
+  config: Pick<OAuthDeps['config'], 'accessTokenTtlSeconds'> &
+    Partial<Pick<OAuthDeps['config'], 'refreshTokenAbsoluteTtlSeconds'>>;
 };
 
-/** Sets `subject`'s marker a little ahead of now, kept until every token it covers has expired. */
-async function revokeNow(deps: RevocationDeps, subject: RevokedSubject): Promise<void> {
+/**
+ * Sets `subject`'s marker a little ahead of now, kept until every token it covers has expired:
+ * `longestSeconds`, the access tokens' lifetime unless the marker must outlive refresh tokens too.
+ */
+async function revokeNow(
+  deps: RevocationDeps,
+  subject: RevokedSubject,
+  longestSeconds = deps.config.accessTokenTtlSeconds,
+): Promise<void> {
   const notBefore = Math.floor(deps.now?.() ?? Date.now()) + MARKER_LEAD_MS;
-  await deps.revocations.revoke(
-    subject,
-    notBefore,
-    markerExpiresAt(notBefore, deps.config.accessTokenTtlSeconds),
-  );
+  await deps.revocations.revoke(subject, notBefore, markerExpiresAt(notBefore, longestSeconds));
 }
 
 /** Revokes a grant family: its refresh tokens at once, its access tokens at `/mcp` within the read bound. */
@@ -58,7 +63,13 @@ export async function revokeClientTokens(deps: RevocationDeps, clientId: string)
  * refused (`isUserRevoked`).
  */
 export async function revokeUser(deps: RevocationDeps, sub: string): Promise<void> {
-  await revokeNow(deps, { user: sub });
+  // Kept as long as a refresh token of a grant it covers can live (a year when the caller cannot
+  // say, as the admin command): a grant not marked revoked itself stays refused for its whole
+  // life. `/mcp` reads it only while it can still refuse an access token (`markerRelevanceMs`),
+  // so the longer life costs its read nothing.
+  const refreshLifetime =
+    deps.config.refreshTokenAbsoluteTtlSeconds ?? INTEGER_SETTINGS.refreshTokenAbsoluteTtlSeconds.max;
+  await revokeNow(deps, { user: sub }, Math.max(deps.config.accessTokenTtlSeconds, refreshLifetime));
 }
 
 /** Whether a grant of `sub` that began at `grantCreatedAt` (epoch seconds) was revoked with its user. */
