@@ -8,6 +8,7 @@
 import type { JSONWebKeySet } from 'jose';
 import type { ClientMetadata } from './client-metadata.js';
 import { quote } from '../excerpt.js';
+import { STALE_IF_ERROR_SECONDS } from '../stores/metadata-document-cache.js';
 import {
   fetchMetadataDocument,
   MetadataDocumentError,
@@ -134,6 +135,16 @@ export class ClientKeys {
       fetched = await fetchMetadataDocument(url, { ...fetchOptions, maxBytes: MAX_JWKS_BYTES });
     } catch (error) {
       if (!(error instanceof MetadataDocumentError)) throw error;
+      // Stale-if-error, as for metadata documents: while the client's key host cannot be reached,
+      // the last set this environment fetched (at most a week old) still verifies its assertions.
+      const stale = this.sets.get(jwksUri);
+      const nowMs = this.options.now?.() ?? Date.now();
+      if (
+        stale &&
+        (error.code === 'ERR_CIMD_FETCH' || error.code === 'ERR_CIMD_TIMEOUT') &&
+        nowMs - stale.fetchedAtMs < STALE_IF_ERROR_SECONDS * 1000
+      )
+        return stale.jwks;
       const why =
         error.code === 'ERR_CIMD_URL' ? 'it is not a URL this server fetches keys from' : error.message;
       throw new ClientKeysError(`the client's "jwks_uri" could not be used: ${why}`, { cause: error });

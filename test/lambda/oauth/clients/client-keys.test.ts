@@ -86,6 +86,20 @@ describe('ClientKeys with a jwks_uri', () => {
     await expect(keys.keySet(metadata('/bad.json'))).rejects.toThrow(message);
   });
 
+  it('keeps verifying with the last set fetched while the jwks_uri fails, for at most a week', async () => {
+    documents.json('/flaky.json', { keys: [RSA] }, { 'cache-control': 'max-age=60' });
+    await keys.keySet(metadata('/flaky.json'));
+    documents.handlers.set('/flaky.json', (_req, res) => res.writeHead(503).end());
+
+    now += 6 * 86_400_000;
+    const withinTheWeek = await keys.keySet(metadata('/flaky.json'));
+    now += 2 * 86_400_000;
+    const afterIt = keys.keySet(metadata('/flaky.json'));
+
+    expect(withinTheWeek.keys[0]!.kid).toBe('a');
+    await expect(afterIt).rejects.toThrow('the document URL answered HTTP 503');
+  });
+
   it('refuses a jwks_uri that answers an error, saying so', async () => {
     documents.handlers.set('/forbidden.json', (_req, res) => res.writeHead(403).end());
     await expect(keys.keySet(metadata('/forbidden.json'))).rejects.toThrow(
