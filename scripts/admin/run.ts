@@ -1,6 +1,6 @@
 /**
  * `npm run admin -- <command> [options]`: who can reach the MCP server, through which client, and
- * cutting that access (doc/operations.md, "The admin command"). Listings print a table, or with
+ * cutting that access (doc/operations.md, "Who has access, and cutting it"). Listings print a table, or with
  * `--json` one JSON object whose fields are documented there and stay stable. Exit codes: 0 done,
  * 1 the command could not be carried out (nothing found to revoke, no table, an AWS error),
  * 2 bad arguments; every failure is one line on stderr.

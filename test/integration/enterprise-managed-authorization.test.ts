@@ -42,6 +42,8 @@ let server: LocalServer;
 let table: TableReader;
 let agent: { clientId: string; clientSecret: string };
 let otherAgent: { clientId: string; clientSecret: string };
+/** The functions' log lines, where the audit lines are checked. */
+const functionLog: string[] = [];
 
 async function registerEnterpriseClient(issuer: string) {
   const client = await registerClient(issuer, {
@@ -61,6 +63,8 @@ beforeAll(async () => {
       REVOCATION_REFRESH_SECONDS: '1',
     },
     enterpriseIdpFetch: caFetch,
+    logLevel: 'info',
+    writeFunctionLog: (line) => functionLog.push(line),
   });
   table = tableReader(server);
   agent = await registerEnterpriseClient(server.issuer);
@@ -259,6 +263,24 @@ describe('the jwt-bearer grant', () => {
 
     // Assess
     expect(status).toBe(401);
+  });
+
+  it('writes a refused audit line for a replayed ID-JAG', async () => {
+    // Prepare
+    const assertion = await signed(validClaims({ sub: 'erin' }));
+    expect((await redeem(assertion)).status).toBe(200);
+
+    // Act
+    const replay = await redeem(assertion);
+
+    // Assess
+    expect(replay).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    const refusals = functionLog
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.audit === 'refused' && line.reason === 'id_jag_replay');
+    expect(refusals).toEqual([
+      expect.objectContaining({ clientId: agent.clientId, sub: `${idp.issuer}#erin` }),
+    ]);
   });
 
   describe('refuses, writing nothing,', () => {

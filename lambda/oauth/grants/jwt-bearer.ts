@@ -19,6 +19,7 @@
  * `CrossAppAccessProvider` does so for every token.)
  */
 import { decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
+import { audit } from '../../shared/audit.js';
 import { sha256 } from '../../shared/crypto.js';
 import { applyScopePolicy, groupsFromClaims, type ScopePolicy } from '../../shared/scope-policy.js';
 import { RemoteJwks } from '../../mcp/auth/issuer-keys.js';
@@ -243,6 +244,12 @@ export const jwtBearerGrant: GrantHandler = async ({ client, params, deps, now }
   });
   if (!started) {
     deps.logger.warn('ID-JAG replayed', { clientId: client.clientId, familyId });
+    audit(deps.logger, 'refused', {
+      reason: 'id_jag_replay',
+      clientId: client.clientId,
+      sub: identity.sub,
+      grantId: familyId,
+    });
     throw refused('was already used');
   }
   const issued = await issueAccessToken(
