@@ -99,7 +99,7 @@ export class McpOAuthStack extends Stack {
     if (settings.registrationPolicy === 'token' || settings.interactiveRegistrationPolicy === 'token') {
       this.initialAccessToken = new InitialAccessToken(this, 'InitialAccessToken');
     }
-    this.upstreamTokenKey = new UpstreamTokenKey(this, 'UpstreamTokenKey', breakGlass);
+    this.upstreamTokenKey = new UpstreamTokenKey(this, 'UpstreamTokenKey', { ...breakGlass, removalPolicy });
 
     // Memory: CPU grows with memory, and cold-start import and RSA work are CPU-bound, while a
     // warm call bills a few milliseconds either way. Measured in doc/performance.md.

@@ -14,6 +14,8 @@ import { SecretReaders } from './secret-readers.js';
 
 export interface UpstreamTokenKeyProps {
   readonly breakGlassRoleArn?: string;
+  /** The stack's `removalPolicy`: kept with the table it serves, or removed with a development stack. */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 export class UpstreamTokenKey extends Construct {
@@ -33,8 +35,9 @@ export class UpstreamTokenKey extends Construct {
         excludePunctuation: true,
         includeSpace: false,
       },
-      // Without it the kept upstream tokens cannot be read, and every grant ends at its next re-check.
-      removalPolicy: RemovalPolicy.RETAIN,
+      // Without it the kept upstream tokens cannot be read, and every grant ends at its next
+      // re-check: kept whenever the table is.
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     this.readers = new SecretReaders(this.secret, props.breakGlassRoleArn);
     Validations.of(this.secret).acknowledge({

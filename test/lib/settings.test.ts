@@ -525,7 +525,7 @@ describe('the stack under other settings', () => {
     });
   });
 
-  it('lets a development stack delete its table, user pool and logs', () => {
+  it('lets a development stack delete its table, user pool, upstream token key and logs', () => {
     // Act
     const { template } = synth({ removalPolicy: 'destroy' }, { bundle: false });
 
@@ -541,6 +541,10 @@ describe('the stack under other settings', () => {
     for (const group of Object.values(template.findResources('AWS::Logs::LogGroup') as Resources)) {
       expect(group.DeletionPolicy).toBe('Delete');
     }
+    const [keyRing] = Object.entries(
+      template.findResources('AWS::SecretsManager::Secret') as Resources,
+    ).filter(([id]) => id.startsWith('UpstreamTokenKey'));
+    expect(keyRing?.[1].DeletionPolicy).toBe('Delete');
   });
 
   it('subscribes the alarm email to the topic', () => {
