@@ -182,7 +182,7 @@ describe('the v2 SDK CrossAppAccessProvider', () => {
     expect(tokens?.refresh_token).toBeUndefined();
     // The grant, and the user's entry in the access index (`npm run admin -- users` lists them).
     const { added, changed, removed } = tableChanges(before, await table.snapshot());
-    expect({ added: added.map(keyKind), changed, removed }).toEqual({
+    expect({ added: added.map(keyKind).sort(), changed, removed }).toEqual({
       added: ['family', 'user'],
       changed: [],
       removed: [],
