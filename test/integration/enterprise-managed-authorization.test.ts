@@ -110,8 +110,9 @@ async function redeem(
   assertion: string,
   client = agent,
   extra: Record<string, string> = {},
+  at = server.issuer,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${server.issuer}/token`, {
+  const response = await fetch(`${at}/token`, {
     method: 'POST',
     headers: {
       authorization: basicAuth(client.clientId, client.clientSecret),
@@ -523,19 +524,11 @@ describe('a provider that is also the login upstream', () => {
       );
 
       // Act
-      const response = await fetch(`${upstreamServer.issuer}/token`, {
-        method: 'POST',
-        headers: {
-          authorization: basicAuth(client.clientId, client.clientSecret),
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: new URLSearchParams({ grant_type: JWT_BEARER, assertion }),
-      });
-      const body = (await response.json()) as { access_token: string };
+      const response = await redeem(assertion, client, {}, upstreamServer.issuer);
 
       // Assess
       expect(response.status).toBe(200);
-      expect(decodeJwt(body.access_token).sub).toBe('carol');
+      expect(decodeJwt(response.body.access_token as string).sub).toBe('carol');
     } finally {
       await upstreamServer.close();
     }
@@ -565,15 +558,7 @@ describe('the scope policy (SCOPE_POLICY)', () => {
             ...claims,
           }),
         );
-        const response = await fetch(`${policyServer.issuer}/token`, {
-          method: 'POST',
-          headers: {
-            authorization: basicAuth(client.clientId, client.clientSecret),
-            'content-type': 'application/x-www-form-urlencoded',
-          },
-          body: new URLSearchParams({ grant_type: JWT_BEARER, assertion }),
-        });
-        return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+        return redeem(assertion, client, {}, policyServer.issuer);
       };
 
       // Act
