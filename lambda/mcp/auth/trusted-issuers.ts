@@ -4,6 +4,7 @@
  * their configuration (`TRUSTED_ISSUERS`, also the stack's `trustedIssuers` setting), and how an
  * issuer's scopes become this server's. Their keys are `issuer-keys.ts`.
  */
+import { RSA_EC_SIGNATURE_ALGORITHMS } from '../../shared/jws-algorithms.js';
 import { ConfigError } from '../../shared/config.js';
 import type { CallerKind } from './caller.js';
 
@@ -55,17 +56,7 @@ export const DEFAULT_TRUSTED_ISSUER_MAX_LIFETIME_SECONDS = 86_400;
 const MAX_TRUSTED_ISSUER_LIFETIME_SECONDS = 30 * 86_400;
 
 /** Asymmetric signature algorithms (RFC 7518 §3.1) an issuer may be configured with. */
-export const TRUSTED_ISSUER_ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-];
+export const TRUSTED_ISSUER_ALGORITHMS: string[] = [...RSA_EC_SIGNATURE_ALGORITHMS];
 
 /** A scope token (RFC 6749 §3.3). */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;

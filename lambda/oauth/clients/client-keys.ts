@@ -5,6 +5,7 @@
  * redirects, size cap, deadline) and kept in memory for as long as the response's cache headers
  * allow (a minute to a day).
  */
+import { RSA_EC_SIGNATURE_ALGORITHMS } from '../../shared/jws-algorithms.js';
 import type { JSONWebKeySet } from 'jose';
 import type { ClientMetadata } from './client-metadata.js';
 import { quote } from '../excerpt.js';
@@ -17,18 +18,7 @@ import {
 } from './metadata-document-fetch.js';
 
 /** Asymmetric algorithms only: a shared-key (`HS*`) assertion would need a secret, and `none` proves nothing. */
-export const CLIENT_ASSERTION_ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-] as const;
+export const CLIENT_ASSERTION_ALGORITHMS = [...RSA_EC_SIGNATURE_ALGORITHMS, 'EdDSA'] as const;
 
 export type PublicJwks = JSONWebKeySet;
 
