@@ -33,6 +33,7 @@ import { generateSigningKey } from '../lambda/shared/key-set.js';
 import { buildBuiltInMcpBundle } from '../test/support/built-in-server.js';
 import { startFakeAws } from '../test/support/fake-aws.js';
 import { formatAnchor, measureOAuthAnchor } from './bench/oauth-anchor.js';
+import { httpEvent } from './bench/oauth-events.js';
 import { measureWarmUserTokens } from './bench/user-tokens.js';
 import { createPrivateKey, sign } from 'node:crypto';
 
@@ -86,24 +87,6 @@ async function buildBundles(): Promise<Record<Variant, string>> {
 }
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-
-/** An API Gateway HTTP API (payload 2.0) event, as Lambda receives it. */
-function httpEvent(
-  method: 'GET' | 'POST',
-  path: string,
-  { body, query = '', headers = {} }: { body?: string; query?: string; headers?: Record<string, string> },
-) {
-  return {
-    version: '2.0',
-    routeKey: `${method} ${path}`,
-    rawPath: path,
-    rawQueryString: query,
-    headers: { host: 'localhost:3000', 'x-forwarded-proto': 'http', ...headers },
-    requestContext: { domainName: 'localhost:3000', http: { method, path } },
-    ...(body !== undefined ? { body } : {}),
-    isBase64Encoded: false,
-  };
-}
 
 const postEvent = (path: string, body: string, headers: Record<string, string>) =>
   httpEvent('POST', path, { body, headers });
@@ -224,16 +207,19 @@ async function serve(bundle: string, env: Record<string, string>): Promise<{ url
   return { url, stop: () => child.kill() };
 }
 
+/** The oauth function against oidc-provider, with this run's settings. */
+const ANCHOR_OPTIONS = {
+  freshRuns: FRESH_RUNS,
+  logins: LOGINS,
+  rounds: REFRESH_ROUNDS,
+  warmup: TOKEN_WARMUP,
+  latencyMs: SERVICE_LATENCY_MS,
+};
+
 /** `BENCH_ONLY=oauth`: only the oauth function against oidc-provider. */
 async function oauthOnly() {
   mkdirSync(outRoot, { recursive: true });
-  const anchor = await measureOAuthAnchor({
-    freshRuns: FRESH_RUNS,
-    logins: LOGINS,
-    rounds: REFRESH_ROUNDS,
-    warmup: TOKEN_WARMUP,
-    latencyMs: SERVICE_LATENCY_MS,
-  });
+  const anchor = await measureOAuthAnchor(ANCHOR_OPTIONS);
   console.log(
     `\nnode ${process.version}, ${FRESH_RUNS} fresh processes per bundle and path, ${LOGINS} logins`,
   );
@@ -328,13 +314,7 @@ async function main() {
   }
   const sdkRows = await measureSdkServers(env, token, sameToken);
   await aws.close();
-  const anchor = await measureOAuthAnchor({
-    freshRuns: FRESH_RUNS,
-    logins: LOGINS,
-    rounds: REFRESH_ROUNDS,
-    warmup: TOKEN_WARMUP,
-    latencyMs: SERVICE_LATENCY_MS,
-  });
+  const anchor = await measureOAuthAnchor(ANCHOR_OPTIONS);
   const userTokens = await measureWarmUserTokens({
     logins: LOGINS,
     rounds: REFRESH_ROUNDS,

@@ -1,6 +1,7 @@
 /**
- * API Gateway HTTP API (payload 2.0) events for the authorization server benchmarks, and the
- * script a fresh `node` process runs to import a bundle and answer one of them.
+ * API Gateway HTTP API (payload 2.0) events for the benchmarks (the mcp function's and the oauth
+ * function's), and the script a fresh `node` process runs to import a bundle and answer one of
+ * them.
  */
 import { createHash, randomBytes } from 'node:crypto';
 
