@@ -17,9 +17,9 @@
  * last third's p50 of a kind is more than 1.5 times the first third's.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { startLocalServer } from '../lib/local/server.js';
 import { launchChromium, loginInBrowser, runBrowserTests } from '../test/support/browser.js';
+import { tableReader } from '../test/support/table.js';
 import { login, UserAgent } from '../test/support/user-agent.js';
 
 function setting(name: string, fallback: number): number {
@@ -45,27 +45,8 @@ interface Sample {
 const server = await startLocalServer({ port: 0, inMemory: true, logLevel: 'silent' });
 const servers = { issuer: server.issuer, upstreamIssuer: server.upstreamIssuer };
 const resource = `${server.issuer}/mcp`;
-const db = new DynamoDBClient({
-  endpoint: server.table.endpoint,
-  region: 'local',
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-});
-
-async function itemsByKind(): Promise<Record<string, number>> {
-  const kinds: Record<string, number> = {};
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await db.send(
-      new ScanCommand({ TableName: server.table.name, ProjectionExpression: 'pk', ExclusiveStartKey: start }),
-    );
-    for (const item of page.Items ?? []) {
-      const kind = item.pk!.S!.split('#')[0]!;
-      kinds[kind] = (kinds[kind] ?? 0) + 1;
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return kinds;
-}
+const table = tableReader(server);
+const itemsByKind = () => table.itemsByKind();
 
 const registered = await fetch(`${server.issuer}/register`, {
   method: 'POST',
@@ -203,7 +184,7 @@ while (now() < SECONDS) {
 await Promise.all(running);
 counts.push({ at: now(), items: await itemsByKind() });
 await server.close();
-db.destroy();
+table.close();
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);

@@ -23,7 +23,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { tableReader } from '../test/support/table.js';
 import { login, UserAgent } from '../test/support/user-agent.js';
 
 const SECONDS = setting('SOAK_SECONDS', 60);
@@ -65,34 +65,12 @@ async function serve(): Promise<void> {
   const { startLocalServer } = await import('../lib/local/server.js');
   const { formatterCacheSize } = await import('../lambda/mcp/tools/get-time.js');
   const server = await startLocalServer({ port: 0, inMemory: true, logLevel: 'silent' });
-  const db = new DynamoDBClient({
-    endpoint: server.table.endpoint,
-    region: 'local',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const table = tableReader(server);
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('the server process needs --expose-gc');
   const send = (message: FromServer) => process.send!(message);
 
-  async function itemsByKind(): Promise<Record<string, number>> {
-    const kinds: Record<string, number> = {};
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await db.send(
-        new ScanCommand({
-          TableName: server.table.name,
-          ProjectionExpression: 'pk',
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const kind = item.pk!.S!.split('#')[0]!;
-        kinds[kind] = (kinds[kind] ?? 0) + 1;
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return kinds;
-  }
+  const itemsByKind = () => table.itemsByKind();
 
   process.on('message', (message: ToServer) => {
     void (async () => {
@@ -110,7 +88,7 @@ async function serve(): Promise<void> {
         });
       } else {
         send({ kind: 'finished' });
-        db.destroy();
+        table.close();
         await server.close();
         process.exit(0);
       }
@@ -251,7 +229,11 @@ const pick = <T>(items: T[]) => items[Math.floor(Math.random() * items.length)]!
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
 async function clientCredentials(ctx: Context): Promise<void> {
-  const machine = pick(ctx.machines);
+  // Revoking a machine token revokes its client's earlier tokens too (RFC 7009 §2.1, one marker
+  // per client), so the tokens kept to be revoked come from a client of their own (the first),
+  // and the /mcp pool's from the others.
+  const forPool = Math.random() < 0.3;
+  const machine = forPool ? pick(ctx.machines.slice(1)) : ctx.machines[0]!;
   const answer = await call(
     'POST /token client_credentials',
     `${ctx.issuer}/token`,
@@ -265,7 +247,7 @@ async function clientCredentials(ctx: Context): Promise<void> {
   if (answer?.status !== 200) return;
   const token = (JSON.parse(answer.body) as { access_token: string }).access_token;
   // Some new tokens go into the /mcp pool (cache misses), the rest are kept to be revoked.
-  if (Math.random() < 0.3) ctx.tokens[Math.floor(Math.random() * TOKEN_POOL)] = token;
+  if (forPool) ctx.tokens[Math.floor(Math.random() * TOKEN_POOL)] = token;
   else if (ctx.throwaway.length < 1000) ctx.throwaway.push(token);
 }
 
@@ -366,7 +348,7 @@ async function revoke(ctx: Context): Promise<void> {
   // A login's refresh token by its public client; other tokens by a machine client (Basic).
   const client: { body: Record<string, string>; headers: Record<string, string> } = refreshToken
     ? { body: { client_id: ctx.publicClientId }, headers: {} }
-    : { body: {}, headers: { authorization: pick(ctx.machines).basic } };
+    : { body: {}, headers: { authorization: ctx.machines[0]!.basic } };
   await call(
     'POST /revoke',
     `${ctx.issuer}/revoke`,

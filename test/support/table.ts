@@ -1,7 +1,7 @@
 /**
  * What the local server's table holds, to check that a request wrote nothing it should not: a
  * snapshot is every item by key, as JSON; `tableChanges` lists the keys added, changed and
- * removed between two snapshots. Scans go straight to the embedded engine, not through a handler.
+ * removed between two snapshots; `itemsByKind` counts items by kind. Scans go straight to the embedded engine, not through a handler.
  */
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { LocalServer } from '../../lib/local/server.js';
@@ -17,6 +17,8 @@ export interface TableChanges {
 
 export interface TableReader {
   snapshot(): Promise<TableSnapshot>;
+  /** How many items of each kind (`keyKind` of their key) the table holds. */
+  itemsByKind(): Promise<Record<string, number>>;
   close(): void;
 }
 
@@ -40,6 +42,25 @@ export function tableReader(server: Pick<LocalServer, 'table'>): TableReader {
         start = page.LastEvaluatedKey;
       } while (start);
       return items;
+    },
+    async itemsByKind() {
+      const kinds: Record<string, number> = {};
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await client.send(
+          new ScanCommand({
+            TableName: server.table.name,
+            ProjectionExpression: 'pk',
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const kind = keyKind(item[TABLE_SCHEMA.partitionKey]!.S!);
+          kinds[kind] = (kinds[kind] ?? 0) + 1;
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return kinds;
     },
     close: () => client.destroy(),
   };
